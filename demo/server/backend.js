@@ -1,0 +1,352 @@
+// @ts-check
+/**
+ * Reference backend for auth-shell: login, refresh-token rotation in an HttpOnly cookie, logout,
+ * and two Bearer-protected APIs. Plain Node; mounts on an http server or as Koa middleware
+ * (@web/dev-server, @web/test-runner). See README.md next to this file.
+ */
+import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+import { signAccessToken as signJwt, verifyAccessToken as verifyJwt } from './access-token.js';
+import { createRefreshStore } from './refresh-store.js';
+import { HttpError, mediaType, parseCookies, readBody, redactUrl, serializeCookie } from './http-utils.js';
+
+export { signAccessToken, verifyAccessToken } from './access-token.js';
+
+/**
+ * @typedef {{ login: string, pass: string, user_id: number, role: string, name: string }} User
+ *
+ * @typedef {object} BackendOptions
+ * @property {string} [base] path prefix of every route (default '/api')
+ * @property {'hardened' | 'seed'} [mode] default 'hardened'
+ * @property {number} [accessTtl] seconds (default 60)
+ * @property {number} [refreshTtl] absolute lifetime of a refresh-token family, seconds (default 8 h)
+ * @property {number} [idleTtl] seconds a refresh token may sit unused (default 1 h)
+ * @property {number} [graceMs] reuse window of the immediately previous refresh token (default 5000)
+ * @property {Uint8Array | string} [secret] HMAC key (default: 32 random bytes per backend)
+ * @property {string} [issuer] default 'auth-shell-demo'
+ * @property {string} [audience] default 'auth-shell-demo-api'
+ * @property {User[]} [users] default alice/alice, bob/bob, admin/admin
+ * @property {string[]} [allowedOrigins] exact origins allowed for credentialed CORS
+ * @property {boolean} [sendExpiresIn] include expires_in in token responses (default true)
+ * @property {number} [latency] ms to wait before every response (default 0)
+ * @property {boolean} [secure] Secure cookie named __Secure-rt (default false)
+ * @property {(line: string) => void} [log] one line per request (default console.log)
+ * @property {() => number} [now] clock in ms (default Date.now)
+ * @property {boolean} [testRoutes] enable GET {base}/_stats (default false)
+ *
+ * @typedef {{ logins: number, refreshes: number, rotations: number, graceHits: number,
+ *   reuseDetections: number, revokedFamilies: number, logouts: number }} Stats
+ *
+ * @typedef {import('node:http').IncomingMessage} Req
+ * @typedef {import('node:http').ServerResponse} Res
+ * @typedef {(familyId: string, userId: number, reason: string) => void} FamilyRevokedListener
+ */
+
+/** @type {User[]} */
+export const DEFAULT_USERS = [
+  { login: 'alice', pass: 'alice', user_id: 1, role: 'user', name: 'Alice' },
+  { login: 'bob', pass: 'bob', user_id: 2, role: 'user', name: 'Bob' },
+  { login: 'admin', pass: 'admin', user_id: 3, role: 'admin', name: 'Ada Admin' },
+];
+
+const BODY_LIMIT = 10 * 1024;
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+/** @param {string} s */
+const digest = (s) => createHash('sha256').update(s).digest();
+
+/** @param {BackendOptions} [options] */
+export function createBackend(options = {}) {
+  const {
+    base = '/api',
+    mode = 'hardened',
+    accessTtl = 60,
+    refreshTtl = 8 * 3600,
+    idleTtl = 3600,
+    graceMs = 5000,
+    secret = randomBytes(32),
+    issuer = 'auth-shell-demo',
+    audience = 'auth-shell-demo-api',
+    users = DEFAULT_USERS,
+    sendExpiresIn = true,
+    latency = 0,
+    secure = false,
+    log = console.log,
+    now = Date.now,
+    testRoutes = false,
+  } = options;
+  if (mode !== 'hardened' && mode !== 'seed') throw new TypeError(`unknown mode: ${mode}`);
+  const hardened = mode === 'hardened';
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const cookieName = secure ? '__Secure-rt' : 'rt';
+  const keyOpts = { secret, issuer, audience, now };
+
+  /** @type {Stats} */
+  const stats = { logins: 0, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0 };
+  const store = createRefreshStore({ refreshTtl, idleTtl, graceMs, now });
+  /** @type {Set<FamilyRevokedListener>} */
+  const revokeListeners = new Set();
+  store.onFamilyRevoked((family, reason) => {
+    stats.revokedFamilies++;
+    for (const listener of revokeListeners) listener(family.id, family.userId, reason);
+  });
+
+  // ---- users ---------------------------------------------------------------------------------
+
+  /** @param {number} id */
+  const findUserById = (id) => users.find((u) => u.user_id === id);
+
+  /** Constant-time in the password; always compares, even for an unknown login. */
+  function checkCredentials(/** @type {string} */ login, /** @type {string} */ pass) {
+    const user = users.find((u) => u.login === login);
+    const ok = timingSafeEqual(digest(user ? user.pass : randomBytes(16).toString('hex')), digest(pass));
+    return ok && user ? user : undefined;
+  }
+
+  // ---- tokens --------------------------------------------------------------------------------
+
+  /** @param {Record<string, unknown>} claims @param {{ ttl?: number, secret?: Uint8Array | string, issuer?: string, audience?: string, now?: () => number }} [opts] */
+  const signAccessToken = (claims, opts = {}) => signJwt(claims, { ...keyOpts, ttl: accessTtl, ...opts });
+
+  /** @param {User} user */
+  const accessTokenFor = (user) =>
+    signAccessToken({ sub: String(user.user_id), user_id: user.user_id, role: user.role, name: user.name });
+
+  /** @param {User} user */
+  async function tokenBody(user) {
+    /** @type {Record<string, unknown>} */
+    const body = { access_token: await accessTokenFor(user), token_type: 'Bearer' };
+    if (sendExpiresIn) body.expires_in = accessTtl;
+    return body;
+  }
+
+  /** @param {string} token @param {import('./refresh-store.js').Family} family */
+  const refreshCookie = (token, family) =>
+    serializeCookie(cookieName, token, { path: base, secure, maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
+  const clearCookie = () => serializeCookie(cookieName, '', { path: base, secure, maxAge: 0 });
+
+  /** The user of a valid Bearer access token, or undefined. @param {Req} req */
+  async function authenticate(req) {
+    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(req.headers.authorization ?? '');
+    if (!match) return undefined;
+    try {
+      const payload = await verifyJwt(match[1], keyOpts);
+      return findUserById(Number(payload.sub));
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- request checks ------------------------------------------------------------------------
+
+  /** Origins this server is reached at, from the Host header and the connection's protocol. @param {Req} req */
+  function isOwnOrigin(req, /** @type {string} */ origin) {
+    const host = req.headers.host?.toLowerCase();
+    if (!host) return false;
+    const encrypted = /** @type {{ encrypted?: boolean }} */ (req.socket).encrypted;
+    return origin === `${encrypted ? 'https' : 'http'}://${host}` || (secure && origin === `https://${host}`);
+  }
+
+  /** Hardened CSRF defence: custom header + Origin / Sec-Fetch-Site. @param {Req} req */
+  function csrfCheck(req) {
+    if (!hardened) return;
+    if (!req.headers['x-requested-with']) throw new HttpError(403, 'csrf_header_required');
+    const origin = req.headers.origin;
+    const allowed = origin !== undefined && allowedOrigins.has(origin);
+    if (req.headers['sec-fetch-site'] === 'cross-site' && !allowed) throw new HttpError(403, 'cross_site_request');
+    if (origin !== undefined && !allowed && !isOwnOrigin(req, origin)) throw new HttpError(403, 'origin_not_allowed');
+  }
+
+  // ---- responses -----------------------------------------------------------------------------
+
+  /**
+   * @param {Res} res @param {number} status @param {unknown} [body]
+   * @param {Record<string, string | string[]>} [headers]
+   */
+  function send(res, status, body, headers = {}) {
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (body === undefined) {
+      res.writeHead(status).end();
+    } else {
+      const json = JSON.stringify(body);
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+      res.end(json);
+    }
+  }
+
+  /** @param {Req} req @param {string[]} allow */
+  function requireMethod(req, allow) {
+    if (!allow.includes(req.method ?? '')) throw new HttpError(405, 'method_not_allowed', { Allow: allow.join(', ') });
+  }
+
+  const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
+
+  // ---- routes --------------------------------------------------------------------------------
+
+  const sessionMethods = hardened ? ['POST'] : ['GET', 'POST'];
+
+  /** @type {Record<string, (req: Req, res: Res) => Promise<void>>} */
+  const routes = {
+    async '/login'(req, res) {
+      requireMethod(req, ['POST']);
+      csrfCheck(req);
+      if (mediaType(req.headers['content-type']) !== 'application/json') throw new HttpError(415, 'unsupported_media_type');
+      const raw = await readBody(req, BODY_LIMIT);
+      /** @type {any} */
+      let body;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new HttpError(400, 'invalid_request');
+      }
+      if (typeof body?.login !== 'string' || typeof body?.pass !== 'string') throw new HttpError(400, 'invalid_request');
+      const user = checkCredentials(body.login, body.pass);
+      if (!user) return send(res, 401, { error: 'invalid_credentials' });
+      const { token, family } = store.createFamily(user.user_id);
+      stats.logins++;
+      send(res, 200, await tokenBody(user), { 'Set-Cookie': refreshCookie(token, family) });
+    },
+
+    async '/refresh'(req, res) {
+      requireMethod(req, sessionMethods);
+      csrfCheck(req);
+      stats.refreshes++;
+      const result = store.use(parseCookies(req.headers.cookie)[cookieName]);
+      const user = result.ok ? findUserById(result.family.userId) : undefined;
+      if (!result.ok || !user) {
+        if (!result.ok && result.reason === 'reuse') stats.reuseDetections++;
+        return send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': clearCookie() });
+      }
+      if (result.kind === 'rotated') stats.rotations++;
+      else stats.graceHits++;
+      send(res, 200, await tokenBody(user), { 'Set-Cookie': refreshCookie(result.token, result.family) });
+    },
+
+    async '/logout'(req, res) {
+      requireMethod(req, sessionMethods);
+      csrfCheck(req);
+      store.revokeByToken(parseCookies(req.headers.cookie)[cookieName], 'logout');
+      stats.logouts++;
+      send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
+    },
+
+    async '/me'(req, res) {
+      requireMethod(req, ['GET']);
+      const user = await authenticate(req);
+      if (!user) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      send(res, 200, { user_id: user.user_id, role: user.role, name: user.name, login: user.login });
+    },
+
+    async '/admin'(req, res) {
+      requireMethod(req, ['GET']);
+      const user = await authenticate(req);
+      if (!user) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      if (user.role !== 'admin') return send(res, 403, { error: 'forbidden' });
+      send(res, 200, { secret: 'The admin-only demo secret: 42.' });
+    },
+  };
+
+  if (testRoutes) {
+    routes['/_stats'] = async (req, res) => {
+      requireMethod(req, ['GET']);
+      send(res, 200, stats);
+    };
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------------
+
+  /** Headers of every response under base (no-store, Vary, CORS). @param {Req} req @param {Res} res */
+  function commonHeaders(req, res) {
+    for (const [name, value] of Object.entries(NO_STORE)) res.setHeader(name, value);
+    res.setHeader('Vary', 'Origin');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    const origin = req.headers.origin;
+    if (origin === undefined || !allowedOrigins.has(origin)) return false;
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    return true;
+  }
+
+  /** @param {Req} req @param {Res} res @param {string} path */
+  async function dispatch(req, res, path) {
+    const corsAllowed = commonHeaders(req, res);
+    if (req.method === 'OPTIONS') {
+      if (corsAllowed) {
+        return send(res, 204, undefined, {
+          'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+          'Access-Control-Allow-Headers': 'Content-Type, Authorization, X-Requested-With',
+          'Access-Control-Max-Age': '600',
+        });
+      }
+      if (req.headers.origin === undefined) return send(res, 204, undefined, { Allow: 'GET, POST, OPTIONS' });
+      return send(res, 403, { error: 'origin_not_allowed' });
+    }
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!route) return send(res, 404, { error: 'not_found' });
+    try {
+      await route(req, res);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      send(res, err.status, { error: err.code }, err.headers);
+    }
+  }
+
+  /**
+   * Handles the request if its path is under `base`; resolves false (writing nothing) otherwise.
+   * @param {Req} req @param {Res} res
+   * @returns {Promise<boolean>}
+   */
+  async function handle(req, res) {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path !== base && !path.startsWith(`${base}/`)) return false;
+    const started = performance.now();
+    res.once('close', () => {
+      log(`${req.method} ${redactUrl(url)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
+    });
+    try {
+      if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+      await dispatch(req, res, path.slice(base.length) || '/');
+    } catch (err) {
+      log(`backend error on ${req.method} ${redactUrl(url)}: ${err instanceof Error ? err.name : 'unknown'}`);
+      if (!res.headersSent) send(res, 500, { error: 'server_error' });
+      else res.destroy();
+    }
+    return true;
+  }
+
+  /** Koa-style middleware for @web/dev-server and @web/test-runner. */
+  const middleware = async (/** @type {any} */ ctx, /** @type {() => Promise<unknown>} */ next) => {
+    if (await handle(ctx.req, ctx.res)) {
+      ctx.respond = false;
+      return;
+    }
+    await next();
+  };
+
+  return {
+    handle,
+    middleware,
+    stats,
+    base,
+    mode,
+    cookieName,
+    signAccessToken,
+    /** Resolves the payload of a valid access token or rejects. @param {string} token */
+    verifyAccessToken: (token) => verifyJwt(token, keyOpts),
+    /** For the later socket endpoint: called with (familyId, userId, reason) when a family is revoked. */
+    onFamilyRevoked(/** @type {FamilyRevokedListener} */ listener) {
+      revokeListeners.add(listener);
+      return () => revokeListeners.delete(listener);
+    },
+    /** The live refresh family a refresh-token cookie value belongs to (for socket handshakes). */
+    findFamilyByRefreshToken: (/** @type {string | undefined} */ token) => {
+      const f = store.findFamily(token);
+      return f && !f.revoked && f.expiresAt > now() ? { id: f.id, userId: f.userId } : undefined;
+    },
+    /** Revokes every refresh family of a user; returns how many. */
+    revokeUser: (/** @type {number} */ userId) => store.revokeUser(userId, 'revoked'),
+    findUserById,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Typed errors with stable `code`s. Messages name the operation, method, URL and status; they never
+ * contain a token (nothing that reaches these constructors holds one).
+ */
+
+/** Every code an {@link AuthError} can carry. Switch on it; it is stable across versions. */
+export type AuthErrorCode =
+  | 'invalid-credentials'
+  | 'network'
+  | 'timeout'
+  | 'protocol'
+  | 'http'
+  | 'unauthenticated'
+  | 'usage';
+
+/** The operation an error belongs to. */
+export type AuthOperation = 'login' | 'refresh' | 'logout' | 'restore' | 'fetch' | 'config';
+
+// Brand shared by every copy of the library on a page: `instanceof` fails across bundles and realms.
+const BRAND = Symbol.for('auth-shell.error');
+
+export interface AuthErrorOptions {
+  cause?: unknown;
+  /** HTTP status of the response that caused the error, when there was one. */
+  status?: number;
+  operation?: AuthOperation;
+}
+
+/** Base class of every error auth-shell throws or reports. */
+export class AuthError extends Error {
+  override name = 'AuthError';
+  /** Stable, switchable identifier of the failure. */
+  readonly code: AuthErrorCode;
+  /** HTTP status of the response behind the error, if any. */
+  readonly status: number | undefined;
+  /** What auth-shell was doing. */
+  readonly operation: AuthOperation | undefined;
+  declare readonly [BRAND]: true;
+
+  constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+    this.operation = options.operation;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** Login answered 401/403: wrong login or password. Nothing was stored. */
+export class InvalidCredentialsError extends AuthError {
+  override name = 'InvalidCredentialsError';
+  constructor(message = 'Invalid login or password', options: AuthErrorOptions = {}) {
+    super('invalid-credentials', message, { operation: 'login', ...options });
+  }
+}
+
+/**
+ * The server could not be reached, or answered 5xx / 408 / 429. Never a logout: the session keeps
+ * its state and tries again later.
+ */
+export class NetworkError extends AuthError {
+  override name = 'NetworkError';
+  constructor(message: string, options: AuthErrorOptions = {}, code: AuthErrorCode = 'network') {
+    super(code, message, options);
+  }
+}
+
+/** A request took longer than the session's `timeout` and was aborted. A kind of network error. */
+export class TimeoutError extends NetworkError {
+  override name = 'TimeoutError';
+  constructor(message: string, options: AuthErrorOptions = {}) {
+    super(message, options, 'timeout');
+  }
+}
+
+/** The server answered 2xx with something that is not a usable token response (not JSON, no `access_token`, not a JWT). */
+export class ProtocolError extends AuthError {
+  override name = 'ProtocolError';
+  constructor(message: string, options: AuthErrorOptions = {}) {
+    super('protocol', message, options);
+  }
+}
+
+/** The server answered with a status the flow does not expect (e.g. 400, 403 from a CSRF check). */
+export class HttpError extends AuthError {
+  override name = 'HttpError';
+  constructor(message: string, options: AuthErrorOptions = {}) {
+    super('http', message, options);
+  }
+}
+
+/** There is no session: the refresh cookie was rejected, or the user logged out meanwhile. */
+export class UnauthenticatedError extends AuthError {
+  override name = 'UnauthenticatedError';
+  constructor(message = 'Not authenticated', options: AuthErrorOptions = {}) {
+    super('unauthenticated', message, options);
+  }
+}
+
+/** The library was called wrongly: a bad option, attribute or argument. */
+export class UsageError extends AuthError {
+  override name = 'UsageError';
+  constructor(message: string, options: AuthErrorOptions = {}) {
+    super('usage', message, { operation: 'config', ...options });
+  }
+}
+
+/**
+ * Whether `value` is an auth-shell error (optionally with the given code). Works across bundled
+ * copies of the library and across realms, where `instanceof` does not.
+ */
+export function isAuthError(value: unknown, code?: AuthErrorCode): value is AuthError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === true &&
+    (code === undefined || (value as AuthError).code === code)
+  );
+}

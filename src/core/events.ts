@@ -1,0 +1,47 @@
+import type { AuthError } from './errors.js';
+import type { User } from './token-store.js';
+
+/** Where a session is: restoring on load, then authenticated or anonymous. */
+export type SessionState = 'restoring' | 'authenticated' | 'anonymous';
+
+/** What holders of a session see. A new frozen object on every change, never mutated. */
+export interface SessionSnapshot {
+  readonly state: SessionState;
+  readonly user: User | null;
+}
+
+/** Why a refresh started. */
+export type RefreshReason = 'restore' | 'expiry' | 'unauthorized' | 'resume' | 'manual';
+
+/**
+ * One step of the session's work, for timelines and diagnostics. It never holds a token; `url` is
+ * the request's origin and path without its query.
+ */
+export interface Activity {
+  readonly kind: 'restore' | 'login' | 'refresh' | 'retry' | 'logout';
+  readonly phase: 'start' | 'success' | 'failure' | 'backoff';
+  readonly reason?: RefreshReason;
+  /** Attempt number of a refresh that is backing off (1 = the first retry). */
+  readonly attempt?: number;
+  /** Delay in ms before the next attempt, for `backoff`. */
+  readonly delay?: number;
+  readonly url?: string;
+  readonly error?: AuthError;
+}
+
+/** Detail of the `error` event: a failure nobody awaited (background refresh, failed restore). */
+export interface SessionErrorDetail {
+  readonly error: AuthError;
+}
+
+/** Events a {@link Session} dispatches. */
+export interface SessionEventMap {
+  /** The state or the user changed. */
+  change: CustomEvent<SessionSnapshot>;
+  /** A step of the flow started, succeeded, failed or is backing off. */
+  activity: CustomEvent<Activity>;
+  /** Background work failed; the state is kept unless the server ended the session. */
+  error: CustomEvent<SessionErrorDetail>;
+  /** {@link Session.dispose} was called. */
+  dispose: Event;
+}

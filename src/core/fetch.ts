@@ -1,0 +1,67 @@
+import type { OriginPolicy } from './origins.js';
+import { resolveUrl } from './origins.js';
+
+/** `fetch`'s own signature. */
+export type AuthFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** What authFetch needs from its session. The token never leaves these closures. */
+export interface AuthFetchHooks {
+  policy(): OriginPolicy;
+  api(): URL;
+  /** Resolves once the restore has settled. */
+  whenSettled(): Promise<void>;
+  /** A token fresh enough to send (refreshing first if stale), or `null` without a session. */
+  tokenToSend(): Promise<string | null>;
+  /** After a 401 answered to `used`: the token to retry with, or `null` when the session is over. */
+  tokenAfter401(used: string): Promise<string | null>;
+  /** Reports a retry (no query string, no token). */
+  retried(url: string): void;
+}
+
+/**
+ * Builds the session's `authFetch`: same signature and result as `fetch`.
+ *
+ * - `Authorization: Bearer …` only for exact allowed origins (page, api, `allowedOrigins`); every
+ *   other request goes out exactly as `fetch(input, init)` would send it.
+ * - `credentials: 'include'` for the api's origin unless the caller chose otherwise.
+ * - Waits for the restore; refreshes first when the token is stale.
+ * - On 401 refreshes once and retries once; a second 401 is returned as it is.
+ * - A request that already carries an `Authorization` header is sent as it is, never retried.
+ * - A `ReadableStream` body cannot be replayed: on 401 the session is refreshed (so the next call
+ *   works) and the 401 is returned.
+ * - A refresh that fails at network level rejects with the typed `NetworkError`, like `fetch`
+ *   rejects when the network fails; it never ends the session.
+ */
+export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
+  return async (input, init) => {
+    const url = resolveUrl(input instanceof Request ? input.url : input, 'authFetch');
+    if (!hooks.policy().allows(url)) return fetch(input, init);
+    await hooks.whenSettled();
+
+    const toApi = url.origin === hooks.api().origin;
+    const credentials = init?.credentials ?? (input instanceof Request ? input.credentials : toApi ? 'include' : undefined);
+    const original = new Request(input, credentials ? { ...init, credentials } : init);
+    if (original.headers.has('Authorization')) return fetch(original);
+
+    const token = await hooks.tokenToSend();
+    if (token === null) return fetch(original);
+    const replayable = !(init?.body instanceof ReadableStream);
+    const response = await fetch(withBearer(replayable ? original.clone() : original, token));
+    if (response.status !== 401) return response;
+
+    if (!replayable) {
+      void hooks.tokenAfter401(token).catch(() => {});
+      return response;
+    }
+    const next = await hooks.tokenAfter401(token);
+    if (next === null) return response;
+    await response.body?.cancel().catch(() => {});
+    hooks.retried(url.origin + url.pathname);
+    return fetch(withBearer(original, next));
+  };
+}
+
+function withBearer(request: Request, token: string): Request {
+  request.headers.set('Authorization', `Bearer ${token}`);
+  return request;
+}

@@ -1,0 +1,33 @@
+/**
+ * auth-shell/core — the framework-free session engine. No Lit, no custom elements, nothing
+ * registered; safe to import from a route loader, a React or Vue app, or a worker.
+ *
+ * @example
+ * ```ts
+ * import { getSession } from 'auth-shell/core';
+ * const session = getSession('/api');
+ * await session.ready;
+ * const res = await session.authFetch('/api/me');
+ * ```
+ * @module
+ */
+export { Session, createSession } from './session.js';
+export { getSession } from './registry.js';
+export {
+  AuthError,
+  InvalidCredentialsError,
+  NetworkError,
+  TimeoutError,
+  ProtocolError,
+  HttpError,
+  UnauthenticatedError,
+  UsageError,
+  isAuthError,
+} from './errors.js';
+export type { AuthValue } from './session.js';
+export type { AuthFetch } from './fetch.js';
+export type { SessionOptions, ResolvedOptions, EndpointMethod } from './options.js';
+export type { AuthErrorCode, AuthOperation, AuthErrorOptions } from './errors.js';
+export type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState, SessionErrorDetail } from './events.js';
+export type { User, Claims, Clock } from './token-store.js';
+export type { OriginPolicy } from './origins.js';

@@ -1,0 +1,451 @@
+import { AuthError, HttpError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
+import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
+import { createAuthFetch, type AuthFetch } from './fetch.js';
+import { exchange, isTransient, parseTokenBody } from './http.js';
+import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
+import { TokenStore, type User } from './token-store.js';
+
+/** The session API shared with every holder: the provider's members and the context value. */
+export interface AuthValue extends SessionSnapshot {
+  /** Settles (never rejects) once the restore on load has settled: what a route loader awaits. */
+  readonly ready: Promise<void>;
+  /** Logs in; resolves with the user. Rejects with a typed error, e.g. `invalid-credentials`. */
+  readonly login: (login: string, pass: string) => Promise<User>;
+  /** Clears the session in memory at once, then tells the server. */
+  readonly logout: () => Promise<void>;
+  /** `fetch` with the bearer token for allowed origins, refresh on staleness and one retry on 401. */
+  readonly authFetch: AuthFetch;
+}
+
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/**
+ * One browser session against one auth API: the state machine `restoring → authenticated |
+ * anonymous`, login, logout, a single-flight refresh, proactive refresh and `authFetch`.
+ *
+ * Framework-free: usable from a route loader, a React or Vue app, or a worker. Elements get theirs
+ * from {@link getSession} so that every provider with the same `api` shares one.
+ *
+ * @example
+ * ```ts
+ * import { createSession } from 'auth-shell/core';
+ * const session = createSession({ api: '/api' });
+ * await session.restore();
+ * if (session.state === 'anonymous') await session.login('alice', 'secret');
+ * const me = await (await session.authFetch('/api/me')).json();
+ * ```
+ */
+export class Session extends EventTarget {
+  /** The validated options, defaults filled in. */
+  readonly options: ResolvedOptions;
+
+  readonly #tokens: TokenStore;
+  #snapshot: SessionSnapshot = Object.freeze({ state: 'restoring', user: null });
+  #value: AuthValue | null = null;
+  #resolveReady!: () => void;
+  readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
+  #restoring: Promise<void> | null = null;
+  /** The restore failed at network level: try again when the network or the page comes back. */
+  #restoreFailed = false;
+  /** The logout request has not reached the server yet: resend when back online. */
+  #pendingLogout = false;
+  #inflight: Promise<void> | null = null;
+  #refreshAbort: AbortController | null = null;
+  /**
+   * Bumped by login and logout. Work started under an older epoch must not touch the session:
+   * a refresh answered after a logout cannot bring the session back.
+   */
+  #epoch = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #disposed = false;
+
+  constructor(options: SessionOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.#tokens = new TokenStore(this.options.clock, this.options.leeway);
+    // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
+    globalThis.addEventListener?.('online', this.#onResume);
+    globalThis.addEventListener?.('pageshow', this.#onResume);
+    globalThis.document?.addEventListener('visibilitychange', this.#onResume);
+  }
+
+  /** `restoring`, `authenticated` or `anonymous`. */
+  get state(): SessionState {
+    return this.#snapshot.state;
+  }
+
+  /** The user (decoded claims without token bookkeeping), or `null`. Not a security decision: the server decides. */
+  get user(): User | null {
+    return this.#snapshot.user;
+  }
+
+  /** The current `{ state, user }`, a new frozen object after each change. */
+  get snapshot(): SessionSnapshot {
+    return this.#snapshot;
+  }
+
+  /** Settles once the first restore (or a login, or a logout) has decided the state. Never rejects. */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /**
+   * The session API as one frozen object, renewed on every change (so `Object.is` tells holders
+   * when to re-render) while its functions keep their identity.
+   */
+  get value(): AuthValue {
+    return (this.#value ??= Object.freeze({
+      ...this.#snapshot,
+      ready: this.#ready,
+      login: this.login,
+      logout: this.logout,
+      authFetch: this.authFetch,
+    }));
+  }
+
+  /**
+   * Calls `listener` with the current snapshot now and after every change; returns the unsubscribe
+   * function.
+   */
+  subscribe(listener: (snapshot: SessionSnapshot) => void): () => void {
+    const handler = (event: SessionEventMap['change']) => listener(event.detail);
+    this.addEventListener('change', handler);
+    listener(this.#snapshot);
+    return () => this.removeEventListener('change', handler);
+  }
+
+  /**
+   * Restores the session with one refresh request (the HttpOnly cookie decides). Idempotent: while a
+   * restore runs, or once the state is decided, it returns the same settlement. After a restore that
+   * failed at network level it tries again. Never rejects: failures end `anonymous` with an `error` event.
+   */
+  restore = (): Promise<void> => {
+    if (this.#restoring) return this.#restoring;
+    if (this.state !== 'restoring' && !this.#restoreFailed) return Promise.resolve();
+    this.#restoreFailed = false;
+    const epoch = this.#epoch;
+    this.#activity({ kind: 'restore', phase: 'start' });
+    const run = this.#refresh('restore').then(
+      () => this.#activity({ kind: 'restore', phase: 'success' }),
+      (error: AuthError) => {
+        // A 401 is an answer (no session), not a failure.
+        if (error instanceof UnauthenticatedError) return this.#activity({ kind: 'restore', phase: 'success' });
+        if (epoch === this.#epoch) {
+          // Could not ask the server: show login, but ask again once the network is back.
+          this.#restoreFailed = error instanceof NetworkError;
+          this.#end();
+          this.#report(error);
+        }
+        this.#activity({ kind: 'restore', phase: 'failure', error });
+      },
+    );
+    this.#restoring = run.finally(() => (this.#restoring = null));
+    return this.#restoring;
+  };
+
+  /**
+   * Logs in with `POST {api}/login` and a JSON body `{login, pass}`. Resolves with the user; the
+   * token stays inside the session. Rejects with {@link InvalidCredentialsError} on 401, a
+   * {@link NetworkError} / `TimeoutError` when the server cannot be reached, a `ProtocolError` for
+   * a malformed answer. A failed login changes nothing.
+   */
+  login = async (login: string, pass: string): Promise<User> => {
+    if (typeof login !== 'string' || login === '' || typeof pass !== 'string') {
+      throw new UsageError('login(login, pass) expects a non-empty login and a password string');
+    }
+    this.#assertAlive();
+    const epoch = this.#epoch;
+    const { loginUrl } = this.options;
+    this.#activity({ kind: 'login', phase: 'start' });
+    try {
+      const answer = await exchange(
+        loginUrl,
+        {
+          method: 'POST',
+          headers: this.#headers({ 'Content-Type': 'application/json' }),
+          body: JSON.stringify({ login, pass }),
+          credentials: 'include',
+        },
+        this.#exchangeOptions('login'),
+      );
+      if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
+      this.#expectOk(answer.status, 'login', `POST ${loginUrl}`);
+      if (epoch !== this.#epoch) throw new UnauthenticatedError('login: superseded by a logout or another login', { operation: 'login' });
+      const { accessToken, expiresIn } = parseTokenBody(answer.text, 'login');
+      const user = this.#tokens.set(accessToken, expiresIn, answer.receivedAt, 'login');
+      this.#epoch++;
+      this.#refreshAbort?.abort(new UnauthenticatedError('refresh: superseded by a login', { operation: 'refresh' }));
+      this.#restoreFailed = false;
+      this.#pendingLogout = false;
+      this.#authenticated();
+      this.#activity({ kind: 'login', phase: 'success' });
+      return user;
+    } catch (error) {
+      this.#activity({ kind: 'login', phase: 'failure', error: error as AuthError });
+      throw error;
+    }
+  };
+
+  /**
+   * Ends the session. Memory is cleared first and synchronously — also offline — and a refresh
+   * in flight can no longer bring the session back; then `{api}/logout` asks the server to revoke
+   * the refresh cookie. Rejects (memory already cleared) when the server could not be told; the
+   * request is sent again when the browser comes back online.
+   */
+  logout = async (): Promise<void> => {
+    this.#epoch++;
+    this.#refreshAbort?.abort(new UnauthenticatedError('refresh: superseded by a logout', { operation: 'refresh' }));
+    this.#restoreFailed = false;
+    this.#end();
+    this.#pendingLogout = true;
+    await this.#sendLogout();
+  };
+
+  /**
+   * Gets a new access token with the refresh cookie. Single-flight: concurrent callers share one
+   * request and its outcome; once it has settled the next call starts a new one. A network failure,
+   * timeout or 5xx is retried with a bounded backoff and never ends the session; a 401 does.
+   */
+  refresh = (): Promise<void> => this.#refresh('manual');
+
+  /**
+   * `fetch` with the session: same signature and result. See {@link createAuthFetch}.
+   */
+  readonly authFetch: AuthFetch = createAuthFetch({
+    policy: () => this.options.policy,
+    api: () => this.options.api,
+    whenSettled: () => (this.state === 'restoring' ? this.restore() : Promise.resolve()),
+    tokenToSend: () => this.#tokenToSend(),
+    tokenAfter401: (used) => this.#tokenAfter401(used),
+    retried: (url) => this.#activity({ kind: 'retry', phase: 'start', url }),
+  });
+
+  /**
+   * Removes the session's listeners and timers. Pending work still settles, but the session will
+   * not refresh on its own again. {@link getSession} forgets it, so the next provider starts afresh.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    clearTimeout(this.#timer);
+    globalThis.removeEventListener?.('online', this.#onResume);
+    globalThis.removeEventListener?.('pageshow', this.#onResume);
+    globalThis.document?.removeEventListener('visibilitychange', this.#onResume);
+    this.dispatchEvent(new Event('dispose'));
+  }
+
+  // ---- refresh ----
+
+  #refresh(reason: RefreshReason): Promise<void> {
+    if (this.#inflight) return this.#inflight;
+    const controller = new AbortController();
+    this.#refreshAbort = controller;
+    const run = this.#runRefresh(reason, this.#epoch, controller.signal);
+    this.#inflight = run;
+    const settle = () => {
+      if (this.#inflight === run) this.#inflight = null;
+      if (this.#refreshAbort === controller) this.#refreshAbort = null;
+    };
+    run.then(settle, settle);
+    return run;
+  }
+
+  async #runRefresh(reason: RefreshReason, epoch: number, signal: AbortSignal): Promise<void> {
+    const { refreshUrl, refreshMethod, refreshRetries, retryDelay } = this.options;
+    const where = `${refreshMethod} ${refreshUrl}`;
+    this.#activity({ kind: 'refresh', phase: 'start', reason });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await exchange(
+          refreshUrl,
+          { method: refreshMethod, headers: this.#headers(), credentials: 'include' },
+          this.#exchangeOptions('refresh', signal),
+        );
+        if (epoch !== this.#epoch) throw new UnauthenticatedError('refresh: superseded by a logout or login', { operation: 'refresh' });
+        if (answer.status === 401) {
+          this.#end();
+          throw new UnauthenticatedError(`refresh: ${where} answered 401, the session is over`, { status: 401, operation: 'refresh' });
+        }
+        this.#expectOk(answer.status, 'refresh', where);
+        const { accessToken, expiresIn } = parseTokenBody(answer.text, 'refresh');
+        this.#tokens.set(accessToken, expiresIn, answer.receivedAt, 'refresh');
+        this.#authenticated();
+        this.#activity({ kind: 'refresh', phase: 'success', reason });
+        return;
+      } catch (error) {
+        const retry = error instanceof NetworkError && !signal.aborted && epoch === this.#epoch && attempt < refreshRetries;
+        if (!retry) {
+          this.#activity({ kind: 'refresh', phase: 'failure', reason, error: error as AuthError });
+          throw error;
+        }
+        // Exponential backoff with full jitter on the upper half, so tabs and clients spread out.
+        const delay = retryDelay * 2 ** attempt * (0.5 + Math.random() / 2);
+        this.#activity({ kind: 'refresh', phase: 'backoff', reason, attempt: attempt + 1, delay, error });
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  // ---- authFetch hooks ----
+
+  /** A token fit to send now: refreshed first when stale. `null` when there is no session. */
+  async #tokenToSend(): Promise<string | null> {
+    if (this.state !== 'authenticated') return null;
+    if (this.#tokens.isFresh()) return this.#tokens.token;
+    try {
+      await this.#refresh('expiry');
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) return null;
+      // The refresh could not reach the server, but a stale token that has not expired still works.
+      if (!this.#tokens.isUnexpired()) throw error;
+    }
+    return this.#tokens.token;
+  }
+
+  /** After a 401 with `used`: the token to retry with, refreshing unless someone already did. */
+  async #tokenAfter401(used: string): Promise<string | null> {
+    if (this.state !== 'authenticated') return null;
+    const current = this.#tokens.token;
+    if (current !== used && this.#tokens.isFresh()) return current;
+    try {
+      await this.#refresh('unauthorized');
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) return null;
+      throw error;
+    }
+    return this.#tokens.token;
+  }
+
+  // ---- state ----
+
+  #authenticated(): void {
+    this.#setSnapshot('authenticated', this.#tokens.user);
+    this.#schedule();
+  }
+
+  /** Clears memory: token, user, timers. */
+  #end(): void {
+    clearTimeout(this.#timer);
+    this.#tokens.clear();
+    this.#setSnapshot('anonymous', null);
+  }
+
+  #setSnapshot(state: SessionState, user: User | null): void {
+    if (state === this.#snapshot.state && user === this.#snapshot.user) return;
+    this.#snapshot = Object.freeze({ state, user });
+    this.#value = null;
+    if (state !== 'restoring') this.#resolveReady();
+    this.dispatchEvent(new CustomEvent('change', { detail: this.#snapshot }));
+  }
+
+  /** Proactive refresh when the token turns stale. Only a hint: throttled timers are backed by the checks on resume and in authFetch. */
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    const due = this.#tokens.staleAt - this.options.clock();
+    if (this.#disposed || !Number.isFinite(due)) return;
+    this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, due), MAX_TIMEOUT));
+  }
+
+  #freshen(reason: RefreshReason): void {
+    if (this.#disposed || this.state !== 'authenticated' || this.#tokens.isFresh()) return;
+    this.#refresh(reason).catch((error: AuthError) => {
+      if (!(error instanceof UnauthenticatedError)) this.#report(error);
+    });
+  }
+
+  // Arrow function: the same identity is added and removed as a listener.
+  #onResume = (event: Event): void => {
+    if (event.type === 'visibilitychange' && globalThis.document?.visibilityState !== 'visible') return;
+    if (this.#disposed) return;
+    if (this.#pendingLogout && this.state === 'anonymous') void this.#sendLogout().catch(() => {});
+    else if (this.#restoreFailed) void this.restore();
+    else this.#freshen('resume');
+  };
+
+  // ---- logout ----
+
+  async #sendLogout(): Promise<void> {
+    const { logoutUrl, logoutMethod } = this.options;
+    const epoch = this.#epoch;
+    this.#activity({ kind: 'logout', phase: 'start' });
+    try {
+      const answer = await exchange(
+        logoutUrl,
+        { method: logoutMethod, headers: this.#headers(), credentials: 'include' },
+        this.#exchangeOptions('logout'),
+      );
+      // 401: the server no longer knows the session, which is what logout wants.
+      if (answer.status !== 401) this.#expectOk(answer.status, 'logout', `${logoutMethod} ${logoutUrl}`);
+      if (epoch === this.#epoch) this.#pendingLogout = false;
+      this.#activity({ kind: 'logout', phase: 'success' });
+    } catch (error) {
+      this.#activity({ kind: 'logout', phase: 'failure', error: error as AuthError });
+      throw error;
+    }
+  }
+
+  // ---- helpers ----
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    const csrf = this.options.csrfHeader;
+    return csrf ? { ...extra, [csrf[0]]: csrf[1] } : extra;
+  }
+
+  #exchangeOptions(operation: 'login' | 'refresh' | 'logout', signal?: AbortSignal) {
+    const { timeout, clock } = this.options;
+    return { operation, timeout, clock, signal };
+  }
+
+  #expectOk(status: number, operation: 'login' | 'refresh' | 'logout', where: string): void {
+    if (status >= 200 && status < 300) return;
+    const message = `${operation}: ${where} answered ${status}`;
+    throw isTransient(status) ? new NetworkError(message, { status, operation }) : new HttpError(message, { status, operation });
+  }
+
+  #assertAlive(): void {
+    if (this.#disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
+  }
+
+  #activity(activity: Activity): void {
+    this.dispatchEvent(new CustomEvent('activity', { detail: Object.freeze(activity) }));
+  }
+
+  #report(error: AuthError): void {
+    this.dispatchEvent(new CustomEvent('error', { detail: Object.freeze({ error }) }));
+  }
+}
+
+// Typed listeners for the session's events.
+export interface Session {
+  addEventListener<K extends keyof SessionEventMap>(
+    type: K,
+    listener: (event: SessionEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof SessionEventMap>(
+    type: K,
+    listener: (event: SessionEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+/** Creates a session that is not shared with anyone. Most pages want {@link getSession} instead. */
+export function createSession(options: SessionOptions): Session {
+  return new Session(options);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}

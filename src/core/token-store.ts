@@ -1,0 +1,136 @@
+import { jwtDecode } from 'jwt-decode';
+import { ProtocolError, type AuthOperation } from './errors.js';
+
+/** Decoded access-token claims. The client never authorizes from these; the server does. */
+export interface Claims {
+  [claim: string]: unknown;
+  exp?: number;
+  iat?: number;
+  sub?: string;
+}
+
+/** The user as the page sees it: the token's claims minus token bookkeeping, frozen. */
+export type User = Readonly<Record<string, unknown>>;
+
+/** Claims that describe the token rather than the user. */
+const BOOKKEEPING = new Set(['exp', 'iat', 'nbf', 'jti']);
+
+/** A monotonic clock in milliseconds. */
+export type Clock = () => number;
+
+/**
+ * The one place the access token lives: a private field, never exposed as a property.
+ *
+ * Expiry is a point on the session's monotonic clock, computed from the lifetime the server
+ * granted (`expires_in`, else `exp − iat`) and the moment the response arrived. The client's
+ * wall clock is never compared with `exp`, so a machine whose clock is minutes off still
+ * refreshes at the right time.
+ */
+export class TokenStore {
+  #token: string | null = null;
+  #expiresAt = 0;
+  #lifetime = 0;
+  #user: User | null = null;
+  readonly #clock: Clock;
+  readonly #leeway: number;
+
+  /** @param leeway ms before expiry at which a token counts as stale. */
+  constructor(clock: Clock, leeway: number) {
+    this.#clock = clock;
+    this.#leeway = leeway;
+  }
+
+  /**
+   * Validates and stores a token. Throws {@link ProtocolError} (leaving the store as it was) when
+   * `token` is not a decodable JWT or `expiresIn` is not a positive number.
+   *
+   * @param receivedAt clock reading taken when the response arrived.
+   */
+  set(token: unknown, expiresIn: unknown, receivedAt: number, operation: AuthOperation): User {
+    if (typeof token !== 'string' || token.split('.').length !== 3) {
+      throw new ProtocolError(`${operation}: access_token is not a JWT`, { operation });
+    }
+    let claims: Claims;
+    try {
+      claims = jwtDecode<Claims>(token);
+    } catch {
+      // jwt-decode's message may quote part of the token: keep only our own words, and no cause.
+      throw new ProtocolError(`${operation}: access_token could not be decoded`, { operation });
+    }
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+      throw new ProtocolError(`${operation}: access_token payload is not an object`, { operation });
+    }
+    const lifetime = lifetimeOf(claims, expiresIn, operation);
+    this.#token = token;
+    this.#lifetime = lifetime;
+    this.#expiresAt = receivedAt + lifetime;
+    this.#user = sameUser(this.#user, userOf(claims));
+    return this.#user;
+  }
+
+  /** The token, for the session's own use (Authorization headers). Never expose it further. */
+  get token(): string | null {
+    return this.#token;
+  }
+
+  get user(): User | null {
+    return this.#user;
+  }
+
+  /** Milliseconds before expiry at which the token counts as stale: the configured leeway, but at most a quarter of its lifetime. */
+  get #effectiveLeeway(): number {
+    return Math.min(this.#leeway, this.#lifetime / 4);
+  }
+
+  /** Clock reading at which the token becomes stale (Infinity for a token without expiry). */
+  get staleAt(): number {
+    return this.#token === null ? 0 : this.#expiresAt - this.#effectiveLeeway;
+  }
+
+  /** A token is held and it is not within the leeway of its expiry. */
+  isFresh(): boolean {
+    return this.#token !== null && this.#clock() < this.staleAt;
+  }
+
+  /** A token is held and it has not expired yet (it may be stale). */
+  isUnexpired(): boolean {
+    return this.#token !== null && this.#clock() < this.#expiresAt;
+  }
+
+  clear(): void {
+    this.#token = null;
+    this.#user = null;
+    this.#expiresAt = 0;
+    this.#lifetime = 0;
+  }
+}
+
+function lifetimeOf(claims: Claims, expiresIn: unknown, operation: AuthOperation): number {
+  if (expiresIn !== undefined && expiresIn !== null) {
+    const seconds = typeof expiresIn === 'string' && expiresIn.trim() !== '' ? Number(expiresIn) : expiresIn;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+      throw new ProtocolError(`${operation}: expires_in is not a positive number`, { operation });
+    }
+    return seconds * 1000;
+  }
+  const { exp, iat } = claims;
+  if (typeof exp === 'number' && typeof iat === 'number') {
+    if (!(exp > iat)) throw new ProtocolError(`${operation}: token exp is not after iat`, { operation });
+    return (exp - iat) * 1000;
+  }
+  // No lifetime to measure from receipt. Fall back on the wall clock only when it is all we have.
+  if (typeof exp === 'number') return Math.max(0, exp * 1000 - Date.now());
+  // A token without expiry is legal; only a 401 will trigger its refresh.
+  return Infinity;
+}
+
+function userOf(claims: Claims): User {
+  const user: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(claims)) if (!BOOKKEEPING.has(key)) user[key] = value;
+  return Object.freeze(user);
+}
+
+/** Keeps the previous user object when nothing but bookkeeping changed, so holders see no change. */
+function sameUser(previous: User | null, next: User): User {
+  return previous !== null && JSON.stringify(previous) === JSON.stringify(next) ? previous : next;
+}

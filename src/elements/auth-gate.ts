@@ -1,0 +1,97 @@
+import { ContextConsumer } from '@lit/context';
+import { LitElement, css, html } from 'lit';
+import { authContext } from '../context.js';
+import type { User } from '../core/token-store.js';
+import { VERSION } from '../define.js';
+
+/** Which of the gate's slots is shown. */
+export type GateView = 'pending' | 'login' | 'protected' | 'forbidden';
+
+/**
+ * Shows exactly one of its slots according to the nearest provider's session: `pending` while
+ * restoring, `login` when anonymous, the default slot when authenticated (or `forbidden` when a
+ * `require-role` is set and the user lacks it). Nothing of login or protected content is shown before
+ * the restore settles.
+ *
+ * Protected content given as `<template>` children is stamped only when the user is let in, and
+ * removed again when that ends, so no data of one user survives into the next session.
+ *
+ * Before the element is defined a browser shows all its children; hide them with
+ * `auth-gate:not(:defined) > :not([slot="pending"]) { display: none !important }` in the page's CSS.
+ *
+ * @summary Shows pending, login or protected content by session state.
+ * @slot pending - Shown while the session is restoring.
+ * @slot login - Shown when anonymous.
+ * @slot - Protected content, shown when authenticated (and the role matches). `<template>` children are stamped on entry and removed on exit.
+ * @slot forbidden - Shown when authenticated without the required `role`.
+ */
+export class AuthGate extends LitElement {
+  static readonly version = VERSION;
+
+  static override properties = {
+    requireRole: { type: String, attribute: 'require-role' },
+  };
+
+  static override styles = css`
+    :host {
+      display: contents;
+    }
+  `;
+
+  /**
+   * Required role(s), space-separated: the user passes when the token's `role` claim (or one of its
+   * `roles`) equals any of them. A client-side view choice only: the server enforces access.
+   * (Not `role`: that attribute is the element's ARIA role.)
+   */
+  declare requireRole: string | undefined;
+
+  readonly #auth = new ContextConsumer(this, { context: authContext, subscribe: true });
+  /** Nodes stamped from each template, to remove them again. */
+  readonly #stamped = new Map<HTMLTemplateElement, Node[]>();
+
+  /** The slot currently shown. */
+  get view(): GateView {
+    const auth = this.#auth.value;
+    if (!auth || auth.state === 'restoring') return 'pending';
+    if (auth.state === 'anonymous') return 'login';
+    return hasRole(auth.user, this.requireRole) ? 'protected' : 'forbidden';
+  }
+
+  protected override render() {
+    const view = this.view;
+    return view === 'protected' ? html`<slot></slot>` : html`<slot name=${view}></slot>`;
+  }
+
+  protected override updated(): void {
+    if (this.view === 'protected') this.#stamp();
+    else this.#unstamp();
+  }
+
+  #stamp(): void {
+    for (const template of this.querySelectorAll<HTMLTemplateElement>(':scope > template:not([slot])')) {
+      if (this.#stamped.has(template)) continue;
+      const content = document.importNode(template.content, true);
+      this.#stamped.set(template, [...content.childNodes]);
+      template.after(content);
+    }
+  }
+
+  #unstamp(): void {
+    for (const nodes of this.#stamped.values()) for (const node of nodes) node.parentNode?.removeChild(node);
+    this.#stamped.clear();
+  }
+}
+
+function hasRole(user: User | null, required: string | undefined): boolean {
+  const wanted = required?.split(/\s+/).filter(Boolean) ?? [];
+  if (wanted.length === 0) return true;
+  const roles = user?.['roles'];
+  const held = [user?.['role'], ...(Array.isArray(roles) ? roles : [])].filter((role) => role != null).map(String);
+  return wanted.some((role) => held.includes(role));
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'auth-gate': AuthGate;
+  }
+}

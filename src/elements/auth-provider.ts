@@ -1,0 +1,216 @@
+import { ContextProvider } from '@lit/context';
+import { LitElement, css, html } from 'lit';
+import { authContext } from '../context.js';
+import { UsageError, isAuthError } from '../core/errors.js';
+import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
+import type { AuthFetch } from '../core/fetch.js';
+import type { EndpointMethod, SessionOptions } from '../core/options.js';
+import { getSession } from '../core/registry.js';
+import type { AuthValue, Session } from '../core/session.js';
+import type { User } from '../core/token-store.js';
+import { VERSION } from '../define.js';
+
+/**
+ * Owns the page's session for its `api` and provides it to descendants as `authContext`. Every
+ * provider with the same `api` shares one session: one restore request, one token, one logout.
+ *
+ * @summary The session for one auth API.
+ * @slot - The part of the page that uses the session.
+ * @event auth-change - `detail: { state, user }` on every state or user change. Bubbles, composed.
+ * @event auth-activity - `detail: Activity`: restore, login, refresh, retry, logout steps. Bubbles, composed.
+ * @event auth-error - `detail: { error }`: background failures (refresh, restore, bad attributes). Bubbles, composed.
+ *
+ * @example
+ * ```html
+ * <auth-provider api="/api">
+ *   <auth-gate>…</auth-gate>
+ * </auth-provider>
+ * ```
+ */
+export class AuthProvider extends LitElement {
+  static readonly version = VERSION;
+
+  static override properties = {
+    api: { type: String },
+    loginPath: { type: String, attribute: 'login-path' },
+    refreshPath: { type: String, attribute: 'refresh-path' },
+    logoutPath: { type: String, attribute: 'logout-path' },
+    refreshMethod: { type: String, attribute: 'refresh-method' },
+    logoutMethod: { type: String, attribute: 'logout-method' },
+    csrfHeader: { type: String, attribute: 'csrf-header' },
+    allowedOrigins: { type: String, attribute: 'allowed-origins' },
+    leeway: { type: Number },
+    timeout: { type: Number },
+  };
+
+  static override styles = css`
+    :host {
+      display: contents;
+    }
+  `;
+
+  /** Base URL of the auth API, e.g. `/api`. Required. */
+  declare api: string | undefined;
+  /** Login endpoint path under `api`. Default `/login`. */
+  declare loginPath: string | undefined;
+  /** Default `/refresh`. */
+  declare refreshPath: string | undefined;
+  /** Default `/logout`. */
+  declare logoutPath: string | undefined;
+  /** `POST` (default) or `GET` for seed-style backends. */
+  declare refreshMethod: EndpointMethod | undefined;
+  /** `POST` (default) or `GET` for seed-style backends. */
+  declare logoutMethod: EndpointMethod | undefined;
+  /** `"Name: value"` of the static anti-CSRF header; `""` for none. Default `X-Requested-With: auth-shell`. */
+  declare csrfHeader: string | undefined;
+  /** Space-separated origins that may also receive the bearer token. */
+  declare allowedOrigins: string | undefined;
+  /** Seconds before expiry at which the token is refreshed. Default 30. */
+  declare leeway: number | undefined;
+  /** Timeout in ms of login, refresh and logout requests. Default 10000. */
+  declare timeout: number | undefined;
+
+  #session: Session | null = null;
+  /** The options the current session was requested with. */
+  #attachedWith = '';
+  #unsubscribe: (() => void) | null = null;
+  readonly #context = new ContextProvider(this, { context: authContext });
+  #resolveReady!: () => void;
+  readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
+
+  /** `restoring`, `authenticated` or `anonymous`; also reflected as the `state` attribute for CSS. */
+  get state(): SessionState {
+    return this.#session?.state ?? 'restoring';
+  }
+
+  /** The user (decoded token claims without bookkeeping), or `null`. */
+  get user(): User | null {
+    return this.#session?.user ?? null;
+  }
+
+  /** Settles once the session's restore has settled: what a route loader awaits. Never rejects. */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The shared core session, for code that wants the whole core API. */
+  get session(): Session | null {
+    return this.#session;
+  }
+
+  /** Logs in; resolves with the user. See the README for the error codes. */
+  login(login: string, pass: string): Promise<User> {
+    return this.#require().login(login, pass);
+  }
+
+  /** Clears the session in memory at once (every provider of this api), then tells the server. */
+  logout(): Promise<void> {
+    return this.#require().logout();
+  }
+
+  /** `fetch` with the session's bearer token, refresh and one retry on 401. Stable identity. */
+  readonly authFetch: AuthFetch = (input, init) => this.#require().authFetch(input, init);
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#attach();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#detach();
+  }
+
+  protected override willUpdate(): void {
+    // Options set or changed after connecting (frameworks often set properties late): re-attach.
+    if (this.isConnected && this.#attachedWith !== JSON.stringify(this.#options())) {
+      this.#detach();
+      this.#attach();
+    }
+  }
+
+  protected override render() {
+    return html`<slot></slot>`;
+  }
+
+  #attach(): void {
+    this.#attachedWith = JSON.stringify(this.#options());
+    if (!this.api) return;
+    let session: Session;
+    try {
+      session = getSession(this.#options());
+    } catch (error) {
+      if (!isAuthError(error)) throw error;
+      console.error(`<auth-provider>: ${error.message}`);
+      this.#dispatch('auth-error', { error });
+      return;
+    }
+    this.#session = session;
+    session.addEventListener('activity', this.#onActivity);
+    session.addEventListener('error', this.#onError);
+    this.#unsubscribe = session.subscribe(this.#onChange);
+    void session.ready.then(this.#resolveReady);
+  }
+
+  #detach(): void {
+    this.#unsubscribe?.();
+    this.#session?.removeEventListener('activity', this.#onActivity);
+    this.#session?.removeEventListener('error', this.#onError);
+    this.#unsubscribe = null;
+    this.#session = null;
+  }
+
+  #options(): SessionOptions {
+    return {
+      api: this.api!,
+      loginPath: this.loginPath,
+      refreshPath: this.refreshPath,
+      logoutPath: this.logoutPath,
+      refreshMethod: this.refreshMethod,
+      logoutMethod: this.logoutMethod,
+      csrfHeader: this.csrfHeader,
+      allowedOrigins: this.allowedOrigins,
+      leeway: this.leeway,
+      timeout: this.timeout,
+    };
+  }
+
+  #require(): Session {
+    if (this.#session) return this.#session;
+    throw new UsageError('<auth-provider> has no session: it needs a valid `api` attribute and to be connected');
+  }
+
+  // Arrow functions: the same identities are added and removed as listeners.
+  #onChange = (snapshot: SessionSnapshot): void => {
+    this.setAttribute('state', snapshot.state);
+    this.#context.setValue(this.#session!.value as AuthValue);
+    // The first call is the subscription's initial value, not a change.
+    if (this.#announced !== snapshot) {
+      if (this.#announced) this.#dispatch('auth-change', { state: snapshot.state, user: snapshot.user });
+      this.#announced = snapshot;
+    }
+  };
+  #announced: SessionSnapshot | null = null;
+
+  #onActivity = (event: CustomEvent<Activity>): void => this.#dispatch('auth-activity', event.detail);
+
+  #onError = (event: CustomEvent<SessionErrorDetail>): void => this.#dispatch('auth-error', event.detail);
+
+  #dispatch<K extends 'auth-change' | 'auth-activity' | 'auth-error'>(type: K, detail: HTMLElementEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'auth-provider': AuthProvider;
+  }
+  interface HTMLElementEventMap {
+    /** The session's state or user changed. */
+    'auth-change': CustomEvent<SessionSnapshot>;
+    /** A step of the session flow (restore, login, refresh, retry, logout). */
+    'auth-activity': CustomEvent<Activity>;
+    /** A failure nobody awaited. */
+    'auth-error': CustomEvent<SessionErrorDetail>;
+  }
+}

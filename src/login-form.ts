@@ -1,0 +1,17 @@
+/**
+ * auth-shell/login-form — registers `<auth-login-form>`, the default form for `<auth-gate>`'s
+ * `login` slot. Hosts with their own form do not import it and do not pay for it.
+ *
+ * @example
+ * ```js
+ * import 'auth-shell';
+ * import 'auth-shell/login-form';
+ * ```
+ * @module
+ */
+import { define } from './define.js';
+import { AuthLoginForm } from './elements/login-form.js';
+
+define('auth-login-form', AuthLoginForm);
+
+export { AuthLoginForm };

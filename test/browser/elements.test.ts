@@ -1,0 +1,347 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { ContextConsumer } from '@lit/context';
+import { LitElement } from 'lit';
+import { HttpResponse, delay, http, passthrough } from 'msw';
+import { AuthProvider, authContext, consumeAuth, getAuth, isAuthError, type AuthValue, type Session } from '../../src/index.js';
+import '../../src/login-form.js';
+import { JWT_PATTERN, requestLog, serverLogin, serverLogout, sleep, startWorker, uniqueTag, worker } from './helpers.js';
+
+// Sessions are page-wide per api: remember each test's, and forget them after it, so the next test
+// restores afresh (fixtures are already disconnected by then).
+const sessions = new Set<Session>();
+const remember = (el: Element) => {
+  for (const p of [el, ...el.querySelectorAll('auth-provider')]) if (p instanceof AuthProvider && p.session) sessions.add(p.session);
+};
+async function mount<T extends Element>(template: ReturnType<typeof html>): Promise<T> {
+  const el = await fixture<T>(template);
+  remember(el);
+  return el;
+}
+const $ = <T extends Element = HTMLElement>(root: ParentNode, selector: string): T => {
+  const found = root.querySelector<T>(selector);
+  if (!found) throw new Error(`no element matches ${selector}`);
+  return found;
+};
+const visible = (root: ParentNode, selector: string) => $(root, selector).checkVisibility();
+
+before(startWorker);
+beforeEach(() => serverLogout());
+afterEach(() => {
+  worker.resetHandlers();
+  for (const s of sessions) s.dispose();
+  sessions.clear();
+});
+
+const gateMarkup = html`
+  <auth-provider api="/api">
+    <auth-gate>
+      <p slot="pending" id="pending">Loading…</p>
+      <p slot="login" id="login">Please log in</p>
+      <p id="always">protected text</p>
+      <template><p id="stamped">secret of the user</p></template>
+      <p slot="forbidden" id="forbidden">Forbidden</p>
+    </auth-gate>
+  </auth-provider>
+`;
+
+describe('<auth-gate>', () => {
+  it('shows neither login nor protected content until the restore settles, then login; one request', async () => {
+    worker.use(
+      http.post('/api/refresh', async () => {
+        await delay(250);
+        return passthrough();
+      }),
+    );
+    const log = requestLog();
+    const provider = await mount<AuthProvider>(gateMarkup);
+    const frames: string[] = [];
+    while (provider.state === 'restoring') {
+      frames.push([visible(provider, '#pending'), visible(provider, '#login'), visible(provider, '#always')].join());
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+    await provider.updateComplete;
+    await $<LitElement>(provider, 'auth-gate').updateComplete;
+    log.stop();
+    expect(frames.length).to.be.greaterThan(3);
+    expect(new Set(frames)).to.deep.equal(new Set(['true,false,false']));
+    expect(visible(provider, '#login')).to.be.true;
+    expect(visible(provider, '#pending')).to.be.false;
+    expect(visible(provider, '#always')).to.be.false;
+    expect(provider.querySelector('#stamped')).to.equal(null);
+    expect(log.keys()).to.deep.equal(['POST /api/refresh']);
+  });
+
+  it('restores an existing session: protected content and stamped template, never the login', async () => {
+    await serverLogin('alice');
+    const provider = await mount<AuthProvider>(gateMarkup);
+    const seenLogin: boolean[] = [];
+    while (provider.state === 'restoring') {
+      seenLogin.push(visible(provider, '#login'));
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+    const gate = $<LitElement>(provider, 'auth-gate');
+    await gate.updateComplete;
+    expect(seenLogin).not.to.include(true);
+    expect(visible(provider, '#login')).to.be.false;
+    expect(visible(provider, '#always')).to.be.true;
+    expect(visible(provider, '#stamped')).to.be.true;
+  });
+
+  it('stamps template content on login and removes it on logout', async () => {
+    const provider = await mount<AuthProvider>(gateMarkup);
+    await provider.ready;
+    const gate = $<LitElement>(provider, 'auth-gate');
+    await provider.login('alice', 'alice');
+    await gate.updateComplete;
+    const stamped = $(provider, '#stamped');
+    expect(stamped.textContent).to.equal('secret of the user');
+    await provider.logout();
+    await gate.updateComplete;
+    expect(stamped.isConnected).to.be.false;
+    expect(provider.querySelector('#stamped')).to.equal(null);
+    expect(visible(provider, '#login')).to.be.true;
+    // A second login stamps a fresh copy, not the old nodes.
+    await provider.login('bob', 'bob');
+    await gate.updateComplete;
+    expect($(provider, '#stamped')).not.to.equal(stamped);
+  });
+
+  it('require-role shows the forbidden slot to users without the role', async () => {
+    const provider = await mount<AuthProvider>(html`
+      <auth-provider api="/api">
+        <auth-gate require-role="admin">
+          <p slot="forbidden" id="forbidden">Admins only</p>
+          <template><p id="admin-area">admin</p></template>
+        </auth-gate>
+      </auth-provider>
+    `);
+    await provider.ready;
+    const gate = $<LitElement & { view: string }>(provider, 'auth-gate');
+    await provider.login('alice', 'alice');
+    await gate.updateComplete;
+    expect(gate.view).to.equal('forbidden');
+    expect(visible(provider, '#forbidden')).to.be.true;
+    expect(provider.querySelector('#admin-area')).to.equal(null);
+    await provider.logout();
+    await provider.login('admin', 'admin');
+    await gate.updateComplete;
+    expect(gate.view).to.equal('protected');
+    expect(visible(provider, '#admin-area')).to.be.true;
+    expect(visible(provider, '#forbidden')).to.be.false;
+  });
+
+  it('the documented CSS rule hides login and protected children before the element is defined', async () => {
+    const frame = document.createElement('iframe');
+    frame.srcdoc = `
+      <style>auth-gate:not(:defined) > :not([slot="pending"]) { display: none !important }</style>
+      <auth-provider api="/api"><auth-gate>
+        <p slot="pending" id="pending">Loading</p><p slot="login" id="login">Login</p><p id="secret">Protected</p>
+      </auth-gate></auth-provider>`;
+    document.body.append(frame);
+    try {
+      await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+      const doc = frame.contentDocument!;
+      expect(doc.querySelector('auth-gate')!.matches(':defined')).to.be.false;
+      expect(doc.querySelector('#pending')!.checkVisibility()).to.be.true;
+      expect(doc.querySelector('#login')!.checkVisibility()).to.be.false;
+      expect(doc.querySelector('#secret')!.checkVisibility()).to.be.false;
+    } finally {
+      frame.remove();
+    }
+  });
+});
+
+describe('<auth-provider>', () => {
+  it('reflects state as an attribute and fires auth-change with { state, user }', async () => {
+    const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+    expect(provider.getAttribute('state')).to.equal('restoring');
+    const first = await oneEvent(provider, 'auth-change');
+    expect(first.detail).to.deep.equal({ state: 'anonymous', user: null });
+    expect(provider.getAttribute('state')).to.equal('anonymous');
+    const next = oneEvent(provider, 'auth-change');
+    await provider.login('bob', 'bob');
+    const { detail } = await next;
+    expect(detail.state).to.equal('authenticated');
+    expect(detail.user).to.include({ name: 'Bob', role: 'user' });
+    expect(provider.getAttribute('state')).to.equal('authenticated');
+    expect(provider.user).to.equal(detail.user);
+  });
+
+  it('providers with the same api share one session: one restore request, one logout', async () => {
+    const log = requestLog();
+    const root = await mount<HTMLElement>(html`
+      <div>
+        <auth-provider api="/api" id="a"><auth-provider api="/api/" id="b"></auth-provider></auth-provider>
+        <auth-provider api="/api" id="c"></auth-provider>
+      </div>
+    `);
+    const [a, b, c] = ['#a', '#b', '#c'].map((s) => $<AuthProvider>(root, s));
+    await Promise.all([a!.ready, b!.ready, c!.ready]);
+    expect(a!.session).to.equal(b!.session);
+    expect(a!.session).to.equal(c!.session);
+    expect(log.count('POST /api/refresh')).to.equal(1);
+    await b!.login('alice', 'alice');
+    expect([a!.state, c!.state]).to.deep.equal(['authenticated', 'authenticated']);
+    await c!.logout();
+    log.stop();
+    expect([a!.state, b!.state]).to.deep.equal(['anonymous', 'anonymous']);
+    expect(log.count('POST /api/logout')).to.equal(1);
+  });
+
+  it('authFetch on the element uses the session and keeps its identity', async () => {
+    await serverLogin('admin');
+    const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+    const fetchFn = provider.authFetch;
+    const res = await provider.authFetch('/api/admin');
+    expect(res.status).to.equal(200);
+    await provider.logout();
+    expect(provider.authFetch).to.equal(fetchFn);
+  });
+
+  it('reports bad attributes as a typed auth-error instead of throwing', async () => {
+    const errors: unknown[] = [];
+    const listener = (e: Event) => errors.push((e as CustomEvent).detail.error);
+    document.addEventListener('auth-error', listener);
+    const originalError = console.error;
+    console.error = () => {};
+    try {
+      const provider = await mount<AuthProvider>(html`<auth-provider api="/api" refresh-method="DELETE"></auth-provider>`);
+      expect(errors).to.have.length(1);
+      expect(isAuthError(errors[0], 'usage')).to.be.true;
+      expect(provider.state).to.equal('restoring');
+      expect(() => provider.login('a', 'b')).to.throw(/no session/);
+    } finally {
+      console.error = originalError;
+      document.removeEventListener('auth-error', listener);
+    }
+  });
+
+  it('attaches when api is set after connecting, as frameworks do', async () => {
+    const provider = await mount<AuthProvider>(html`<auth-provider></auth-provider>`);
+    expect(provider.session).to.equal(null);
+    provider.api = '/api';
+    await provider.updateComplete;
+    remember(provider);
+    await provider.ready;
+    expect(provider.state).to.equal('anonymous');
+  });
+});
+
+describe('context', () => {
+  it('a Lit consumer gets the session and every change', async () => {
+    const tag = uniqueTag('lit-consumer');
+    class Consumer extends LitElement {
+      auth = new ContextConsumer(this, { context: authContext, subscribe: true });
+    }
+    customElements.define(tag, Consumer);
+    const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+    const consumer = document.createElement(tag) as Consumer;
+    provider.append(consumer);
+    await provider.ready;
+    expect(consumer.auth.value?.state).to.equal('anonymous');
+    const before = consumer.auth.value!;
+    await consumer.auth.value!.login('alice', 'alice');
+    expect(consumer.auth.value?.state).to.equal('authenticated');
+    expect(consumer.auth.value).not.to.equal(before);
+    expect(consumer.auth.value!.authFetch).to.equal(before.authFetch);
+  });
+
+  it('plain JS reaches the session with consumeAuth and getAuth (context-request protocol)', async () => {
+    const provider = await mount<AuthProvider>(html`<auth-provider api="/api"><div id="plain"></div></auth-provider>`);
+    const plain = $(provider, '#plain');
+    const states: string[] = [];
+    const stop = consumeAuth(plain, (auth) => states.push(auth.state));
+    await provider.ready;
+    const auth: AuthValue = await getAuth(plain);
+    await auth.login('alice', 'alice');
+    stop();
+    await auth.logout();
+    expect(states).to.deep.equal(['restoring', 'anonymous', 'authenticated']);
+    const orphan = document.createElement('div');
+    document.body.append(orphan);
+    await getAuth(orphan).then(
+      () => expect.fail('should reject'),
+      (e: unknown) => expect(String(e)).to.match(/no <auth-provider>/),
+    );
+    orphan.remove();
+  });
+});
+
+describe('no token leaks', () => {
+  it('after login and a refresh: nothing in storage, cookies, DOM, events, console or error texts', async () => {
+    const captured: string[] = [];
+    const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
+    const originals = methods.map((m) => console[m]);
+    methods.forEach((m) => (console[m] = (...args: unknown[]) => captured.push(args.map(String).join(' '))));
+    const events: unknown[] = [];
+    const record = (e: Event) => events.push((e as CustomEvent).detail);
+    for (const type of ['auth-change', 'auth-activity', 'auth-error', 'auth-login']) document.addEventListener(type, record);
+    try {
+      const provider = await mount<AuthProvider>(html`
+        <auth-provider api="/api">
+          <auth-gate><auth-login-form slot="login"></auth-login-form><template><p>in</p></template></auth-gate>
+        </auth-provider>
+      `);
+      await provider.ready;
+      await provider.login('alice', 'alice');
+      await provider.session!.refresh();
+      await provider.authFetch('/api/me');
+      worker.use(http.post('/api/refresh', () => HttpResponse.json({ access_token: 'eyJhbGciOi.eyJzdWIiOiIx' }), { once: true }));
+      const error = await provider.session!.refresh().catch((e: Error) => e);
+      await sleep(50);
+
+      const shadowText = [...document.querySelectorAll('*')].map((el) => el.shadowRoot?.innerHTML ?? '').join('');
+      const surfaces = {
+        localStorage: JSON.stringify({ ...localStorage }),
+        sessionStorage: JSON.stringify({ ...sessionStorage }),
+        cookie: document.cookie,
+        dom: document.documentElement.outerHTML + shadowText,
+        attributes: [...provider.attributes].map((a) => a.value).join(' '),
+        events: JSON.stringify(events, (_k, v) => (v instanceof Error ? `${v.name}: ${v.message}` : v)),
+        console: captured.join('\n'),
+        error: `${(error as Error).message} ${String((error as Error).cause ?? '')}`,
+        value: JSON.stringify(provider.session!.value),
+      };
+      for (const [where, text] of Object.entries(surfaces)) expect(text, where).not.to.match(JWT_PATTERN);
+      expect(events.length).to.be.greaterThan(5);
+      expect(document.cookie).not.to.match(/\brt=/);
+    } finally {
+      methods.forEach((m, i) => (console[m] = originals[i]!));
+      for (const type of ['auth-change', 'auth-activity', 'auth-error', 'auth-login']) document.removeEventListener(type, record);
+    }
+  });
+});
+
+describe('auth-activity timeline', () => {
+  it('reports restore, login, refresh, retry and logout steps in order', async () => {
+    const steps: string[] = [];
+    const record = (e: Event) => {
+      const { kind, phase } = (e as CustomEvent).detail;
+      steps.push(`${kind}:${phase}`);
+    };
+    document.addEventListener('auth-activity', record);
+    try {
+      const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+      await provider.ready;
+      await provider.login('alice', 'alice');
+      worker.use(http.get('/api/me', () => new HttpResponse(null, { status: 401 }), { once: true }));
+      await provider.authFetch('/api/me');
+      await provider.logout();
+      expect(steps).to.deep.equal([
+        'restore:start',
+        'refresh:start',
+        'refresh:failure', // 401: no session to restore
+        'restore:success',
+        'login:start',
+        'login:success',
+        'refresh:start',
+        'refresh:success',
+        'retry:start',
+        'logout:start',
+        'logout:success',
+      ]);
+    } finally {
+      document.removeEventListener('auth-activity', record);
+    }
+  });
+});

@@ -1,0 +1,427 @@
+import { expect } from '@open-wc/testing';
+import { HttpResponse, delay, http, passthrough } from 'msw';
+import {
+  HttpError,
+  InvalidCredentialsError,
+  NetworkError,
+  ProtocolError,
+  TimeoutError,
+  UnauthenticatedError,
+  UsageError,
+  createSession,
+  isAuthError,
+  type Activity,
+  type Session,
+  type SessionOptions,
+} from '../../src/core/index.js';
+import { JWT_PATTERN, fakeJwt, manualClock, requestLog, serverLogin, serverLogout, sleep, startWorker, worker } from './helpers.js';
+
+const sessions: Session[] = [];
+function session(options: Partial<SessionOptions> = {}): Session {
+  const s = createSession({ api: '/api', retryDelay: 20, ...options });
+  sessions.push(s);
+  return s;
+}
+
+async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
+  const s = session(options);
+  await s.login(user, user);
+  return s;
+}
+
+before(startWorker);
+beforeEach(() => serverLogout());
+afterEach(() => {
+  worker.resetHandlers();
+  for (const s of sessions.splice(0)) s.dispose();
+});
+
+describe('restore', () => {
+  it('makes exactly one refresh request and ends anonymous without a cookie', async () => {
+    const log = requestLog();
+    const s = session();
+    expect(s.state).to.equal('restoring');
+    await Promise.all([s.restore(), s.restore(), s.ready]);
+    log.stop();
+    expect(s.state).to.equal('anonymous');
+    expect(log.count('POST /api/refresh')).to.equal(1);
+    expect(log.keys()).to.deep.equal(['POST /api/refresh']);
+  });
+
+  it('restores an existing server session from the HttpOnly cookie with one request', async () => {
+    await serverLogin('bob');
+    const log = requestLog();
+    const s = session();
+    await s.restore();
+    log.stop();
+    expect(s.state).to.equal('authenticated');
+    expect(s.user).to.include({ user_id: 2, role: 'user', name: 'Bob' });
+    expect(log.keys()).to.deep.equal(['POST /api/refresh']);
+  });
+
+  it('ends anonymous with a network error event when the server cannot be reached, and retries when back online', async () => {
+    await serverLogin('bob');
+    worker.use(http.post('/api/refresh', () => HttpResponse.error()));
+    const s = session({ refreshRetries: 1 });
+    const errors: unknown[] = [];
+    s.addEventListener('error', (e) => errors.push(e.detail.error));
+    await s.restore();
+    expect(s.state).to.equal('anonymous');
+    expect(errors).to.have.length(1);
+    expect(isAuthError(errors[0], 'network')).to.be.true;
+    worker.resetHandlers();
+    window.dispatchEvent(new Event('online'));
+    await s.restore();
+    expect(s.state).to.equal('authenticated');
+  });
+
+  it('ready settles once the state is decided and never rejects', async () => {
+    worker.use(http.post('/api/refresh', () => HttpResponse.json({ nope: true })));
+    const s = session();
+    const events: string[] = [];
+    s.addEventListener('error', (e) => events.push(e.detail.error.code));
+    void s.restore();
+    await s.ready;
+    expect(s.state).to.equal('anonymous');
+    expect(events).to.deep.equal(['protocol']);
+  });
+});
+
+describe('login', () => {
+  it('authenticates and exposes the user without token bookkeeping', async () => {
+    const s = session();
+    const user = await s.login('admin', 'admin');
+    expect(s.state).to.equal('authenticated');
+    expect(user).to.equal(s.user);
+    expect(user).to.include({ user_id: 3, role: 'admin', name: 'Ada Admin' });
+    expect(user).not.to.have.any.keys('exp', 'iat', 'jti', 'nbf');
+    expect(Object.isFrozen(user)).to.be.true;
+  });
+
+  it('rejects bad credentials with InvalidCredentialsError and stores nothing', async () => {
+    const s = session();
+    await s.restore();
+    const error = await s.login('alice', 'wrong').catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(InvalidCredentialsError);
+    expect((error as InvalidCredentialsError).code).to.equal('invalid-credentials');
+    expect(s.state).to.equal('anonymous');
+    expect(s.user).to.equal(null);
+  });
+
+  it('sends JSON with the anti-CSRF header and credentials', async () => {
+    let seen: Request | undefined;
+    worker.use(
+      http.post('/api/login', ({ request }) => {
+        seen = request.clone();
+        return passthrough();
+      }),
+    );
+    await loggedIn();
+    expect(seen!.headers.get('content-type')).to.equal('application/json');
+    expect(seen!.headers.get('x-requested-with')).to.equal('auth-shell');
+    expect(await seen!.json()).to.deep.equal({ login: 'alice', pass: 'alice' });
+  });
+
+  it('rejects wrong arguments with a UsageError before any request', async () => {
+    const s = session();
+    const log = requestLog();
+    // @ts-expect-error wrong argument on purpose
+    const error = await s.login(undefined, 'x').catch((e: unknown) => e);
+    log.stop();
+    expect(error).to.be.instanceOf(UsageError);
+    expect(log.count('POST /api/login')).to.equal(0);
+  });
+
+  it('reports a network failure as NetworkError and a 5xx as NetworkError with its status', async () => {
+    const s = session();
+    worker.use(http.post('/api/login', () => HttpResponse.error(), { once: true }));
+    expect(await s.login('alice', 'alice').catch((e: unknown) => e)).to.be.instanceOf(NetworkError);
+    worker.use(http.post('/api/login', () => new HttpResponse(null, { status: 503 }), { once: true }));
+    const error = (await s.login('alice', 'alice').catch((e: unknown) => e)) as NetworkError;
+    expect(error.code).to.equal('network');
+    expect(error.status).to.equal(503);
+    expect(s.state).not.to.equal('authenticated');
+  });
+});
+
+describe('refresh', () => {
+  it('is single-flight: concurrent callers share one request; the next call starts a new one', async () => {
+    const s = await loggedIn();
+    const log = requestLog();
+    await Promise.all(Array.from({ length: 10 }, () => s.refresh()));
+    expect(log.count('POST /api/refresh')).to.equal(1);
+    await s.refresh();
+    log.stop();
+    expect(log.count('POST /api/refresh')).to.equal(2);
+  });
+
+  it('a refresh answered 401 clears memory: anonymous', async () => {
+    const s = await loggedIn();
+    await serverLogout();
+    const changes: string[] = [];
+    s.addEventListener('change', (e) => changes.push(e.detail.state));
+    const error = await s.refresh().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(UnauthenticatedError);
+    expect(s.state).to.equal('anonymous');
+    expect(s.user).to.equal(null);
+    expect(changes).to.deep.equal(['anonymous']);
+  });
+
+  it('network errors are retried with backoff and never log out (3 failures, then success)', async () => {
+    const s = await loggedIn();
+    let failures = 0;
+    worker.use(
+      http.post('/api/refresh', () => {
+        if (failures++ < 3) return HttpResponse.error();
+        return passthrough();
+      }),
+    );
+    const backoffs: Activity[] = [];
+    s.addEventListener('activity', (e) => e.detail.phase === 'backoff' && backoffs.push(e.detail));
+    await s.refresh();
+    expect(s.state).to.equal('authenticated');
+    expect(backoffs.map((a) => a.attempt)).to.deep.equal([1, 2, 3]);
+    // Exponential: each delay is within [0.5, 1] × 20 ms × 2^n.
+    backoffs.forEach((a, n) => expect(a.delay).to.be.within(10 * 2 ** n, 20 * 2 ** n));
+  });
+
+  it('5xx beyond the retries rejects with a typed network error; the session stays and recovers', async () => {
+    const s = await loggedIn({ refreshRetries: 2 });
+    const user = s.user;
+    worker.use(http.post('/api/refresh', () => new HttpResponse(null, { status: 502 })));
+    const error = (await s.refresh().catch((e: unknown) => e)) as NetworkError;
+    expect(error).to.be.instanceOf(NetworkError);
+    expect(error.status).to.equal(502);
+    expect(s.state).to.equal('authenticated');
+    expect(s.user).to.equal(user);
+    worker.resetHandlers();
+    await s.refresh();
+    expect(s.state).to.equal('authenticated');
+  });
+
+  it('a hanging refresh aborts after the timeout with a TimeoutError, still authenticated', async () => {
+    const s = await loggedIn({ timeout: 150, refreshRetries: 1 });
+    worker.use(
+      http.post('/api/refresh', async () => {
+        await delay('infinite');
+        return HttpResponse.json({});
+      }),
+    );
+    const started = performance.now();
+    const error = await s.refresh().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TimeoutError);
+    expect((error as TimeoutError).code).to.equal('timeout');
+    expect(error).to.be.instanceOf(NetworkError);
+    expect(performance.now() - started).to.be.below(2000);
+    expect(s.state).to.equal('authenticated');
+  });
+
+  it('a 403 (e.g. a CSRF rejection) is an HttpError, not a logout', async () => {
+    const s = await loggedIn();
+    worker.use(http.post('/api/refresh', () => new HttpResponse(null, { status: 403 }), { once: true }));
+    const error = await s.refresh().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(HttpError);
+    expect(s.state).to.equal('authenticated');
+  });
+
+  for (const [label, answer] of [
+    ['a non-JSON body', () => new HttpResponse('<html>oops</html>', { status: 200 })],
+    ['a body without access_token', () => HttpResponse.json({ token: 'x' })],
+    ['"garbage" as token', () => HttpResponse.json({ access_token: 'garbage' })],
+    ['"a.b" as token', () => HttpResponse.json({ access_token: 'a.b' })],
+    ['a token whose payload is not JSON', () => HttpResponse.json({ access_token: 'eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln' })],
+    ['a negative expires_in', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: -5 })],
+    ['a number as token', () => HttpResponse.json({ access_token: 42 })],
+  ] as const) {
+    it(`${label} → ProtocolError, session kept, the next call works`, async () => {
+      const s = await loggedIn();
+      const user = s.user;
+      worker.use(http.post('/api/refresh', answer, { once: true }));
+      const error = await s.refresh().catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ProtocolError);
+      expect((error as ProtocolError).code).to.equal('protocol');
+      expect(String((error as Error).message)).not.to.match(JWT_PATTERN);
+      expect(s.state).to.equal('authenticated');
+      expect(s.user).to.equal(user);
+      await s.refresh();
+      expect(s.state).to.equal('authenticated');
+    });
+  }
+});
+
+describe('logout', () => {
+  it('clears memory at once and revokes the refresh cookie on the server', async () => {
+    const s = await loggedIn();
+    const pending = s.logout();
+    expect(s.state).to.equal('anonymous');
+    expect(s.user).to.equal(null);
+    await pending;
+    const again = session();
+    await again.restore();
+    expect(again.state).to.equal('anonymous');
+  });
+
+  it('clears memory even offline, rejects with a NetworkError, and resends when back online', async () => {
+    const s = await loggedIn();
+    worker.use(http.post('/api/logout', () => HttpResponse.error(), { once: true }));
+    const error = await s.logout().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(NetworkError);
+    expect(s.state).to.equal('anonymous');
+    // The server still holds the session until the logout gets through.
+    const log = requestLog();
+    window.dispatchEvent(new Event('online'));
+    await sleep(200);
+    log.stop();
+    expect(log.count('POST /api/logout')).to.equal(1);
+    const again = session();
+    await again.restore();
+    expect(again.state).to.equal('anonymous');
+  });
+
+  it('a refresh in flight during logout cannot bring the session back', async () => {
+    const s = await loggedIn();
+    worker.use(
+      http.post('/api/refresh', async () => {
+        await delay(300);
+        return passthrough();
+      }),
+    );
+    const refreshing = s.refresh().catch((e: unknown) => e);
+    await sleep(50);
+    await s.logout();
+    expect(s.state).to.equal('anonymous');
+    expect(await refreshing).to.be.instanceOf(UnauthenticatedError);
+    await sleep(400);
+    expect(s.state).to.equal('anonymous');
+    expect(s.user).to.equal(null);
+  });
+
+  it('a scripted refresh answer arriving after logout is ignored', async () => {
+    const s = await loggedIn();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    worker.use(
+      http.post('/api/refresh', async () => {
+        await gate;
+        return HttpResponse.json({ access_token: fakeJwt({ sub: '9', iat: 1, exp: 2 }), expires_in: 60 });
+      }),
+      http.post('/api/logout', () => new HttpResponse(null, { status: 204 })),
+    );
+    const refreshing = s.refresh().catch((e: unknown) => e);
+    await sleep(30);
+    const logout = s.logout();
+    release();
+    await logout;
+    await refreshing;
+    expect(s.state).to.equal('anonymous');
+  });
+});
+
+describe('expiry and clocks', () => {
+  it('refreshes before use once the monotonic clock passes the leeway, not before', async () => {
+    const clock = manualClock();
+    const s = await loggedIn({ clock: clock.now, leeway: 10 });
+    const log = requestLog();
+    // Backend TTL is 60 s; effective leeway min(10 s, 15 s) = 10 s → stale at 50 s.
+    clock.advance(49_000);
+    await s.authFetch('/api/me');
+    expect(log.count('POST /api/refresh')).to.equal(0);
+    clock.advance(2_000);
+    const res = await s.authFetch('/api/me');
+    log.stop();
+    expect(res.status).to.equal(200);
+    expect(log.count('POST /api/refresh')).to.equal(1);
+    expect(log.keys()).to.deep.equal(['GET /api/me', 'POST /api/refresh', 'GET /api/me']);
+  });
+
+  for (const skew of [-5 * 60_000, 5 * 60_000]) {
+    it(`a client wall clock ${skew > 0 ? 'ahead' : 'behind'} by 5 minutes changes nothing`, async () => {
+      const realNow = Date.now;
+      Date.now = () => realNow() + skew;
+      try {
+        const log = requestLog();
+        const s = await loggedIn();
+        for (let i = 0; i < 3; i++) expect((await s.authFetch('/api/me')).status).to.equal(200);
+        log.stop();
+        expect(log.count('POST /api/refresh')).to.equal(0);
+      } finally {
+        Date.now = realNow;
+      }
+    });
+  }
+
+  it('without expires_in, the lifetime is exp − iat measured from receipt', async () => {
+    const clock = manualClock();
+    // iat/exp far in the past: only their difference (100 s) matters.
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1', iat: 1000, exp: 1100 }) })),
+      http.post('/api/refresh', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1', iat: 2000, exp: 2100 }) })),
+    );
+    const s = await loggedIn({ clock: clock.now, leeway: 10 });
+    const log = requestLog();
+    clock.advance(85_000);
+    await s.authFetch('/nothing-here');
+    expect(log.count('POST /api/refresh')).to.equal(0);
+    clock.advance(6_000);
+    await s.authFetch('/nothing-here');
+    log.stop();
+    expect(log.count('POST /api/refresh')).to.equal(1);
+  });
+
+  it('a clock moved past expiry without any timer firing: the next authFetch refreshes first, no expired token sent', async () => {
+    const clock = manualClock();
+    const s = await loggedIn({ clock: clock.now });
+    const log = requestLog();
+    clock.advance(120_000);
+    const res = await s.authFetch('/api/me');
+    log.stop();
+    expect(res.status).to.equal(200);
+    expect(log.keys()).to.deep.equal(['POST /api/refresh', 'GET /api/me']);
+  });
+
+  it('the proactive timer refreshes shortly before expiry', async () => {
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 0.8 })),
+      http.post('/api/refresh', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 60 })),
+    );
+    const s = await loggedIn({ leeway: 30 });
+    const log = requestLog();
+    await sleep(800);
+    log.stop();
+    // Leeway capped at a quarter of 0.8 s: the refresh ran at ≈0.6 s.
+    expect(log.count('POST /api/refresh')).to.equal(1);
+    expect(s.state).to.equal('authenticated');
+  });
+
+  it('online, pageshow and visibilitychange re-check freshness', async () => {
+    const clock = manualClock();
+    const s = await loggedIn({ clock: clock.now });
+    for (const [target, type] of [[window, 'online'], [window, 'pageshow'], [document, 'visibilitychange']] as const) {
+      const log = requestLog();
+      clock.advance(120_000);
+      target.dispatchEvent(new Event(type));
+      await sleep(150);
+      log.stop();
+      expect(log.count('POST /api/refresh'), type).to.equal(1);
+      expect(s.state).to.equal('authenticated');
+    }
+  });
+});
+
+describe('options', () => {
+  it('rejects bad options with UsageError naming the option', () => {
+    expect(() => createSession({ api: '' })).to.throw(UsageError, /api is required/);
+    expect(() => createSession({ api: '/api', refreshMethod: 'PUT' as 'GET' })).to.throw(UsageError, /refreshMethod/);
+    expect(() => createSession({ api: '/api', allowedOrigins: 'api.example.com' })).to.throw(UsageError, /allowed-origins/);
+    expect(() => createSession({ api: '/api', allowedOrigins: 'https://api.example.com/v1' })).to.throw(UsageError, /path/);
+    expect(() => createSession({ api: '/api', csrfHeader: 'nonsense' })).to.throw(UsageError, /csrfHeader/);
+    expect(() => createSession({ api: '/api', timeout: -1 })).to.throw(UsageError, /timeout/);
+  });
+
+  it('builds endpoint URLs under the api, or takes absolute ones', () => {
+    const s = session({ api: '/api/', refreshPath: 'token/refresh', logoutPath: 'https://auth.example.com/out' });
+    expect(s.options.loginUrl).to.equal(`${location.origin}/api/login`);
+    expect(s.options.refreshUrl).to.equal(`${location.origin}/api/token/refresh`);
+    expect(s.options.logoutUrl).to.equal('https://auth.example.com/out');
+  });
+});

@@ -1,0 +1,769 @@
+// Reference backend tests: a real http server per suite, Node's fetch, cookies handled by hand.
+// Run with `node --test test/server/`.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { UnsecuredJWT, decodeJwt, decodeProtectedHeader } from 'jose';
+import { createBackend, signAccessToken } from '../../demo/server/backend.js';
+
+const XRW = { 'X-Requested-With': 'auth-shell' };
+const JSON_CT = { 'Content-Type': 'application/json' };
+const ALLOWED = 'https://app.example';
+const EVIL = 'https://evil.example';
+const RT_COOKIE = /^rt=([A-Za-z0-9_-]{43}); HttpOnly; SameSite=Strict; Path=\/api; Max-Age=(\d+)$/;
+const CLEARED = 'rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0';
+const SECRET = 'test secret: thirty-two bytes ok';
+
+/**
+ * Starts a backend behind a plain http server on port 0. The backend's clock is frozen at
+ * `clock.t` and only moves when a test advances it.
+ * @param {import('../../demo/server/backend.js').BackendOptions} [options]
+ */
+async function startServer(options = {}) {
+  const clock = { t: Date.now() };
+  /** @type {string[]} */
+  const lines = [];
+  const backend = createBackend({ log: (l) => lines.push(l), now: () => clock.t, allowedOrigins: [ALLOWED], ...options });
+  const server = http.createServer(async (req, res) => {
+    if (!(await backend.handle(req, res))) res.writeHead(404, { 'Content-Type': 'text/plain' }).end('fallback');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const origin = `http://127.0.0.1:${address.port}`;
+  return {
+    backend,
+    clock,
+    lines,
+    origin,
+    /** @param {string} path @param {RequestInit} [init] */
+    fetch: (path, init) => fetch(origin + path, init),
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve(undefined)));
+    },
+  };
+}
+
+/** @typedef {Awaited<ReturnType<typeof startServer>>} Srv */
+
+/** The single Set-Cookie header of a response (asserts there is exactly one). @param {Response} res */
+function setCookie(res) {
+  const cookies = res.headers.getSetCookie();
+  assert.equal(cookies.length, 1, `expected one Set-Cookie, got ${JSON.stringify(cookies)}`);
+  return cookies[0];
+}
+
+/** The refresh token of a response's Set-Cookie. @param {Response} res */
+function rtOf(res) {
+  const m = RT_COOKIE.exec(setCookie(res));
+  assert.ok(m, `not a refresh cookie: ${setCookie(res)}`);
+  return m[1];
+}
+
+/** @param {Srv} srv @param {{ login?: string, pass?: string, headers?: Record<string, string> }} [o] */
+async function login(srv, { login = 'alice', pass = 'alice', headers = {} } = {}) {
+  const res = await srv.fetch('/api/login', {
+    method: 'POST',
+    headers: { ...JSON_CT, ...XRW, ...headers },
+    body: JSON.stringify({ login, pass }),
+  });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  return { res, body, rt: rtOf(res), at: /** @type {string} */ (body.access_token) };
+}
+
+/** @param {Srv} srv @param {string | undefined} rt @param {{ method?: string, headers?: Record<string, string> }} [o] */
+function refresh(srv, rt, { method = 'POST', headers = XRW } = {}) {
+  return srv.fetch('/api/refresh', { method, headers: { ...(rt ? { Cookie: `rt=${rt}` } : {}), ...headers } });
+}
+
+/** @param {Srv} srv @param {string | undefined} rt @param {{ method?: string, headers?: Record<string, string> }} [o] */
+function logout(srv, rt, { method = 'POST', headers = XRW } = {}) {
+  return srv.fetch('/api/logout', { method, headers: { ...(rt ? { Cookie: `rt=${rt}` } : {}), ...headers } });
+}
+
+/** @param {Srv} srv @param {string} path @param {Record<string, string>} headers */
+const get = (srv, path, headers = {}) => srv.fetch(path, { headers });
+
+/** @param {Response} res */
+function assertUnauthorizedBearer(res) {
+  assert.equal(res.status, 401);
+  assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+}
+
+describe('hardened backend', () => {
+  /** @type {Srv} */
+  let srv;
+  before(async () => {
+    srv = await startServer({ secret: SECRET });
+  });
+  after(() => srv.close());
+
+  test('login success: token body, claims, cookie flags, no-store', async () => {
+    const { res, body, rt } = await login(srv);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('pragma'), 'no-cache');
+    assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'token_type']);
+    assert.equal(body.token_type, 'Bearer');
+    assert.equal(body.expires_in, 60);
+    assert.equal(setCookie(res), `rt=${rt}; HttpOnly; SameSite=Strict; Path=/api; Max-Age=28800`);
+
+    assert.deepEqual(decodeProtectedHeader(body.access_token), { alg: 'HS256', typ: 'at+jwt' });
+    const claims = decodeJwt(body.access_token);
+    assert.equal(claims.sub, '1');
+    assert.equal(claims.user_id, 1);
+    assert.equal(claims.role, 'user');
+    assert.equal(claims.name, 'Alice');
+    assert.equal(claims.iss, 'auth-shell-demo');
+    assert.equal(claims.aud, 'auth-shell-demo-api');
+    assert.equal(claims.iat, Math.floor(srv.clock.t / 1000));
+    assert.equal(/** @type {number} */ (claims.exp) - /** @type {number} */ (claims.iat), 60);
+    assert.match(String(claims.jti), /^[A-Za-z0-9_-]{16,}$/);
+    assert.equal(JSON.stringify(claims).includes(rt), false);
+  });
+
+  test('every login starts a new refresh family and a new jti', async () => {
+    const a = await login(srv);
+    const b = await login(srv);
+    assert.notEqual(a.rt, b.rt);
+    assert.notEqual(decodeJwt(a.at).jti, decodeJwt(b.at).jti);
+    // Both families live independently: rotating one does not touch the other.
+    assert.equal((await refresh(srv, a.rt)).status, 200);
+    assert.equal((await refresh(srv, b.rt)).status, 200);
+  });
+
+  test('Cache-Control: no-store on refresh and logout (success and failure)', async () => {
+    const { rt } = await login(srv);
+    for (const res of [await refresh(srv, rt), await refresh(srv, 'unknown'), await logout(srv, undefined)]) {
+      assert.equal(res.headers.get('cache-control'), 'no-store', `${res.url} ${res.status}`);
+      assert.equal(res.headers.get('pragma'), 'no-cache');
+    }
+  });
+
+  test('login with bad credentials → 401 and no Set-Cookie', async () => {
+    for (const [user, pass] of [['alice', 'wrong'], ['nobody', 'alice'], ['alice', ''], ['alice', 'ALICE']]) {
+      const res = await srv.fetch('/api/login', {
+        method: 'POST',
+        headers: { ...JSON_CT, ...XRW },
+        body: JSON.stringify({ login: user, pass }),
+      });
+      assert.equal(res.status, 401, `${user}/${pass}`);
+      assert.deepEqual(await res.json(), { error: 'invalid_credentials' });
+      assert.deepEqual(res.headers.getSetCookie(), []);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+    }
+  });
+
+  test('login with form-urlencoded or text/plain body → 415, no Set-Cookie', async () => {
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', 'login=alice&pass=alice'],
+      ['text/plain', '{"login":"alice","pass":"alice"}'],
+      ['multipart/form-data; boundary=x', '--x--'],
+    ]) {
+      const res = await srv.fetch('/api/login', { method: 'POST', headers: { 'Content-Type': type, ...XRW }, body });
+      assert.equal(res.status, 415, type);
+      assert.deepEqual(await res.json(), { error: 'unsupported_media_type' });
+      assert.deepEqual(res.headers.getSetCookie(), []);
+    }
+  });
+
+  test('cross-site text/plain login (form-style CSRF) → 403, no Set-Cookie', async () => {
+    const res = await srv.fetch('/api/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Origin: EVIL, 'Sec-Fetch-Site': 'cross-site' },
+      body: '{"login":"alice","pass":"alice"}',
+    });
+    assert.equal(res.status, 403);
+    assert.deepEqual(res.headers.getSetCookie(), []);
+  });
+
+  test('login: JSON with charset accepted; malformed bodies → 400; oversized → 413', async () => {
+    const ok = await srv.fetch('/api/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json; charset=utf-8', ...XRW },
+      body: '{"login":"bob","pass":"bob"}',
+    });
+    assert.equal(ok.status, 200);
+    for (const body of ['{', '[]', 'null', '{"login":"alice"}', '{"login":"alice","pass":1}', '{"login":["alice"],"pass":"alice"}']) {
+      const res = await srv.fetch('/api/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body });
+      assert.equal(res.status, 400, body);
+      assert.deepEqual(await res.json(), { error: 'invalid_request' });
+      assert.deepEqual(res.headers.getSetCookie(), []);
+    }
+    const big = JSON.stringify({ login: 'alice', pass: 'alice', pad: 'x'.repeat(11 * 1024) });
+    const res = await srv.fetch('/api/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: big });
+    assert.equal(res.status, 413);
+    assert.deepEqual(res.headers.getSetCookie(), []);
+    // Chunked upload without Content-Length: the limit is enforced while reading.
+    const chunked = await new Promise((resolve, reject) => {
+      const req = http.request(`${srv.origin}/api/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW } }, resolve);
+      req.on('error', reject);
+      req.write(big.slice(0, 6000));
+      req.end(big.slice(6000));
+    });
+    assert.equal(chunked.statusCode, 413);
+    assert.equal(chunked.headers['set-cookie'], undefined);
+    chunked.resume();
+  });
+
+  test('login: GET → 405 Allow: POST; missing X-Requested-With → 403', async () => {
+    const res = await srv.fetch('/api/login');
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'POST');
+    const noHeader = await srv.fetch('/api/login', { method: 'POST', headers: JSON_CT, body: '{"login":"alice","pass":"alice"}' });
+    assert.equal(noHeader.status, 403);
+    assert.deepEqual(noHeader.headers.getSetCookie(), []);
+  });
+
+  test('rotation: every refresh sets a new refresh token and returns a new access token', async () => {
+    const { rt: rt0, at: at0 } = await login(srv);
+    const before = { ...srv.backend.stats };
+    const seen = new Set([rt0]);
+    let rt = rt0;
+    let at = at0;
+    for (let i = 0; i < 3; i++) {
+      const res = await refresh(srv, rt);
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      assert.equal(body.token_type, 'Bearer');
+      assert.equal(body.expires_in, 60);
+      assert.notEqual(body.access_token, at);
+      const next = rtOf(res);
+      assert.equal(seen.has(next), false, 'refresh token reused');
+      seen.add(next);
+      rt = next;
+      at = body.access_token;
+    }
+    assert.equal(srv.backend.stats.rotations - before.rotations, 3);
+    assert.equal(srv.backend.stats.refreshes - before.refreshes, 3);
+    assert.equal(srv.backend.stats.graceHits - before.graceHits, 0);
+  });
+
+  test('grace window: the previous refresh token within graceMs returns the same successor', async () => {
+    const { rt: rt0 } = await login(srv);
+    const before = { ...srv.backend.stats };
+    const first = await refresh(srv, rt0);
+    const rt1 = rtOf(first);
+    const firstAt = (await first.json()).access_token;
+    srv.clock.t += 5000; // exactly graceMs later: still inside the window
+    const retry = await refresh(srv, rt0);
+    assert.equal(retry.status, 200);
+    assert.equal(rtOf(retry), rt1);
+    assert.equal(setCookie(retry), setCookie(first).replace('Max-Age=28800', 'Max-Age=28795'));
+    const retryAt = (await retry.json()).access_token;
+    assert.notEqual(retryAt, firstAt, 'a fresh access token is issued');
+    assert.equal(srv.backend.stats.graceHits - before.graceHits, 1);
+    assert.equal(srv.backend.stats.rotations - before.rotations, 1);
+    assert.equal(srv.backend.stats.reuseDetections - before.reuseDetections, 0);
+    // The family is intact: the successor rotates normally.
+    const next = await refresh(srv, rt1);
+    assert.equal(next.status, 200);
+    assert.notEqual(rtOf(next), rt1);
+  });
+
+  test('concurrent refreshes with one token (several tabs): one rotation, the rest grace, no revocation', async () => {
+    const { rt } = await login(srv);
+    const before = { ...srv.backend.stats };
+    const results = await Promise.all(Array.from({ length: 5 }, () => refresh(srv, rt)));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200]);
+    const rts = new Set(results.map(rtOf));
+    assert.equal(rts.size, 1);
+    assert.equal(srv.backend.stats.rotations - before.rotations, 1);
+    assert.equal(srv.backend.stats.graceHits - before.graceHits, 4);
+    assert.equal(srv.backend.stats.revokedFamilies - before.revokedFamilies, 0);
+    assert.equal((await refresh(srv, [...rts][0])).status, 200);
+  });
+
+  test('reuse of the previous token after the grace window revokes the family', async () => {
+    const { rt: rt0 } = await login(srv);
+    const before = { ...srv.backend.stats };
+    const rt1 = rtOf(await refresh(srv, rt0));
+    srv.clock.t += 5001;
+    const replay = await refresh(srv, rt0);
+    assert.equal(replay.status, 401);
+    assert.deepEqual(await replay.json(), { error: 'invalid_grant' });
+    assert.equal(setCookie(replay), CLEARED);
+    const successor = await refresh(srv, rt1);
+    assert.equal(successor.status, 401, 'the successor dies with its family');
+    assert.equal(setCookie(successor), CLEARED);
+    assert.equal(srv.backend.stats.reuseDetections - before.reuseDetections, 1);
+    assert.equal(srv.backend.stats.revokedFamilies - before.revokedFamilies, 1);
+  });
+
+  test('reuse of an older token (even within grace) revokes the family', async () => {
+    const { rt: rt0 } = await login(srv);
+    const before = { ...srv.backend.stats };
+    const rt1 = rtOf(await refresh(srv, rt0));
+    const rt2 = rtOf(await refresh(srv, rt1));
+    const replay = await refresh(srv, rt0);
+    assert.equal(replay.status, 401);
+    assert.equal((await refresh(srv, rt2)).status, 401);
+    assert.equal((await refresh(srv, rt1)).status, 401);
+    assert.equal(srv.backend.stats.reuseDetections - before.reuseDetections, 1);
+    assert.equal(srv.backend.stats.revokedFamilies - before.revokedFamilies, 1);
+  });
+
+  test('revocation of one family leaves other families of the same user alive', async () => {
+    const victim = await login(srv);
+    const other = await login(srv);
+    const rt1 = rtOf(await refresh(srv, victim.rt));
+    await refresh(srv, rtOf(await refresh(srv, rt1))); // unrelated: keep rotating
+    assert.equal((await refresh(srv, victim.rt)).status, 401);
+    assert.equal((await refresh(srv, other.rt)).status, 200);
+  });
+
+  test('refresh without cookie or with an unknown token → 401 and the cookie is cleared', async () => {
+    for (const rt of [undefined, 'x'.repeat(43), '']) {
+      const res = await refresh(srv, rt);
+      assert.equal(res.status, 401, String(rt));
+      assert.equal(setCookie(res), CLEARED);
+    }
+  });
+
+  test('logout revokes the family and expires the cookie', async () => {
+    const { rt: rt0, at } = await login(srv);
+    const rt1 = rtOf(await refresh(srv, rt0));
+    const before = { ...srv.backend.stats };
+    const res = await logout(srv, rt1);
+    assert.equal(res.status, 204);
+    assert.equal(await res.text(), '');
+    assert.equal(setCookie(res), CLEARED);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal((await refresh(srv, rt1)).status, 401);
+    assert.equal((await refresh(srv, rt0)).status, 401, 'the grace retry is gone too');
+    assert.equal(srv.backend.stats.logouts - before.logouts, 1);
+    assert.equal(srv.backend.stats.revokedFamilies - before.revokedFamilies, 1);
+    assert.equal(srv.backend.stats.reuseDetections - before.reuseDetections, 0);
+    // The access token stays valid until it expires (stateless JWT; short lifetime).
+    assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${at}` })).status, 200);
+  });
+
+  test('logout without a cookie or with an unknown one → 204 and cleared cookie', async () => {
+    for (const rt of [undefined, 'unknown']) {
+      const res = await logout(srv, rt);
+      assert.equal(res.status, 204);
+      assert.equal(setCookie(res), CLEARED);
+    }
+  });
+
+  test('hardened: GET /refresh and GET /logout → 405 Allow: POST, session intact', async () => {
+    const { rt } = await login(srv);
+    for (const path of ['/api/refresh', '/api/logout']) {
+      const res = await srv.fetch(path, { headers: { Cookie: `rt=${rt}`, ...XRW } });
+      assert.equal(res.status, 405, path);
+      assert.equal(res.headers.get('allow'), 'POST');
+      assert.deepEqual(res.headers.getSetCookie(), []);
+    }
+    assert.equal((await refresh(srv, rt)).status, 200);
+  });
+
+  test('hardened: POST /refresh or /logout without X-Requested-With → 403, session intact', async () => {
+    const { rt } = await login(srv);
+    for (const call of [refresh, logout]) {
+      const res = await call(srv, rt, { headers: {} });
+      assert.equal(res.status, 403);
+      assert.deepEqual(await res.json(), { error: 'csrf_header_required' });
+      assert.deepEqual(res.headers.getSetCookie(), []);
+    }
+    assert.equal((await refresh(srv, rt)).status, 200);
+  });
+
+  test('hardened: foreign Origin → 403 on refresh, logout and login, session intact', async () => {
+    const { rt } = await login(srv);
+    for (const origin of [EVIL, 'null', `${srv.origin}.evil.net`, srv.origin.replace('http:', 'https:')]) {
+      for (const call of [refresh, logout]) {
+        const res = await call(srv, rt, { headers: { ...XRW, Origin: origin } });
+        assert.equal(res.status, 403, origin);
+        assert.deepEqual(await res.json(), { error: 'origin_not_allowed' });
+        assert.equal(res.headers.get('access-control-allow-origin'), null);
+      }
+    }
+    const res = await srv.fetch('/api/login', {
+      method: 'POST',
+      headers: { ...JSON_CT, ...XRW, Origin: EVIL },
+      body: '{"login":"alice","pass":"alice"}',
+    });
+    assert.equal(res.status, 403);
+    assert.deepEqual(res.headers.getSetCookie(), []);
+    // Same-origin Origin header is fine.
+    const same = await refresh(srv, rt, { headers: { ...XRW, Origin: srv.origin, 'Sec-Fetch-Site': 'same-origin' } });
+    assert.equal(same.status, 200);
+  });
+
+  test('hardened: Sec-Fetch-Site: cross-site → 403 unless the Origin is allowed', async () => {
+    const { rt } = await login(srv);
+    const res = await refresh(srv, rt, { headers: { ...XRW, 'Sec-Fetch-Site': 'cross-site' } });
+    assert.equal(res.status, 403);
+    assert.deepEqual(await res.json(), { error: 'cross_site_request' });
+    const spoofed = await refresh(srv, rt, { headers: { ...XRW, 'Sec-Fetch-Site': 'cross-site', Origin: srv.origin } });
+    assert.equal(spoofed.status, 403);
+    const allowed = await refresh(srv, rt, { headers: { ...XRW, 'Sec-Fetch-Site': 'cross-site', Origin: ALLOWED } });
+    assert.equal(allowed.status, 200);
+  });
+
+  test('allowed foreign Origin → login and refresh work with credentialed CORS headers', async () => {
+    const { res, rt } = await login(srv, { headers: { Origin: ALLOWED, 'Sec-Fetch-Site': 'cross-site' } });
+    for (const r of [res, await refresh(srv, rt, { headers: { ...XRW, Origin: ALLOWED } })]) {
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('access-control-allow-origin'), ALLOWED);
+      assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
+      assert.equal(r.headers.get('vary'), 'Origin');
+    }
+  });
+
+  test('/me with a Bearer access token → 200 with the user', async () => {
+    const { at } = await login(srv, { login: 'bob', pass: 'bob' });
+    const res = await get(srv, '/api/me', { Authorization: `Bearer ${at}` });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.deepEqual(await res.json(), { user_id: 2, role: 'user', name: 'Bob', login: 'bob' });
+  });
+
+  test('/me with only the refresh cookie (or a token in the query) → 401', async () => {
+    const { rt, at } = await login(srv);
+    assertUnauthorizedBearer(await get(srv, '/api/me', { Cookie: `rt=${rt}` }));
+    assertUnauthorizedBearer(await get(srv, `/api/me?access_token=${at}`));
+    const none = await get(srv, '/api/me');
+    assertUnauthorizedBearer(none);
+    assert.deepEqual(await none.json(), { error: 'invalid_token' });
+    assertUnauthorizedBearer(await get(srv, '/api/me', { Authorization: `Bearer ${rt}` }));
+    assertUnauthorizedBearer(await get(srv, '/api/me', { Authorization: `Basic ${at}` }));
+  });
+
+  test('/me rejects alg:none, wrong key, wrong aud, wrong iss, wrong typ and expired tokens', async () => {
+    const claims = { sub: '3', user_id: 3, role: 'admin', name: 'Ada Admin' };
+    const key = { issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api', now: () => srv.clock.t };
+    const none = new UnsecuredJWT(claims)
+      .setIssuer(key.issuer)
+      .setAudience(key.audience)
+      .setIssuedAt(Math.floor(srv.clock.t / 1000))
+      .setExpirationTime(Math.floor(srv.clock.t / 1000) + 60)
+      .encode();
+    const { SignJWT } = await import('jose');
+    const bad = {
+      'alg:none': none,
+      'wrong key': await signAccessToken(claims, { ...key, secret: 'another secret of thirty-two bytes!!' }),
+      'right key, wrong alg': await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS512', typ: 'at+jwt' })
+        .setIssuer(key.issuer)
+        .setAudience(key.audience)
+        .setIssuedAt(Math.floor(srv.clock.t / 1000))
+        .setExpirationTime(Math.floor(srv.clock.t / 1000) + 60)
+        .sign(new TextEncoder().encode(SECRET)),
+      'wrong aud': await srv.backend.signAccessToken(claims, { audience: 'another-api' }),
+      'wrong iss': await srv.backend.signAccessToken(claims, { issuer: 'someone-else' }),
+      'expired beyond leeway': await srv.backend.signAccessToken(claims, { ttl: -6 }),
+      'wrong typ': await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(key.issuer)
+        .setAudience(key.audience)
+        .setIssuedAt(Math.floor(srv.clock.t / 1000))
+        .setExpirationTime(Math.floor(srv.clock.t / 1000) + 60)
+        .sign(new TextEncoder().encode(SECRET)),
+    };
+    for (const [name, token] of Object.entries(bad)) {
+      const res = await get(srv, '/api/me', { Authorization: `Bearer ${token}` });
+      assert.equal(res.status, 401, name);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"', name);
+    }
+    // Control: the same claims signed correctly are accepted; expiry within the 5 s leeway too.
+    for (const ttl of [60, -4]) {
+      const good = await srv.backend.signAccessToken(claims, { ttl });
+      assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${good}` })).status, 200, `ttl ${ttl}`);
+    }
+  });
+
+  test('/me: access token expires with the server clock (exp + 5 s leeway)', async () => {
+    const { at } = await login(srv);
+    srv.clock.t += 64_000;
+    assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${at}` })).status, 200);
+    srv.clock.t += 2_000;
+    assertUnauthorizedBearer(await get(srv, '/api/me', { Authorization: `Bearer ${at}` }));
+  });
+
+  test('/admin: 403 for a user, 200 for the admin, 401 without token', async () => {
+    const alice = await login(srv);
+    const forbidden = await get(srv, '/api/admin', { Authorization: `Bearer ${alice.at}` });
+    assert.equal(forbidden.status, 403);
+    assert.deepEqual(await forbidden.json(), { error: 'forbidden' });
+    const admin = await login(srv, { login: 'admin', pass: 'admin' });
+    assert.equal(decodeJwt(admin.at).role, 'admin');
+    const ok = await get(srv, '/api/admin', { Authorization: `Bearer ${admin.at}` });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(Object.keys(await ok.json()), ['secret']);
+    assertUnauthorizedBearer(await get(srv, '/api/admin'));
+  });
+
+  test('401, 403, 404 and 405 responses carry CORS headers for an allowed origin only', async () => {
+    const alice = await login(srv);
+    const cases = [
+      [401, get(srv, '/api/me', { Origin: ALLOWED })],
+      [401, refresh(srv, 'unknown', { headers: { ...XRW, Origin: ALLOWED } })],
+      [403, get(srv, '/api/admin', { Origin: ALLOWED, Authorization: `Bearer ${alice.at}` })],
+      [403, refresh(srv, 'x', { headers: { Origin: ALLOWED } })],
+      [404, get(srv, '/api/nope', { Origin: ALLOWED })],
+      [405, get(srv, '/api/refresh', { Origin: ALLOWED })],
+    ];
+    for (const [status, pending] of cases) {
+      const res = await pending;
+      assert.equal(res.status, status, res.url);
+      assert.equal(res.headers.get('access-control-allow-origin'), ALLOWED, res.url);
+      assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
+      assert.equal(res.headers.get('vary'), 'Origin');
+    }
+    const me401 = await get(srv, '/api/me', { Origin: ALLOWED });
+    assert.match(String(me401.headers.get('access-control-expose-headers')), /WWW-Authenticate/);
+    const foreign = await get(srv, '/api/me', { Origin: EVIL });
+    assert.equal(foreign.status, 401);
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+    assert.equal(foreign.headers.get('access-control-allow-credentials'), null);
+  });
+
+  test('preflight: allowed origin → 204 with CORS headers; other origins → 403 without', async () => {
+    const headers = { Origin: ALLOWED, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-requested-with' };
+    const res = await srv.fetch('/api/refresh', { method: 'OPTIONS', headers });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), ALLOWED);
+    assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal(res.headers.get('access-control-allow-methods'), 'GET, POST, OPTIONS');
+    assert.equal(res.headers.get('access-control-allow-headers'), 'Content-Type, Authorization, X-Requested-With');
+    assert.equal(res.headers.get('access-control-max-age'), '600');
+    assert.equal(res.headers.get('vary'), 'Origin');
+    const evil = await srv.fetch('/api/refresh', { method: 'OPTIONS', headers: { ...headers, Origin: EVIL } });
+    assert.equal(evil.status, 403);
+    assert.equal(evil.headers.get('access-control-allow-origin'), null);
+    assert.equal(evil.headers.get('access-control-allow-methods'), null);
+  });
+
+  test('absolute lifetime: rotation keeps it; refresh after it → 401', async () => {
+    const { rt: rt0 } = await login(srv);
+    let rt = rt0;
+    // Refresh every 50 minutes (inside the 1 h idle limit) for 7 h 30 min.
+    for (let i = 1; i <= 9; i++) {
+      srv.clock.t += 50 * 60_000;
+      const res = await refresh(srv, rt);
+      assert.equal(res.status, 200, `refresh ${i}`);
+      assert.equal(RT_COOKIE.exec(setCookie(res))?.[2], String(28800 - i * 3000), 'Max-Age = remaining absolute lifetime');
+      rt = rtOf(res);
+    }
+    srv.clock.t += 30 * 60_000; // exactly 8 h after login
+    const res = await refresh(srv, rt);
+    assert.equal(res.status, 401);
+    assert.equal(setCookie(res), CLEARED);
+  });
+
+  test('idle expiry: a refresh token unused for longer than idleTtl → 401', async () => {
+    const a = await login(srv);
+    const b = await login(srv);
+    srv.clock.t += 3600_000; // exactly idleTtl: still fine
+    const ok = await refresh(srv, a.rt);
+    assert.equal(ok.status, 200);
+    srv.clock.t += 1;
+    const idle = await refresh(srv, b.rt);
+    assert.equal(idle.status, 401);
+    assert.equal(setCookie(idle), CLEARED);
+    // Rotation resets the idle timer (it was rotated 1 ms ago).
+    srv.clock.t += 3600_000 - 1;
+    assert.equal((await refresh(srv, rtOf(ok))).status, 200);
+  });
+
+  test('routing: unknown route → 404 JSON; wrong method → 405; paths outside base fall through', async () => {
+    const unknown = await get(srv, '/api/unknown?x=1');
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(await unknown.json(), { error: 'not_found' });
+    assert.equal((await get(srv, '/api')).status, 404);
+    assert.equal((await get(srv, '/api/')).status, 404);
+    assert.equal((await get(srv, '/api/__proto__')).status, 404);
+    for (const path of ['/', '/apix/login', '/other/api/login']) {
+      const res = await get(srv, path);
+      assert.equal(await res.text(), 'fallback', path);
+    }
+    const postMe = await srv.fetch('/api/me', { method: 'POST' });
+    assert.equal(postMe.status, 405);
+    assert.equal(postMe.headers.get('allow'), 'GET');
+    assert.equal((await srv.fetch('/api/_stats')).status, 404, 'test routes are off by default');
+  });
+
+  test('stats has exactly the documented counters', () => {
+    assert.deepEqual(Object.keys(srv.backend.stats).sort(), [
+      'graceHits', 'logins', 'logouts', 'refreshes', 'reuseDetections', 'revokedFamilies', 'rotations',
+    ]);
+    for (const value of Object.values(srv.backend.stats)) assert.equal(typeof value, 'number');
+  });
+});
+
+describe('seed mode', () => {
+  /** @type {Srv} */
+  let srv;
+  before(async () => {
+    srv = await startServer({ mode: 'seed' });
+  });
+  after(() => srv.close());
+
+  test('seed: login, GET /refresh and GET /logout work without the custom header', async () => {
+    const res = await srv.fetch('/api/login', { method: 'POST', headers: JSON_CT, body: '{"login":"alice","pass":"alice"}' });
+    assert.equal(res.status, 200);
+    const rt0 = rtOf(res);
+    const refreshed = await refresh(srv, rt0, { method: 'GET', headers: {} });
+    assert.equal(refreshed.status, 200);
+    const rt1 = rtOf(refreshed);
+    assert.notEqual(rt1, rt0);
+    assert.equal((await refresh(srv, rt1, { method: 'POST', headers: {} })).status, 200);
+    const out = await logout(srv, rt1, { method: 'GET', headers: {} });
+    assert.equal(out.status, 204);
+    assert.equal(setCookie(out), CLEARED);
+    assert.equal((await refresh(srv, rt1, { method: 'GET', headers: {} })).status, 401);
+  });
+
+  test('seed: still rejects non-JSON login and still rotates with reuse detection', async () => {
+    const form = await srv.fetch('/api/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'login=alice&pass=alice',
+    });
+    assert.equal(form.status, 415);
+    assert.deepEqual(form.headers.getSetCookie(), []);
+    const { rt: rt0 } = await login(srv);
+    const rt1 = rtOf(await refresh(srv, rt0, { method: 'GET', headers: {} }));
+    rtOf(await refresh(srv, rt1, { method: 'GET', headers: {} }));
+    assert.equal((await refresh(srv, rt0, { method: 'GET', headers: {} })).status, 401);
+    assert.equal((await refresh(srv, rt1, { method: 'GET', headers: {} })).status, 401);
+  });
+
+  test('seed: PUT /refresh → 405 Allow: GET, POST', async () => {
+    const res = await srv.fetch('/api/refresh', { method: 'PUT' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET, POST');
+  });
+});
+
+describe('options', () => {
+  test('log lines: method, redacted path, status, duration; never tokens or cookies', async () => {
+    const srv = await startServer();
+    try {
+      const { rt, at } = await login(srv);
+      const res = await refresh(srv, rt);
+      const rt1 = rtOf(res);
+      await get(srv, '/api/me?access_token=SECRET', { Authorization: `Bearer ${at}`, Cookie: `rt=${rt1}` });
+      await get(srv, '/elsewhere?access_token=SECRET');
+      await new Promise((r) => setImmediate(r));
+      assert.equal(srv.lines.length, 3, srv.lines.join('\n'));
+      assert.match(srv.lines[0], /^POST \/api\/login 200 \d+ms$/);
+      assert.match(srv.lines[1], /^POST \/api\/refresh 200 \d+ms$/);
+      assert.match(srv.lines[2], /^GET \/api\/me\?\[redacted\] 200 \d+ms$/);
+      const all = srv.lines.join('\n');
+      for (const secret of ['SECRET', rt, rt1, at, at.split('.')[1], 'alice', 'Bearer', 'rt=']) {
+        assert.equal(all.includes(secret), false, `log contains ${secret.slice(0, 12)}`);
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('latency option delays every response', async () => {
+    const srv = await startServer({ latency: 150 });
+    try {
+      for (const path of ['/api/me', '/api/nope']) {
+        const started = performance.now();
+        const res = await get(srv, path);
+        await res.arrayBuffer();
+        assert.ok(performance.now() - started >= 145, `${path} answered too early`);
+      }
+      const started = performance.now();
+      await (await get(srv, '/outside')).text();
+      assert.ok(performance.now() - started < 100, 'paths outside base are not delayed');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('secure: __Secure-rt cookie with Secure; Max-Age follows refreshTtl', async () => {
+    const srv = await startServer({ secure: true, refreshTtl: 600 });
+    try {
+      const res = await srv.fetch('/api/login', {
+        method: 'POST',
+        headers: { ...JSON_CT, ...XRW },
+        body: '{"login":"alice","pass":"alice"}',
+      });
+      const cookie = setCookie(res);
+      assert.match(cookie, /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=600; Secure$/);
+      const rt = cookie.split(';')[0].split('=')[1];
+      // The plain `rt` name is not read.
+      assert.equal((await refresh(srv, rt)).status, 401);
+      const ok = await srv.fetch('/api/refresh', { method: 'POST', headers: { ...XRW, Cookie: `__Secure-rt=${rt}` } });
+      assert.equal(ok.status, 200);
+      const out = await srv.fetch('/api/logout', { method: 'POST', headers: XRW });
+      assert.equal(setCookie(out), '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('base, accessTtl, sendExpiresIn, users, graceMs and custom secret', async () => {
+    const users = [{ login: 'carol', pass: 's3cret', user_id: 7, role: 'admin', name: 'Carol' }];
+    const secret = 'a custom secret that is 32 bytes';
+    const srv = await startServer({ base: '/auth', accessTtl: 30, sendExpiresIn: false, users, graceMs: 0, secret });
+    try {
+      assert.equal(await (await get(srv, '/api/me')).text(), 'fallback');
+      const res = await srv.fetch('/auth/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: '{"login":"carol","pass":"s3cret"}' });
+      assert.equal(res.status, 200);
+      assert.match(setCookie(res), /; Path=\/auth; /);
+      const body = await res.json();
+      assert.deepEqual(Object.keys(body).sort(), ['access_token', 'token_type']);
+      const claims = decodeJwt(body.access_token);
+      assert.equal(/** @type {number} */ (claims.exp) - /** @type {number} */ (claims.iat), 30);
+      assert.equal(claims.user_id, 7);
+      const forged = await signAccessToken({ sub: '7' }, { secret, issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api', now: () => srv.clock.t });
+      const me = await get(srv, '/auth/me', { Authorization: `Bearer ${forged}` });
+      assert.deepEqual(await me.json(), { user_id: 7, role: 'admin', name: 'Carol', login: 'carol' });
+      // graceMs 0: any replay of a rotated token is reuse.
+      const rt0 = setCookie(res).split(';')[0].slice(3);
+      const r1 = await srv.fetch('/auth/refresh', { method: 'POST', headers: { ...XRW, Cookie: `rt=${rt0}` } });
+      assert.equal(r1.status, 200);
+      srv.clock.t += 1;
+      const replay = await srv.fetch('/auth/refresh', { method: 'POST', headers: { ...XRW, Cookie: `rt=${rt0}` } });
+      assert.equal(replay.status, 401);
+      assert.equal(srv.backend.stats.reuseDetections, 1);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('testRoutes: GET /_stats returns the counters', async () => {
+    const srv = await startServer({ testRoutes: true });
+    try {
+      await login(srv);
+      const res = await get(srv, '/api/_stats');
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), {
+        logins: 1, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0,
+      });
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('onFamilyRevoked listeners hear logout and reuse revocations', async () => {
+    const srv = await startServer();
+    try {
+      /** @type {Array<[string, number, string]>} */
+      const heard = [];
+      const off = srv.backend.onFamilyRevoked((familyId, userId, reason) => heard.push([familyId, userId, reason]));
+      const bob = await login(srv, { login: 'bob', pass: 'bob' });
+      const family = srv.backend.findFamilyByRefreshToken(bob.rt);
+      assert.deepEqual(family && { userId: family.userId }, { userId: 2 });
+      await logout(srv, bob.rt);
+      assert.equal(srv.backend.findFamilyByRefreshToken(bob.rt), undefined);
+      const alice = await login(srv);
+      await refresh(srv, rtOf(await refresh(srv, alice.rt)));
+      await refresh(srv, alice.rt);
+      off();
+      await logout(srv, (await login(srv)).rt);
+      assert.deepEqual(heard.map(([, u, r]) => [u, r]), [[2, 'logout'], [1, 'reuse']]);
+      assert.equal(heard[0][0], family?.id);
+    } finally {
+      await srv.close();
+    }
+  });
+});
