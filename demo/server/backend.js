@@ -218,6 +218,13 @@ export function createBackend(options = {}) {
       }
       if (result.kind === 'rotated') stats.rotations++;
       else stats.graceHits++;
+      const drops = dropAfterRotate.get(result.family.id) ?? 0;
+      if (drops > 0) {
+        // Fault injection (tests): the server rotated, but its answer never reaches the client.
+        dropAfterRotate.set(result.family.id, drops - 1);
+        req.socket.destroy();
+        return;
+      }
       send(res, 200, await tokenBody(user), { 'Set-Cookie': refreshCookie(result.token, result.family) });
     },
 
@@ -245,10 +252,23 @@ export function createBackend(options = {}) {
     },
   };
 
+  /** Family id → how many of its next successful refreshes are answered by dropping the connection (testRoutes only). */
+  /** @type {Map<string, number>} */
+  const dropAfterRotate = new Map();
+
   if (testRoutes) {
     routes['/_stats'] = async (req, res) => {
       requireMethod(req, ['GET']);
       send(res, 200, stats);
+    };
+    // Scoped to the caller's own refresh family, so test files running side by side do not interfere.
+    routes['/_faults/drop-next-refresh'] = async (req, res) => {
+      requireMethod(req, ['POST']);
+      const family = store.findFamily(parseCookies(req.headers.cookie)[cookieName]);
+      if (!family) return send(res, 404, { error: 'no_family' });
+      const times = Number(new URL(req.url ?? '', 'http://x').searchParams.get('times') ?? 1);
+      dropAfterRotate.set(family.id, Number.isInteger(times) && times > 0 ? times : 1);
+      send(res, 204);
     };
   }
 

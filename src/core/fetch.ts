@@ -1,4 +1,4 @@
-import type { OriginPolicy } from './origins.js';
+import type { ResolvedOptions } from './options.js';
 import { resolveUrl } from './origins.js';
 
 /** `fetch`'s own signature. */
@@ -6,15 +6,15 @@ export type AuthFetch = (input: RequestInfo | URL, init?: RequestInit) => Promis
 
 /** What authFetch needs from its session. The token never leaves these closures. */
 export interface AuthFetchHooks {
-  policy(): OriginPolicy;
-  api(): URL;
+  options(): ResolvedOptions;
   /** Resolves once the restore has settled. */
   whenSettled(): Promise<void>;
-  /** A token fresh enough to send (refreshing first if stale), or `null` without a session. */
-  tokenToSend(): Promise<string | null>;
-  /** After a 401 answered to `used`: the token to retry with, or `null` when the session is over. */
-  tokenAfter401(used: string): Promise<string | null>;
-  /** Reports a retry (no query string, no token). */
+  /**
+   * A token fresh enough to send (refreshing first if stale); after a 401 answered to `used`, the
+   * token to retry with. `null` when there is no session.
+   */
+  token(used?: string): Promise<string | null>;
+  /** Reports a retry (origin and path only). */
   retried(url: string): void;
 }
 
@@ -29,33 +29,31 @@ export interface AuthFetchHooks {
  * - A request that already carries an `Authorization` header is sent as it is, never retried.
  * - A `ReadableStream` body cannot be replayed: on 401 the session is refreshed (so the next call
  *   works) and the 401 is returned.
- * - A refresh that fails at network level rejects with the typed `NetworkError`, like `fetch`
- *   rejects when the network fails; it never ends the session.
+ * - A refresh that fails at network level rejects with the typed `NetworkError`, as `fetch` rejects
+ *   when the network fails; it never ends the session.
  */
 export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
   return async (input, init) => {
     const url = resolveUrl(input instanceof Request ? input.url : input, 'authFetch');
-    if (!hooks.policy().allows(url)) return fetch(input, init);
+    const { api, bearerOrigins } = hooks.options();
+    if (!bearerOrigins.has(url.origin)) return fetch(input, init);
     await hooks.whenSettled();
 
-    const toApi = url.origin === hooks.api().origin;
-    const credentials = init?.credentials ?? (input instanceof Request ? input.credentials : toApi ? 'include' : undefined);
-    const original = new Request(input, credentials ? { ...init, credentials } : init);
-    if (original.headers.has('Authorization')) return fetch(original);
-
-    const token = await hooks.tokenToSend();
+    const credentials = init?.credentials ?? (input instanceof Request ? input.credentials : url.origin === api.origin ? 'include' : undefined);
+    const original = new Request(input, { ...init, credentials });
+    const token = original.headers.has('Authorization') ? null : await hooks.token();
     if (token === null) return fetch(original);
     const replayable = !(init?.body instanceof ReadableStream);
     const response = await fetch(withBearer(replayable ? original.clone() : original, token));
     if (response.status !== 401) return response;
 
     if (!replayable) {
-      void hooks.tokenAfter401(token).catch(() => {});
+      hooks.token(token).catch(() => {});
       return response;
     }
-    const next = await hooks.tokenAfter401(token);
+    const next = await hooks.token(token);
     if (next === null) return response;
-    await response.body?.cancel().catch(() => {});
+    await response.body?.cancel();
     hooks.retried(url.origin + url.pathname);
     return fetch(withBearer(original, next));
   };

@@ -24,28 +24,16 @@ export interface ExchangeOptions {
  */
 export async function exchange(url: string, init: RequestInit, options: ExchangeOptions): Promise<Exchange> {
   const { operation, timeout, clock, signal } = options;
-  const where = `${operation}: ${init.method ?? 'GET'} ${url}`;
-  signal?.throwIfAborted();
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeout);
-  const forward = () => controller.abort();
-  signal?.addEventListener('abort', forward, { once: true });
+  const deadline = AbortSignal.timeout(timeout);
   try {
-    const response = await fetch(url, { ...init, signal: controller.signal });
+    const response = await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
     const receivedAt = clock();
-    const text = await response.text();
-    return { status: response.status, text, receivedAt };
+    return { status: response.status, text: await response.text(), receivedAt };
   } catch (cause) {
     if (signal?.aborted) throw signal.reason;
-    if (timedOut) throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation });
+    const where = `${operation}: ${init.method} ${url}`;
+    if (deadline.aborted) throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation });
     throw new NetworkError(`${where} failed: the server could not be reached`, { operation, cause });
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', forward);
   }
 }
 

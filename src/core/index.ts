@@ -30,4 +30,3 @@ export type { SessionOptions, ResolvedOptions, EndpointMethod } from './options.
 export type { AuthErrorCode, AuthOperation, AuthErrorOptions } from './errors.js';
 export type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState, SessionErrorDetail } from './events.js';
 export type { User, Claims, Clock } from './token-store.js';
-export type { OriginPolicy } from './origins.js';

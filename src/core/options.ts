@@ -1,5 +1,5 @@
 import { UsageError } from './errors.js';
-import { OriginPolicy, originList, pageOrigin, resolveUrl } from './origins.js';
+import { originList, pageOrigin, resolveUrl } from './origins.js';
 import type { Clock } from './token-store.js';
 
 /** HTTP methods the refresh and logout endpoints may use. */
@@ -47,17 +47,16 @@ export interface ResolvedOptions {
   readonly logoutUrl: string;
   readonly refreshMethod: EndpointMethod;
   readonly logoutMethod: EndpointMethod;
+  /** `[name, value]` of the anti-CSRF header, or `null`. */
   readonly csrfHeader: readonly [string, string] | null;
-  readonly policy: OriginPolicy;
+  /** Exact origins that may receive the bearer token: the page's, the api's and `allowedOrigins`. */
+  readonly bearerOrigins: ReadonlySet<string>;
   readonly leeway: number;
   readonly timeout: number;
   readonly refreshRetries: number;
   readonly retryDelay: number;
   readonly clock: Clock;
 }
-
-const DEFAULT_CSRF_HEADER = 'X-Requested-With: auth-shell';
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The api base URL in the canonical form sessions are keyed by (no trailing slash, no query). */
 export function apiKey(api: string | URL): string {
@@ -67,57 +66,40 @@ export function apiKey(api: string | URL): string {
 
 /** Validates options and fills in defaults. Throws {@link UsageError} naming the bad option. */
 export function resolveOptions(options: SessionOptions): ResolvedOptions {
-  if (options == null || (typeof options.api !== 'string' && !(options.api instanceof URL)) || options.api === '') {
-    throw new UsageError('api is required (the base URL of the auth API, e.g. "/api")');
-  }
+  if (!options?.api) throw new UsageError('api is required (the base URL of the auth API, e.g. "/api")');
   const api = new URL(apiKey(options.api));
-  const origins = [pageOrigin(), api.origin, ...originList(options.allowedOrigins)].filter(
-    (origin): origin is string => origin !== undefined,
-  );
+  const [, name, value] = /^\s*([!#$%&'*+.^_`|~\w-]+)\s*:\s*(\S.*?)\s*$/.exec(options.csrfHeader ?? 'X-Requested-With: auth-shell') ?? [];
+  if (!name && options.csrfHeader?.trim()) throw new UsageError(`csrfHeader must look like "Name: value", not "${options.csrfHeader}"`);
   return {
     api,
-    loginUrl: endpoint(api, options.loginPath ?? '/login', 'loginPath'),
-    refreshUrl: endpoint(api, options.refreshPath ?? '/refresh', 'refreshPath'),
-    logoutUrl: endpoint(api, options.logoutPath ?? '/logout', 'logoutPath'),
+    loginUrl: endpoint(api, options.loginPath ?? 'login'),
+    refreshUrl: endpoint(api, options.refreshPath ?? 'refresh'),
+    logoutUrl: endpoint(api, options.logoutPath ?? 'logout'),
     refreshMethod: method(options.refreshMethod, 'refreshMethod'),
     logoutMethod: method(options.logoutMethod, 'logoutMethod'),
-    csrfHeader: header(options.csrfHeader ?? DEFAULT_CSRF_HEADER),
-    policy: new OriginPolicy(origins),
-    leeway: number(options.leeway ?? 30, 'leeway', 0) * 1000,
-    timeout: number(options.timeout ?? 10_000, 'timeout', 1),
-    refreshRetries: Math.floor(number(options.refreshRetries ?? 3, 'refreshRetries', 0)),
-    retryDelay: number(options.retryDelay ?? 250, 'retryDelay', 0),
+    csrfHeader: name ? [name, value!] : null,
+    bearerOrigins: new Set([pageOrigin() ?? api.origin, api.origin, ...originList(options.allowedOrigins)]),
+    leeway: number(options.leeway ?? 30, 'leeway') * 1000,
+    timeout: number(options.timeout ?? 10_000, 'timeout') || 1,
+    refreshRetries: Math.floor(number(options.refreshRetries ?? 3, 'refreshRetries')),
+    retryDelay: number(options.retryDelay ?? 250, 'retryDelay'),
     clock: options.clock ?? (() => performance.now()),
   };
 }
 
-function endpoint(api: URL, path: string, name: string): string {
-  if (typeof path !== 'string' || path === '') throw new UsageError(`${name} must be a non-empty path`);
-  // An absolute URL (or scheme-relative one) stands on its own; a path is appended to the api base.
-  if (/^([a-z][a-z\d+.-]*:)?\/\//i.test(path)) return resolveUrl(new URL(path, api).href, name).href;
-  return `${api.href}/${path.replace(/^\/+/, '')}`;
+/** A path is appended to the api base; an absolute (or scheme-relative) URL stands on its own. */
+function endpoint(api: URL, path: string): string {
+  return /^([a-z][\w+.-]*:)?\/\//i.test(path) ? resolveUrl(new URL(path, api), 'endpoint').href : `${api.href}/${path.replace(/^\/+/, '')}`;
 }
 
 function method(value: string | undefined, name: string): EndpointMethod {
-  const upper = (value ?? 'POST').toUpperCase();
+  const upper = (value || 'POST').toUpperCase();
   if (upper !== 'POST' && upper !== 'GET') throw new UsageError(`${name} must be "POST" or "GET", not "${value}"`);
   return upper;
 }
 
-function header(value: string): readonly [string, string] | null {
-  if (typeof value !== 'string') throw new UsageError('csrfHeader must be a string "Name: value"');
-  if (value.trim() === '') return null;
-  const colon = value.indexOf(':');
-  const name = colon < 0 ? '' : value.slice(0, colon).trim();
-  const content = colon < 0 ? '' : value.slice(colon + 1).trim();
-  if (!HEADER_NAME.test(name) || content === '') throw new UsageError(`csrfHeader must look like "Name: value", not "${value}"`);
-  return [name, content];
-}
-
-function number(value: unknown, name: string, min: number): number {
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < min) {
-    throw new UsageError(`${name} must be a number ≥ ${min}, not ${JSON.stringify(value)}`);
-  }
+function number(value: unknown, name: string): number {
+  const n = Number(value);
+  if (value === '' || !(n >= 0) || n === Infinity) throw new UsageError(`${name} must be a number ≥ 0, not ${value}`);
   return n;
 }

@@ -1,7 +1,7 @@
 import { AuthError, HttpError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
 import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
-import { exchange, isTransient, parseTokenBody } from './http.js';
+import { exchange, isTransient, parseTokenBody, type Exchange } from './http.js';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { TokenStore, type User } from './token-store.js';
 
@@ -124,23 +124,23 @@ export class Session extends EventTarget {
     if (this.state !== 'restoring' && !this.#restoreFailed) return Promise.resolve();
     this.#restoreFailed = false;
     const epoch = this.#epoch;
-    this.#activity({ kind: 'restore', phase: 'start' });
-    const run = this.#refresh('restore').then(
-      () => this.#activity({ kind: 'restore', phase: 'success' }),
-      (error: AuthError) => {
-        // A 401 is an answer (no session), not a failure.
-        if (error instanceof UnauthenticatedError) return this.#activity({ kind: 'restore', phase: 'success' });
-        if (epoch === this.#epoch) {
-          // Could not ask the server: show login, but ask again once the network is back.
-          this.#restoreFailed = error instanceof NetworkError;
-          this.#end();
-          this.#report(error);
-        }
-        this.#activity({ kind: 'restore', phase: 'failure', error });
-      },
-    );
-    this.#restoring = run.finally(() => (this.#restoring = null));
-    return this.#restoring;
+    this.#step('restore', 'start');
+    return (this.#restoring = this.#refresh('restore')
+      .then(
+        () => this.#step('restore', 'success'),
+        (error: AuthError) => {
+          // A 401 is an answer (no session), not a failure.
+          if (error instanceof UnauthenticatedError) return this.#step('restore', 'success');
+          if (epoch === this.#epoch) {
+            // Could not ask the server: show login, but ask again once the network is back.
+            this.#restoreFailed = error instanceof NetworkError;
+            this.#end();
+            this.#report(error);
+          }
+          this.#step('restore', 'failure', { error });
+        },
+      )
+      .finally(() => (this.#restoring = null)));
   };
 
   /**
@@ -150,38 +150,25 @@ export class Session extends EventTarget {
    * a malformed answer. A failed login changes nothing.
    */
   login = async (login: string, pass: string): Promise<User> => {
-    if (typeof login !== 'string' || login === '' || typeof pass !== 'string') {
+    if (!login || typeof login !== 'string' || typeof pass !== 'string') {
       throw new UsageError('login(login, pass) expects a non-empty login and a password string');
     }
-    this.#assertAlive();
+    if (this.#disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
     const epoch = this.#epoch;
-    const { loginUrl } = this.options;
-    this.#activity({ kind: 'login', phase: 'start' });
+    this.#step('login', 'start');
     try {
-      const answer = await exchange(
-        loginUrl,
-        {
-          method: 'POST',
-          headers: this.#headers({ 'Content-Type': 'application/json' }),
-          body: JSON.stringify({ login, pass }),
-          credentials: 'include',
-        },
-        this.#exchangeOptions('login'),
-      );
+      const answer = await this.#send('login', JSON.stringify({ login, pass }));
       if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
-      this.#expectOk(answer.status, 'login', `POST ${loginUrl}`);
-      if (epoch !== this.#epoch) throw new UnauthenticatedError('login: superseded by a logout or another login', { operation: 'login' });
-      const { accessToken, expiresIn } = parseTokenBody(answer.text, 'login');
-      const user = this.#tokens.set(accessToken, expiresIn, answer.receivedAt, 'login');
+      if (epoch !== this.#epoch) throw superseded('login');
+      const user = this.#store(answer, 'login');
       this.#epoch++;
-      this.#refreshAbort?.abort(new UnauthenticatedError('refresh: superseded by a login', { operation: 'refresh' }));
-      this.#restoreFailed = false;
-      this.#pendingLogout = false;
+      this.#refreshAbort?.abort(superseded('refresh'));
+      this.#restoreFailed = this.#pendingLogout = false;
       this.#authenticated();
-      this.#activity({ kind: 'login', phase: 'success' });
+      this.#step('login', 'success');
       return user;
     } catch (error) {
-      this.#activity({ kind: 'login', phase: 'failure', error: error as AuthError });
+      this.#step('login', 'failure', { error });
       throw error;
     }
   };
@@ -194,7 +181,7 @@ export class Session extends EventTarget {
    */
   logout = async (): Promise<void> => {
     this.#epoch++;
-    this.#refreshAbort?.abort(new UnauthenticatedError('refresh: superseded by a logout', { operation: 'refresh' }));
+    this.#refreshAbort?.abort(superseded('refresh'));
     this.#restoreFailed = false;
     this.#end();
     this.#pendingLogout = true;
@@ -208,16 +195,12 @@ export class Session extends EventTarget {
    */
   refresh = (): Promise<void> => this.#refresh('manual');
 
-  /**
-   * `fetch` with the session: same signature and result. See {@link createAuthFetch}.
-   */
+  /** `fetch` with the session: same signature and result. See {@link createAuthFetch}. */
   readonly authFetch: AuthFetch = createAuthFetch({
-    policy: () => this.options.policy,
-    api: () => this.options.api,
+    options: () => this.options,
     whenSettled: () => (this.state === 'restoring' ? this.restore() : Promise.resolve()),
-    tokenToSend: () => this.#tokenToSend(),
-    tokenAfter401: (used) => this.#tokenAfter401(used),
-    retried: (url) => this.#activity({ kind: 'retry', phase: 'start', url }),
+    token: (used) => this.#token(used),
+    retried: (url) => this.#step('retry', 'start', { url }),
   });
 
   /**
@@ -238,89 +221,70 @@ export class Session extends EventTarget {
 
   #refresh(reason: RefreshReason): Promise<void> {
     if (this.#inflight) return this.#inflight;
-    const controller = new AbortController();
-    this.#refreshAbort = controller;
-    const run = this.#runRefresh(reason, this.#epoch, controller.signal);
-    this.#inflight = run;
+    const controller = (this.#refreshAbort = new AbortController());
+    const run = (this.#inflight = this.#runRefresh(reason, this.#epoch, controller.signal));
     const settle = () => {
-      if (this.#inflight === run) this.#inflight = null;
-      if (this.#refreshAbort === controller) this.#refreshAbort = null;
+      if (this.#inflight === run) this.#inflight = this.#refreshAbort = null;
     };
     run.then(settle, settle);
     return run;
   }
 
   async #runRefresh(reason: RefreshReason, epoch: number, signal: AbortSignal): Promise<void> {
-    const { refreshUrl, refreshMethod, refreshRetries, retryDelay } = this.options;
-    const where = `${refreshMethod} ${refreshUrl}`;
-    this.#activity({ kind: 'refresh', phase: 'start', reason });
+    const { refreshRetries, retryDelay } = this.options;
+    this.#step('refresh', 'start', { reason });
     for (let attempt = 0; ; attempt++) {
       try {
-        const answer = await exchange(
-          refreshUrl,
-          { method: refreshMethod, headers: this.#headers(), credentials: 'include' },
-          this.#exchangeOptions('refresh', signal),
-        );
-        if (epoch !== this.#epoch) throw new UnauthenticatedError('refresh: superseded by a logout or login', { operation: 'refresh' });
+        const answer = await this.#send('refresh', undefined, signal);
+        if (epoch !== this.#epoch) throw superseded('refresh');
         if (answer.status === 401) {
           this.#end();
-          throw new UnauthenticatedError(`refresh: ${where} answered 401, the session is over`, { status: 401, operation: 'refresh' });
+          throw new UnauthenticatedError('refresh: 401, the session is over', { status: 401, operation: 'refresh' });
         }
-        this.#expectOk(answer.status, 'refresh', where);
-        const { accessToken, expiresIn } = parseTokenBody(answer.text, 'refresh');
-        this.#tokens.set(accessToken, expiresIn, answer.receivedAt, 'refresh');
+        this.#store(answer, 'refresh');
         this.#authenticated();
-        this.#activity({ kind: 'refresh', phase: 'success', reason });
+        this.#step('refresh', 'success', { reason });
         return;
       } catch (error) {
-        const retry = error instanceof NetworkError && !signal.aborted && epoch === this.#epoch && attempt < refreshRetries;
-        if (!retry) {
-          this.#activity({ kind: 'refresh', phase: 'failure', reason, error: error as AuthError });
+        if (!(error instanceof NetworkError) || signal.aborted || epoch !== this.#epoch || attempt >= refreshRetries) {
+          this.#step('refresh', 'failure', { reason, error });
           throw error;
         }
-        // Exponential backoff with full jitter on the upper half, so tabs and clients spread out.
+        // Exponential backoff, jittered over its upper half so tabs and clients spread out.
         const delay = retryDelay * 2 ** attempt * (0.5 + Math.random() / 2);
-        this.#activity({ kind: 'refresh', phase: 'backoff', reason, attempt: attempt + 1, delay, error });
+        this.#step('refresh', 'backoff', { reason, attempt: attempt + 1, delay, error });
         await sleep(delay, signal);
       }
     }
   }
 
-  // ---- authFetch hooks ----
-
-  /** A token fit to send now: refreshed first when stale. `null` when there is no session. */
-  async #tokenToSend(): Promise<string | null> {
+  /**
+   * For authFetch: a token fit to send (refreshed first when stale), or — after a 401 answered to
+   * `used` — the token to retry with, refreshing unless someone already did. `null` without a session.
+   */
+  async #token(used?: string): Promise<string | null> {
+    const tokens = this.#tokens;
     if (this.state !== 'authenticated') return null;
-    if (this.#tokens.isFresh()) return this.#tokens.token;
+    if (tokens.isFresh() && tokens.token !== used) return tokens.token;
     try {
-      await this.#refresh('expiry');
+      await this.#refresh(used ? 'unauthorized' : 'expiry');
     } catch (error) {
       if (error instanceof UnauthenticatedError) return null;
       // The refresh could not reach the server, but a stale token that has not expired still works.
-      if (!this.#tokens.isUnexpired()) throw error;
+      if (used || !tokens.isUnexpired()) throw error;
     }
-    return this.#tokens.token;
-  }
-
-  /** After a 401 with `used`: the token to retry with, refreshing unless someone already did. */
-  async #tokenAfter401(used: string): Promise<string | null> {
-    if (this.state !== 'authenticated') return null;
-    const current = this.#tokens.token;
-    if (current !== used && this.#tokens.isFresh()) return current;
-    try {
-      await this.#refresh('unauthorized');
-    } catch (error) {
-      if (error instanceof UnauthenticatedError) return null;
-      throw error;
-    }
-    return this.#tokens.token;
+    return tokens.token;
   }
 
   // ---- state ----
 
   #authenticated(): void {
     this.#setSnapshot('authenticated', this.#tokens.user);
-    this.#schedule();
+    // Proactive refresh when the token turns stale. Only a hint: throttled timers are backed by
+    // the checks on resume and in authFetch.
+    clearTimeout(this.#timer);
+    const due = this.#tokens.staleAt - this.options.clock();
+    if (!this.#disposed && due < Infinity) this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, due), MAX_TIMEOUT));
   }
 
   /** Clears memory: token, user, timers. */
@@ -334,16 +298,8 @@ export class Session extends EventTarget {
     if (state === this.#snapshot.state && user === this.#snapshot.user) return;
     this.#snapshot = Object.freeze({ state, user });
     this.#value = null;
-    if (state !== 'restoring') this.#resolveReady();
+    this.#resolveReady();
     this.dispatchEvent(new CustomEvent('change', { detail: this.#snapshot }));
-  }
-
-  /** Proactive refresh when the token turns stale. Only a hint: throttled timers are backed by the checks on resume and in authFetch. */
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    const due = this.#tokens.staleAt - this.options.clock();
-    if (this.#disposed || !Number.isFinite(due)) return;
-    this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, due), MAX_TIMEOUT));
   }
 
   #freshen(reason: RefreshReason): void {
@@ -355,59 +311,50 @@ export class Session extends EventTarget {
 
   // Arrow function: the same identity is added and removed as a listener.
   #onResume = (event: Event): void => {
-    if (event.type === 'visibilitychange' && globalThis.document?.visibilityState !== 'visible') return;
-    if (this.#disposed) return;
-    if (this.#pendingLogout && this.state === 'anonymous') void this.#sendLogout().catch(() => {});
+    if (this.#disposed || (event.type === 'visibilitychange' && globalThis.document?.visibilityState !== 'visible')) return;
+    if (this.#pendingLogout && this.state === 'anonymous') this.#sendLogout().catch(() => {});
     else if (this.#restoreFailed) void this.restore();
     else this.#freshen('resume');
   };
 
-  // ---- logout ----
+  // ---- requests ----
 
   async #sendLogout(): Promise<void> {
-    const { logoutUrl, logoutMethod } = this.options;
     const epoch = this.#epoch;
-    this.#activity({ kind: 'logout', phase: 'start' });
+    this.#step('logout', 'start');
     try {
-      const answer = await exchange(
-        logoutUrl,
-        { method: logoutMethod, headers: this.#headers(), credentials: 'include' },
-        this.#exchangeOptions('logout'),
-      );
-      // 401: the server no longer knows the session, which is what logout wants.
-      if (answer.status !== 401) this.#expectOk(answer.status, 'logout', `${logoutMethod} ${logoutUrl}`);
+      // A 401 means the server no longer knows the session, which is what logout wants.
+      await this.#send('logout');
       if (epoch === this.#epoch) this.#pendingLogout = false;
-      this.#activity({ kind: 'logout', phase: 'success' });
+      this.#step('logout', 'success');
     } catch (error) {
-      this.#activity({ kind: 'logout', phase: 'failure', error: error as AuthError });
+      this.#step('logout', 'failure', { error });
       throw error;
     }
   }
 
-  // ---- helpers ----
-
-  #headers(extra: Record<string, string> = {}): Record<string, string> {
-    const csrf = this.options.csrfHeader;
-    return csrf ? { ...extra, [csrf[0]]: csrf[1] } : extra;
-  }
-
-  #exchangeOptions(operation: 'login' | 'refresh' | 'logout', signal?: AbortSignal) {
-    const { timeout, clock } = this.options;
-    return { operation, timeout, clock, signal };
-  }
-
-  #expectOk(status: number, operation: 'login' | 'refresh' | 'logout', where: string): void {
-    if (status >= 200 && status < 300) return;
-    const message = `${operation}: ${where} answered ${status}`;
+  /** One request to a session endpoint. Resolves for 2xx and 401; other statuses become typed errors. */
+  async #send(operation: 'login' | 'refresh' | 'logout', body?: string, signal?: AbortSignal): Promise<Exchange> {
+    const { csrfHeader, timeout, clock } = this.options;
+    const url = this.options[`${operation}Url`];
+    const method = operation === 'login' ? 'POST' : this.options[`${operation}Method`];
+    const headers: Record<string, string> = body ? { 'Content-Type': 'application/json' } : {};
+    if (csrfHeader) headers[csrfHeader[0]] = csrfHeader[1];
+    const answer = await exchange(url, { method, headers, body, credentials: 'include' }, { operation, timeout, clock, signal });
+    const { status } = answer;
+    if (status === 401 || (status >= 200 && status < 300)) return answer;
+    const message = `${operation}: ${method} ${url} answered ${status}`;
     throw isTransient(status) ? new NetworkError(message, { status, operation }) : new HttpError(message, { status, operation });
   }
 
-  #assertAlive(): void {
-    if (this.#disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
+  /** Stores the token of a token response; a malformed one throws ProtocolError and changes nothing. */
+  #store(answer: Exchange, operation: 'login' | 'refresh'): User {
+    const { accessToken, expiresIn } = parseTokenBody(answer.text, operation);
+    return this.#tokens.set(accessToken, expiresIn, answer.receivedAt, operation);
   }
 
-  #activity(activity: Activity): void {
-    this.dispatchEvent(new CustomEvent('activity', { detail: Object.freeze(activity) }));
+  #step(kind: Activity['kind'], phase: Activity['phase'], extra?: Omit<Partial<Activity>, 'error'> & { error?: unknown }): void {
+    this.dispatchEvent(new CustomEvent('activity', { detail: Object.freeze({ kind, phase, ...extra }) as Activity }));
   }
 
   #report(error: AuthError): void {
@@ -436,16 +383,20 @@ export function createSession(options: SessionOptions): Session {
   return new Session(options);
 }
 
+/** The error of work that a logout or a login made obsolete. */
+const superseded = (operation: 'login' | 'refresh') =>
+  new UnauthenticatedError(`${operation}: superseded by a logout or login`, { operation });
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

@@ -1,5 +1,5 @@
 import { ContextConsumer } from '@lit/context';
-import { LitElement, css, html } from 'lit';
+import { ReactiveElement, css } from '@lit/reactive-element';
 import { authContext } from '../context.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
@@ -25,7 +25,7 @@ export type GateView = 'pending' | 'login' | 'protected' | 'forbidden';
  * @slot - Protected content, shown when authenticated (and the role matches). `<template>` children are stamped on entry and removed on exit.
  * @slot forbidden - Shown when authenticated without the required `role`.
  */
-export class AuthGate extends LitElement {
+export class AuthGate extends ReactiveElement {
   static readonly version = VERSION;
 
   static override properties = {
@@ -46,6 +46,8 @@ export class AuthGate extends LitElement {
   declare requireRole: string | undefined;
 
   readonly #auth = new ContextConsumer(this, { context: authContext, subscribe: true });
+  /** The one slot in the shadow root; its name picks what is shown. Pending until the first update. */
+  readonly #slot = Object.assign(document.createElement('slot'), { name: 'pending' });
   /** Nodes stamped from each template, to remove them again. */
   readonly #stamped = new Map<HTMLTemplateElement, Node[]>();
 
@@ -57,14 +59,23 @@ export class AuthGate extends LitElement {
     return hasRole(auth.user, this.requireRole) ? 'protected' : 'forbidden';
   }
 
-  protected override render() {
-    const view = this.view;
-    return view === 'protected' ? html`<slot></slot>` : html`<slot name=${view}></slot>`;
+  // No template library needed: one slot whose name follows the session.
+  protected override createRenderRoot() {
+    const root = super.createRenderRoot();
+    root.append(this.#slot);
+    return root;
   }
 
-  protected override updated(): void {
-    if (this.view === 'protected') this.#stamp();
-    else this.#unstamp();
+  protected override update(changed: Map<PropertyKey, unknown>): void {
+    super.update(changed);
+    const view = this.view;
+    if (view === 'protected') {
+      this.#slot.removeAttribute('name');
+      this.#stamp();
+    } else {
+      this.#slot.name = view;
+      this.#unstamp();
+    }
   }
 
   #stamp(): void {

@@ -1,5 +1,5 @@
 import { ContextProvider } from '@lit/context';
-import { LitElement, css, html } from 'lit';
+import { ReactiveElement, css } from '@lit/reactive-element';
 import { authContext } from '../context.js';
 import { UsageError, isAuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
@@ -27,7 +27,7 @@ import { VERSION } from '../define.js';
  * </auth-provider>
  * ```
  */
-export class AuthProvider extends LitElement {
+export class AuthProvider extends ReactiveElement {
   static readonly version = VERSION;
 
   static override properties = {
@@ -129,8 +129,11 @@ export class AuthProvider extends LitElement {
     }
   }
 
-  protected override render() {
-    return html`<slot></slot>`;
+  // No template library needed: the shadow root only passes the children through.
+  protected override createRenderRoot() {
+    const root = super.createRenderRoot();
+    root.append(document.createElement('slot'));
+    return root;
   }
 
   #attach(): void {

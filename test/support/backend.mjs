@@ -10,5 +10,7 @@ export function backendMiddleware({ port }) {
   return [
     createBackend({ base: '/api', mode: 'hardened', allowedOrigins, log: quiet, testRoutes: true }),
     createBackend({ base: '/seed-api', mode: 'seed', allowedOrigins, log: quiet, testRoutes: true }),
+    // Used by one test only, so its request counters are exact while other files run in parallel.
+    createBackend({ base: '/fault-api', mode: 'hardened', allowedOrigins, log: quiet, testRoutes: true }),
   ].map((backend) => backend.middleware);
 }

@@ -1,0 +1,192 @@
+// @ts-check
+/**
+ * `npm run bench`: bundle sizes (budgets enforced), then two browser scenarios in headless
+ * Chromium against the reference backend (reported, never enforced). Prints one table, or JSON
+ * with `--json`. Exit code 1 only when a size budget is exceeded (or the sizes cannot be measured).
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+import { startServer } from './server.js';
+import { measureSizes } from './sizes.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const asJson = process.argv.includes('--json');
+
+const BURST = 100;
+const OVERHEAD = { warmup: 50, blocks: 10, perBlock: 100 };
+const RATIO_TARGET = 1.05;
+const SCENARIO_TIMEOUT = 30_000;
+
+const CHROME_ARGS = [
+  '--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run', '--disable-sync',
+];
+
+/** @typedef {{ section: string, metric: string, value: string, target?: string, result?: string }} Row */
+
+/** @type {Row[]} */
+const rows = [];
+/** @type {Record<string, unknown>} */
+const report = {};
+/** @type {string[]} */
+const errors = [];
+let budgetFailed = false;
+
+const fmt = (/** @type {number} */ n) => n.toLocaleString('en-US');
+
+// ---- sizes -------------------------------------------------------------------------------------
+
+try {
+  const sizes = await measureSizes();
+  report.sizes = sizes;
+  for (const s of sizes) {
+    const pass = s.budget === undefined || s.gzipBytes <= s.budget;
+    if (!pass) budgetFailed = true;
+    rows.push({
+      section: 'sizes',
+      metric: s.name,
+      value: `${fmt(s.gzipBytes)} B gz  (${fmt(s.minBytes)} B min)`,
+      target: s.budget === undefined ? '' : `<= ${fmt(s.budget)} B gz`,
+      result: s.budget === undefined ? '' : pass ? 'PASS' : 'FAIL',
+    });
+  }
+} catch (err) {
+  budgetFailed = true; // budgets could not be checked
+  errors.push(`sizes: ${describe(err)}`);
+  rows.push({ section: 'sizes', metric: 'measurement', value: 'ERROR', result: 'FAIL' });
+}
+
+// ---- browser scenarios -------------------------------------------------------------------------
+
+/** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
+let server;
+/** @type {import('playwright').Browser | undefined} */
+let browser;
+try {
+  const bundle = await build({
+    absWorkingDir: root,
+    entryPoints: ['bench/page.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['production'],
+    write: false,
+    logLevel: 'silent',
+  });
+  server = await startServer({ pageJs: bundle.outputFiles[0].text });
+  browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: CHROME_ARGS });
+  const page = await browser.newPage();
+  page.on('pageerror', (err) => errors.push(`page: ${err.message}`));
+  await page.goto(server.url);
+  await page.waitForFunction(() => 'bench' in window);
+  const srv = server;
+  /** Server-side request counts per path while `fn` runs. @template T @param {() => Promise<T>} fn */
+  const counted = async (fn) => {
+    const before = srv.counts();
+    const result = await withTimeout(fn(), SCENARIO_TIMEOUT);
+    const after = srv.counts();
+    /** @type {Record<string, number>} */
+    const delta = {};
+    for (const [path, n] of Object.entries(after)) if (n - (before[path] ?? 0) > 0) delta[path] = n - (before[path] ?? 0);
+    return { result, delta };
+  };
+
+  // Concurrency: expired token, 100 concurrent authFetch → one refresh.
+  try {
+    await withTimeout(page.evaluate(() => window.bench.prepareBurst()), SCENARIO_TIMEOUT);
+    const { result, delta } = await counted(() => page.evaluate((n) => window.bench.burst(n), BURST));
+    report.requests = { ...result, server: delta };
+    const check = (/** @type {number} */ got, /** @type {number} */ want) => (got === want ? 'ok' : 'UNEXPECTED');
+    const refreshes = delta['/api/refresh'] ?? 0;
+    const me = delta['/api/me'] ?? 0;
+    rows.push(
+      { section: 'requests', metric: `refresh requests (server, ${BURST} concurrent authFetch)`, value: String(refreshes), target: '1', result: check(refreshes, 1) },
+      { section: 'requests', metric: '/api/me requests (server)', value: String(me), target: String(BURST), result: check(me, BURST) },
+      { section: 'requests', metric: 'authFetch answered 200', value: `${result.ok}/${BURST}`, target: String(BURST), result: check(result.ok, BURST) },
+      { section: 'requests', metric: 'client: refresh starts / retries', value: `${result.clientRefreshes} / ${result.clientRetries}`, target: '1 / 0' },
+    );
+    if (result.ok !== BURST) rows.push({ section: 'requests', metric: 'statuses', value: JSON.stringify(result.statuses) });
+  } catch (err) {
+    errors.push(`concurrency: ${describe(err)}`);
+    rows.push({ section: 'requests', metric: 'concurrency scenario', value: 'ERROR' });
+  }
+
+  // Overhead: plain fetch + Authorization vs authFetch, interleaved blocks.
+  try {
+    const { result: t, delta } = await counted(() => page.evaluate((o) => window.bench.overhead(o), OVERHEAD));
+    const sum = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0);
+    const n = OVERHEAD.blocks * OVERHEAD.perBlock;
+    const fetchMs = sum(t.fetchBlocks);
+    const authMs = sum(t.authBlocks);
+    const ratio = authMs / fetchMs;
+    const blockRatios = t.authBlocks.map((a, i) => a / t.fetchBlocks[i]);
+    const refreshes = delta['/api/refresh'] ?? 0;
+    report.timing = { n, fetchMs, authMs, ratio, blockRatios, target: RATIO_TARGET, elapsedMs: t.elapsed, server: delta, clientRefreshes: t.clientRefreshes };
+    const perReq = (/** @type {number} */ ms) => `${ms.toFixed(1)} ms  (${((ms / n) * 1000).toFixed(0)} µs/req)`;
+    rows.push(
+      { section: 'timing', metric: `fetch + Authorization, ${fmt(n)} sequential`, value: perReq(fetchMs) },
+      { section: 'timing', metric: `authFetch, ${fmt(n)} sequential`, value: perReq(authMs) },
+      {
+        section: 'timing',
+        metric: 'ratio authFetch / fetch',
+        value: `${ratio.toFixed(3)}  (blocks ${Math.min(...blockRatios).toFixed(2)}–${Math.max(...blockRatios).toFixed(2)})`,
+        target: `<= ${RATIO_TARGET}`,
+        result: ratio <= RATIO_TARGET ? 'meets' : 'above target',
+      },
+      { section: 'timing', metric: 'refreshes during the run (server)', value: String(refreshes), target: '0', result: refreshes === 0 ? 'ok' : 'UNEXPECTED' },
+      { section: 'timing', metric: 'measured run, wall', value: `${t.elapsed.toFixed(0)} ms` },
+    );
+  } catch (err) {
+    errors.push(`overhead: ${describe(err)}`);
+    rows.push({ section: 'timing', metric: 'overhead scenario', value: 'ERROR' });
+  }
+} catch (err) {
+  errors.push(`browser: ${describe(err)}`);
+  rows.push({ section: 'browser', metric: 'setup', value: 'ERROR' });
+} finally {
+  await browser?.close().catch(() => {});
+  await server?.close().catch(() => {});
+}
+
+// ---- output ------------------------------------------------------------------------------------
+
+if (asJson) {
+  console.log(JSON.stringify({ ...report, errors, budgetsPass: !budgetFailed }, null, 2));
+} else {
+  printTable(rows);
+  for (const e of errors) console.error(`error: ${e}`);
+  console.log(budgetFailed ? '\nsize budget exceeded' : '\nsize budgets ok');
+}
+process.exitCode = budgetFailed ? 1 : 0;
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+/** @param {Row[]} table */
+function printTable(table) {
+  const head = { section: 'section', metric: 'metric', value: 'value', target: 'target', result: 'result' };
+  const cols = /** @type {(keyof Row)[]} */ (['section', 'metric', 'value', 'target', 'result']);
+  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...table].map((r) => (r[c] ?? '').length))]));
+  const line = (/** @type {Row} */ r) => cols.map((c) => (r[c] ?? '').padEnd(width[c])).join('  ').trimEnd();
+  console.log(line(head));
+  console.log(cols.map((c) => '-'.repeat(width[c])).join('  '));
+  let section = '';
+  for (const r of table) {
+    console.log(line({ ...r, section: r.section === section ? '' : r.section }));
+    section = r.section;
+  }
+}
+
+/** @template T @param {Promise<T>} promise @param {number} ms @returns {Promise<T>} */
+function withTimeout(promise, ms) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
+  return /** @type {Promise<T>} */ (Promise.race([promise, timeout])).finally(() => clearTimeout(timer));
+}
+
+/** @param {unknown} err */
+function describe(err) {
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}

@@ -1,0 +1,71 @@
+// @ts-check
+/**
+ * Bundle sizes of auth-shell, min + gzip, built from the TypeScript sources (no `npm run build`
+ * needed). `measureSizes()` is what `bench/bench.js` prints and what a test can enforce.
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Budgets in gzip bytes. */
+export const BUDGETS = { core: 4096, main: 12288 };
+
+/** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
+const DEPS = ['lit', 'lit/*', 'lit-html', 'lit-html/*', 'lit-element', 'lit-element/*', '@lit/*', 'jwt-decode'];
+
+/**
+ * @typedef {{ name: string, minBytes: number, gzipBytes: number, budget?: number, note?: string }} SizeRow
+ * @typedef {{ entry?: string, source?: string, external?: string[] }} Target
+ */
+
+/**
+ * Minified ESM bundle of one entry (a file, or a source text resolved from the repo root).
+ * @param {Target} target
+ * @returns {Promise<{ minBytes: number, gzipBytes: number }>}
+ */
+async function measure({ entry, source, external = [] }) {
+  const result = await build({
+    absWorkingDir: root,
+    ...(entry ? { entryPoints: [entry] } : { stdin: { contents: source ?? '', resolveDir: root, loader: 'ts', sourcefile: 'entry.ts' } }),
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    // Lit's packages map their `development` condition to the dev build (warnings, checks, ~30 % larger).
+    // Only `production` is enabled, so the `default` (production) files are what gets measured.
+    conditions: ['production'],
+    external,
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0].contents;
+  // Guard: the dev build of Lit announces itself; measuring it would be meaningless.
+  if (/Lit is in dev mode/.test(result.outputFiles[0].text)) throw new Error(`sizes: ${entry ?? 'entry'} bundled the development build of Lit`);
+  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+}
+
+/** @returns {Promise<SizeRow[]>} */
+export async function measureSizes() {
+  // `export *` rather than bare imports: the package's `sideEffects` lists only dist/ files, so
+  // esbuild would drop a bare `import './src/login-form.ts'` from a source build.
+  const [core, main, both, formAlone] = await Promise.all([
+    measure({ entry: 'src/core/index.ts' }),
+    measure({ entry: 'src/index.ts' }),
+    measure({ source: "export * from './src/index.ts';\nexport * from './src/login-form.ts';\n" }),
+    measure({ entry: 'src/login-form.ts', external: DEPS }),
+  ]);
+  return [
+    { name: 'core', ...core, budget: BUDGETS.core, note: 'src/core/index.ts + jwt-decode' },
+    { name: 'main', ...main, budget: BUDGETS.main, note: 'src/index.ts + lit, @lit/context, jwt-decode' },
+    {
+      name: 'login-form (on top of main)',
+      minBytes: both.minBytes - main.minBytes,
+      gzipBytes: both.gzipBytes - main.gzipBytes,
+      note: `main + login-form = ${both.minBytes} min / ${both.gzipBytes} gz`,
+    },
+    { name: 'login-form (alone, deps external)', ...formAlone, note: 'lit, @lit/*, jwt-decode external' },
+  ];
+}

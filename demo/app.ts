@@ -1,0 +1,220 @@
+/**
+ * The auth-shell demo page: plain TypeScript against the public API only. Bundled by
+ * demo/server/start.js into demo/dist/app.js.
+ *
+ * The timeline prints selected event fields only (kind, phase, reason, attempt, delay, url, error
+ * code, state, user name, error message): never a token, never a whole event detail.
+ */
+import '../src/index.js';
+import '../src/login-form.js';
+import { isAuthError, type Activity, type SessionErrorDetail, type SessionSnapshot, type User } from '../src/index.js';
+
+const MAX_ENTRIES = 100;
+
+const provider = document.querySelector('auth-provider')!;
+const gate = provider.querySelector('auth-gate')!;
+const timeline = document.querySelector<HTMLOListElement>('#timeline')!;
+const badge = document.querySelector<HTMLElement>('#state-badge')!;
+const userName = document.querySelector<HTMLElement>('#user-name')!;
+const logoutButton = document.querySelector<HTMLButtonElement>('#logout')!;
+
+// ---- timeline ------------------------------------------------------------------------------------
+
+type EntryKind = 'activity' | 'change' | 'error' | 'app';
+
+/** Seconds since page load (performance.now() counts from navigation start). */
+function stamp(): string {
+  return `${(performance.now() / 1000).toFixed(3)} s`;
+}
+
+/** Belt and braces: nothing that looks like a JWT ever reaches the page. */
+function scrub(text: string): string {
+  return text.replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '[redacted]');
+}
+
+function log(kind: EntryKind, label: string, text: string, tone: 'ok' | 'warn' | 'bad' | '' = ''): void {
+  const item = document.createElement('li');
+  item.className = `entry entry-${kind}${tone ? ` tone-${tone}` : ''}`;
+  const time = document.createElement('span');
+  time.className = 'time';
+  time.textContent = stamp();
+  const tag = document.createElement('span');
+  tag.className = 'tag';
+  tag.textContent = label;
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.textContent = scrub(text);
+  item.append(time, tag, body);
+  timeline.prepend(item);
+  while (timeline.childElementCount > MAX_ENTRIES) timeline.lastElementChild!.remove();
+}
+
+document.querySelector('#clear-timeline')!.addEventListener('click', () => timeline.replaceChildren());
+
+function nameOf(user: User | null): string {
+  if (!user) return '';
+  const name = user['name'] ?? user['sub'];
+  return typeof name === 'string' || typeof name === 'number' ? String(name) : '';
+}
+
+function describeActivity(a: Activity): string {
+  const parts: string[] = [a.phase];
+  if (a.reason) parts.push(`reason=${a.reason}`);
+  if (a.attempt !== undefined) parts.push(`attempt=${a.attempt}`);
+  if (a.delay !== undefined) parts.push(`delay=${Math.round(a.delay)} ms`);
+  if (a.url) parts.push(`url=${a.url}`);
+  if (a.error?.code) parts.push(`error=${a.error.code}`);
+  return parts.join(' · ');
+}
+
+/** Refresh requests started so far, to tell how many a burst of calls caused. */
+let refreshStarts = 0;
+
+provider.addEventListener('auth-activity', (event) => {
+  const a = event.detail;
+  if (a.kind === 'refresh' && a.phase === 'start') refreshStarts++;
+  const tone = a.phase === 'success' ? 'ok' : a.phase === 'failure' ? 'bad' : a.phase === 'backoff' ? 'warn' : '';
+  log('activity', a.kind, describeActivity(a), tone);
+});
+
+provider.addEventListener('auth-change', (event: CustomEvent<SessionSnapshot>) => {
+  const { state, user } = event.detail;
+  log('change', 'state', user ? `${state} · ${nameOf(user)}` : state, state === 'authenticated' ? 'ok' : '');
+  showSession(state, user);
+});
+
+provider.addEventListener('auth-error', (event: CustomEvent<SessionErrorDetail>) => {
+  const { error } = event.detail;
+  log('error', 'error', `${error.code}: ${error.message}`, 'bad');
+});
+
+// ---- header --------------------------------------------------------------------------------------
+
+const STATE_LABELS = { restoring: 'restoring', authenticated: 'signed in', anonymous: 'signed out' } as const;
+let shownState: SessionSnapshot['state'] = 'restoring';
+
+function showSession(state: SessionSnapshot['state'], user: User | null): void {
+  const entered = state === 'authenticated' && shownState !== 'authenticated';
+  shownState = state;
+  badge.textContent = STATE_LABELS[state];
+  userName.textContent = nameOf(user);
+  if (entered) {
+    // The gate stamps its template in its own update, right after this event: load once it has.
+    void gate.updateComplete.then(() => loadMe());
+  }
+}
+
+showSession(provider.state, provider.user);
+
+logoutButton.addEventListener('click', () => {
+  logoutButton.disabled = true;
+  provider
+    .logout()
+    .then(
+      () => log('app', 'app', 'logout: the server revoked the refresh token', 'ok'),
+      (error: unknown) => {
+        const code = isAuthError(error) ? error.code : 'unknown';
+        log('app', 'app', `logout rejected (${code}): the server could not be told; memory was cleared anyway`, 'bad');
+      },
+    )
+    .finally(() => (logoutButton.disabled = false));
+});
+
+const mode = document.querySelector<HTMLElement>('#mode')!;
+mode.textContent =
+  provider.getAttribute('refresh-method')?.toUpperCase() === 'GET'
+    ? 'Backend in seed mode: GET /api/refresh and GET /api/logout (refresh-method="GET" logout-method="GET").'
+    : 'Backend in hardened mode: POST /api/refresh and POST /api/logout with a custom header (the safe default).';
+
+// ---- protected content ---------------------------------------------------------------------------
+
+/** Text for a failed call: the typed code when auth-shell threw, else the error's name. */
+function failure(error: unknown): string {
+  if (isAuthError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+}
+
+function setText(selector: string, text: string, tone: 'ok' | 'bad' | '' = ''): void {
+  const element = document.querySelector<HTMLElement>(selector);
+  if (!element) return; // The content was removed meanwhile (logout).
+  element.textContent = scrub(text);
+  element.dataset['tone'] = tone;
+}
+
+async function loadMe(): Promise<void> {
+  setText('#me-status', 'Loading…');
+  const started = performance.now();
+  try {
+    const response = await provider.authFetch('/api/me');
+    const ms = Math.round(performance.now() - started);
+    if (!response.ok) {
+      setText('#me-status', `GET /api/me → ${response.status} in ${ms} ms`, 'bad');
+      log('app', 'app', `GET /api/me → ${response.status}`, 'bad');
+      return;
+    }
+    const me = (await response.json()) as Record<string, unknown>;
+    const fields = document.querySelector('#me-fields');
+    if (fields) {
+      fields.replaceChildren(
+        ...['name', 'login', 'role', 'user_id'].flatMap((key) => {
+          const dt = document.createElement('dt');
+          dt.textContent = key;
+          const dd = document.createElement('dd');
+          dd.textContent = String(me[key] ?? '—');
+          return [dt, dd];
+        }),
+      );
+    }
+    setText('#me-status', `GET /api/me → 200 in ${ms} ms, at ${stamp()}`, 'ok');
+    log('app', 'app', 'GET /api/me → 200', 'ok');
+  } catch (error) {
+    setText('#me-status', `GET /api/me failed: ${failure(error)}`, 'bad');
+    log('app', 'app', `GET /api/me failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
+  }
+}
+
+async function burst(): Promise<void> {
+  setText('#burst-status', 'Sending five requests…');
+  const before = refreshStarts;
+  const started = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: 5 }, () => provider.authFetch('/api/me')));
+  const ms = Math.round(performance.now() - started);
+  const statuses = results.map((r) => (r.status === 'fulfilled' ? String(r.value.status) : 'failed'));
+  await Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.body?.cancel() : undefined)));
+  const refreshes = refreshStarts - before;
+  const why = refreshes === 0 ? 'the token was fresh' : refreshes === 1 ? 'all five shared it' : 'see the timeline';
+  const text = `5 × GET /api/me → ${statuses.join(', ')} in ${ms} ms · refresh requests: ${refreshes} (${why})`;
+  const ok = statuses.every((s) => s === '200');
+  setText('#burst-status', text, ok ? 'ok' : 'bad');
+  log('app', 'app', text, ok ? 'ok' : 'bad');
+}
+
+async function loadAdmin(): Promise<void> {
+  setText('#admin-status', 'Loading…');
+  try {
+    const response = await provider.authFetch('/api/admin');
+    if (response.ok) {
+      const { secret } = (await response.json()) as { secret?: string };
+      setText('#admin-status', `200: ${secret ?? ''}`, 'ok');
+      log('app', 'app', 'GET /api/admin → 200', 'ok');
+    } else {
+      const { error } = (await response.json().catch(() => ({}))) as { error?: string };
+      setText('#admin-status', `${response.status}${error ? ` ${error}` : ''}: the server refused`, 'bad');
+      log('app', 'app', `GET /api/admin → ${response.status}`, 'bad');
+    }
+  } catch (error) {
+    setText('#admin-status', `GET /api/admin failed: ${failure(error)}`, 'bad');
+    log('app', 'app', `GET /api/admin failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
+  }
+}
+
+const actions: Record<string, () => Promise<void>> = { 'reload-me': loadMe, burst, 'load-admin': loadAdmin };
+
+// One delegated listener: the protected buttons are stamped and removed with the session.
+document.addEventListener('click', (event) => {
+  const button = (event.target as Element | null)?.closest<HTMLButtonElement>('button[data-action]');
+  const action = button && actions[button.dataset['action'] ?? ''];
+  if (!button || !action || button.disabled) return;
+  button.disabled = true;
+  void action().finally(() => (button.disabled = false));
+});

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * `npm start`: builds the demo page and serves it with the reference backend mounted under /api.
+ *
+ *   node demo/server/start.js [--port 8080] [--latency 150] [--seed]
+ *
+ * --port      port to listen on (also the PORT environment variable; the flag wins). Default 8080.
+ * --latency   ms the backend waits before every answer, so the pending states are visible. Default 150.
+ * --seed      backend in seed mode (GET /refresh and GET /logout accepted, no CSRF header or Origin
+ *             checks). The page is then served with refresh-method="GET" logout-method="GET" on its
+ *             <auth-provider>: the server rewrites the tag in index.html on the fly, so the page
+ *             and the backend always agree and no query parameter is needed.
+ *
+ * Access tokens live 20 s, so proactive refreshes (at ~15 s) show up in the page's timeline. The
+ * backend logs one line per API request; it redacts query strings and never logs headers or bodies.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as esbuild from 'esbuild';
+import { startDevServer } from '@web/dev-server';
+import { createBackend, DEFAULT_USERS } from './backend.js';
+
+const demoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const usage = 'usage: node demo/server/start.js [--port <n>] [--latency <ms>] [--seed]';
+
+/** @param {string} message @returns {never} */
+function fail(message) {
+  console.error(`auth-shell demo: ${message}`);
+  process.exit(1);
+}
+
+// ---- flags ---------------------------------------------------------------------------------------
+
+/** @type {{ port?: string, latency?: string, seed?: boolean, help?: boolean }} */
+let flags;
+try {
+  ({ values: flags } = parseArgs({
+    options: {
+      port: { type: 'string', short: 'p' },
+      latency: { type: 'string' },
+      seed: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  }));
+} catch (error) {
+  fail(`${error instanceof Error ? error.message : error}\n${usage}`);
+}
+if (flags.help) {
+  console.log(usage);
+  process.exit(0);
+}
+
+/** @param {string | undefined} raw @param {number} fallback @param {string} name @param {number} max */
+function integer(raw, fallback, name, max) {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max) fail(`${name} must be an integer from 0 to ${max}, not "${raw}"\n${usage}`);
+  return n;
+}
+
+const port = integer(flags.port ?? process.env.PORT, 8080, 'port', 65535);
+const latency = integer(flags.latency, 150, 'latency', 60_000);
+const seed = flags.seed === true;
+
+// ---- build ---------------------------------------------------------------------------------------
+
+/**
+ * package.json's `sideEffects` names the published dist/ files only, so a bundler reading src/ would
+ * drop `import '../src/index.js'` (the import that registers the elements) as side-effect free. The
+ * demo bundles src/ directly: mark its two registering entries as having side effects.
+ * @type {esbuild.Plugin}
+ */
+const keepRegistrations = {
+  name: 'keep-auth-shell-registrations',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/src\/(index|login-form)\.js$/ }, async (args) => {
+      if (args.pluginData === 'resolved') return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'resolved',
+      });
+      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path, sideEffects: true };
+    });
+  },
+};
+
+try {
+  const result = await esbuild.build({
+    entryPoints: [path.join(demoDir, 'app.ts')],
+    outfile: path.join(demoDir, 'dist', 'app.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'silent',
+    plugins: [keepRegistrations],
+  });
+  for (const line of await esbuild.formatMessages(result.warnings, { kind: 'warning', color: process.stderr.isTTY })) {
+    console.warn(line);
+  }
+} catch (error) {
+  const failure = /** @type {{ errors?: esbuild.Message[] }} */ (error);
+  if (Array.isArray(failure.errors) && failure.errors.length > 0) {
+    const lines = await esbuild.formatMessages(failure.errors, { kind: 'error', color: process.stderr.isTTY });
+    console.error(lines.join(''));
+  } else {
+    console.error(error);
+  }
+  fail('building demo/app.ts failed (see above); nothing was started.');
+}
+
+// ---- serve ---------------------------------------------------------------------------------------
+
+const backend = createBackend({
+  base: '/api',
+  mode: seed ? 'seed' : 'hardened',
+  accessTtl: 20,
+  latency,
+  allowedOrigins: [],
+  log: (line) => console.log(`[api] ${line}`),
+});
+
+/** Adds the seed-mode methods to the page's provider (see the header comment). */
+const seedPagePlugin = {
+  name: 'auth-shell-demo-seed-mode',
+  /** @param {any} context */
+  transform(context) {
+    if (!seed || !context.response.is('html') || typeof context.body !== 'string') return undefined;
+    const tag = '<auth-provider api="/api"';
+    if (!context.body.includes(tag)) return undefined;
+    return { body: context.body.replace(tag, `${tag} refresh-method="GET" logout-method="GET"`) };
+  },
+};
+
+const server = await startDevServer({
+  config: {
+    rootDir: demoDir,
+    port,
+    hostname: 'localhost',
+    watch: false,
+    nodeResolve: false,
+    injectWebSocket: false,
+    middleware: [backend.middleware],
+    plugins: [seedPagePlugin],
+  },
+  readCliArgs: false,
+  readFileConfig: false,
+  logStartMessage: false,
+  autoExitProcess: false,
+});
+
+const address = server.server?.address();
+const actualPort = address && typeof address === 'object' ? address.port : port;
+const users = DEFAULT_USERS.map((u) => `${u.login}/${u.pass}`).join(', ');
+console.log(
+  `auth-shell demo: http://localhost:${actualPort}/  (users ${users}; ${seed ? 'seed' : 'hardened'} backend, access token 20 s, latency ${latency} ms)`,
+);
+
+// ---- shutdown ------------------------------------------------------------------------------------
+
+let stopping = false;
+/** @param {NodeJS.Signals} signal */
+async function shutdown(signal) {
+  if (stopping) process.exit(1); // a second signal: do not wait any longer
+  stopping = true;
+  console.log(`auth-shell demo: ${signal}, stopping`);
+  try {
+    await server.stop();
+  } finally {
+    process.exit(0);
+  }
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,44 @@
+// `npm run build`: dist/ for bundlers (ESM, one file per module, dependencies external, .d.ts) and
+// dist/standalone/ for a plain <script type="module"> (minified, Lit included, shared chunk).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const sources = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
+  });
+
+rmSync('dist', { recursive: true, force: true });
+
+// Module per module: consumers' bundlers tree-shake and dedupe, and `sideEffects` stays exact.
+await build({
+  entryPoints: sources('src'),
+  outdir: 'dist',
+  outbase: 'src',
+  format: 'esm',
+  target: 'es2022',
+  bundle: false,
+  logLevel: 'warning',
+});
+
+// Declarations straight from the compiler.
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+
+// Standalone: everything bundled; the login form shares Lit with the main entry through a chunk.
+await build({
+  entryPoints: { 'auth-shell': 'src/index.ts', 'login-form': 'src/login-form.ts' },
+  outdir: 'dist/standalone',
+  chunkNames: 'chunks/[name]-[hash]',
+  format: 'esm',
+  target: 'es2022',
+  bundle: true,
+  splitting: true,
+  minify: true,
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
+
+console.log('built dist/ and dist/standalone/');
