@@ -47,7 +47,7 @@ export class AuthGate extends ReactiveElement {
 
   readonly #auth = new ContextConsumer(this, { context: authContext, subscribe: true });
   /** The one slot in the shadow root; its name picks what is shown. Pending until the first update. */
-  readonly #slot = Object.assign(document.createElement('slot'), { name: 'pending' });
+  readonly #slot: HTMLSlotElement = Object.assign(document.createElement('slot'), { name: 'pending' });
   /** Nodes stamped from each template, to remove them again. */
   readonly #stamped = new Map<HTMLTemplateElement, Node[]>();
 

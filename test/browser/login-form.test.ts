@@ -1,0 +1,151 @@
+import { expect, fixture, html } from '@open-wc/testing';
+import { HttpResponse, delay, http, passthrough } from 'msw';
+import { AuthProvider, type Session } from '../../src/index.js';
+import { AuthLoginForm } from '../../src/login-form.js';
+import { serverLogout, startWorker, until, worker } from './helpers.js';
+
+const sessions = new Set<Session>();
+before(startWorker);
+beforeEach(() => serverLogout());
+afterEach(() => {
+  worker.resetHandlers();
+  worker.events.removeAllListeners();
+  for (const s of sessions) s.dispose();
+  sessions.clear();
+});
+
+/** Mounts a provider with the form and returns the parts a user interacts with. */
+async function setup() {
+  const provider = await fixture<AuthProvider>(html`
+    <auth-provider api="/api">
+      <auth-gate>
+        <auth-login-form slot="login"></auth-login-form>
+        <p id="in">Welcome</p>
+      </auth-gate>
+    </auth-provider>
+  `);
+  sessions.add(provider.session!);
+  await provider.ready;
+  const form = provider.querySelector('auth-login-form')!;
+  await form.updateComplete;
+  const root = form.shadowRoot!;
+  const query = <T extends Element>(selector: string): T => {
+    const found = root.querySelector<T>(selector);
+    if (!found) throw new Error(`<auth-login-form> has no ${selector}`);
+    return found;
+  };
+  const login = query<HTMLInputElement>('input[name=login]');
+  const pass = query<HTMLInputElement>('input[name=pass]');
+  const button = query<HTMLButtonElement>('button[type=submit]');
+  const error = query<HTMLElement>('[part=error]');
+  return { provider, form, login, pass, button, error };
+}
+
+/** Types into an input the way a user does (input events), then presses Enter in the password field. */
+function typeAndEnter(login: HTMLInputElement, pass: HTMLInputElement, user: string, password: string) {
+  login.value = user;
+  login.dispatchEvent(new Event('input', { bubbles: true }));
+  pass.value = password;
+  pass.dispatchEvent(new Event('input', { bubbles: true }));
+  // Implicit submission: Enter in a text field submits the form through its submit button.
+  pass.form!.requestSubmit();
+}
+
+describe('<auth-login-form>', () => {
+  it('has labelled inputs with autocomplete hints and an alert region', async () => {
+    const { login, pass, error, button } = await setup();
+    expect(login.labels?.[0]?.textContent?.trim()).to.equal('Login');
+    expect(pass.labels?.[0]?.textContent?.trim()).to.equal('Password');
+    expect(login.autocomplete).to.equal('username');
+    expect(pass.autocomplete).to.equal('current-password');
+    expect(pass.type).to.equal('password');
+    expect(error.getAttribute('role')).to.equal('alert');
+    expect(button.textContent?.trim()).to.equal('Sign in');
+  });
+
+  it('is accessible (axe)', async () => {
+    const { form } = await setup();
+    await expect(form).to.be.accessible();
+  });
+
+  it('logs in on submit and fires auth-login; the gate then shows the protected content', async () => {
+    const { provider, form, login, pass } = await setup();
+    const logged = new Promise<CustomEvent>((resolve) => form.addEventListener('auth-login', (e) => resolve(e as CustomEvent), { once: true }));
+    typeAndEnter(login, pass, 'alice', 'alice');
+    const event = await logged;
+    expect(event.detail.user.name).to.equal('Alice');
+    expect(provider.state).to.equal('authenticated');
+    await until(() => provider.querySelector('#in')!.checkVisibility(), 'protected content visible');
+  });
+
+  it('is disabled and busy while the request is pending', async () => {
+    worker.use(
+      http.post('/api/login', async () => {
+        await delay(300);
+        return passthrough();
+      }),
+    );
+    const { form, login, pass, button } = await setup();
+    let logins = 0;
+    worker.events.on('request:start', ({ request }) => void (request.url.endsWith('/api/login') && logins++));
+    typeAndEnter(login, pass, 'alice', 'alice');
+    await form.updateComplete;
+    expect(form.pending).to.be.true;
+    expect(form.hasAttribute('pending')).to.be.true;
+    expect(button.disabled).to.be.true;
+    expect(login.disabled).to.be.true;
+    expect(form.shadowRoot!.querySelector('form')!.getAttribute('aria-busy')).to.equal('true');
+    // A second submit while pending sends nothing more.
+    pass.form!.requestSubmit();
+    await until(() => !form.pending, 'login settled');
+    expect(logins).to.equal(1);
+  });
+
+  it('shows the invalid-credentials error, marks the inputs invalid and focuses the password', async () => {
+    const { form, login, pass, error, provider } = await setup();
+    typeAndEnter(login, pass, 'alice', 'wrong');
+    await until(() => error.textContent !== '', 'an error message');
+    await form.updateComplete;
+    expect(error.textContent).to.equal('Wrong login or password.');
+    expect(pass.getAttribute('aria-invalid')).to.equal('true');
+    expect(pass.value).to.equal('');
+    expect(form.shadowRoot!.activeElement).to.equal(pass);
+    expect(provider.state).to.equal('anonymous');
+  });
+
+  it('shows a network error distinctly', async () => {
+    worker.use(http.post('/api/login', () => HttpResponse.error()));
+    const { login, pass, error } = await setup();
+    typeAndEnter(login, pass, 'alice', 'alice');
+    await until(() => error.textContent !== '', 'an error message');
+    expect(error.textContent).to.match(/Cannot reach the server/);
+  });
+
+  it('asks for both fields before sending anything', async () => {
+    const { login, pass, error } = await setup();
+    let logins = 0;
+    worker.events.on('request:start', ({ request }) => void (request.url.endsWith('/api/login') && logins++));
+    typeAndEnter(login, pass, '', '');
+    await until(() => error.textContent !== '', 'an error message');
+    expect(error.textContent).to.equal('Enter your login and password.');
+    expect(logins).to.equal(0);
+  });
+
+  it('labels are configurable and parts are exposed for styling', async () => {
+    const form = await fixture<AuthLoginForm>(html`<auth-login-form login-label="E-mail" password-label="Passphrase" submit-label="Go"></auth-login-form>`);
+    const root = form.shadowRoot!;
+    expect([...root.querySelectorAll('[part=label]')].map((el) => el.textContent)).to.deep.equal(['E-mail', 'Passphrase']);
+    expect(root.querySelector('[part=button]')!.textContent?.trim()).to.equal('Go');
+    for (const part of ['form', 'field', 'label', 'input', 'button', 'error']) expect(root.querySelector(`[part~=${part}]`), part).to.exist;
+  });
+
+  it('without a provider it says so instead of throwing', async () => {
+    const form = await fixture<AuthLoginForm>(html`<auth-login-form></auth-login-form>`);
+    const root = form.shadowRoot!;
+    (root.querySelector('input[name=login]') as HTMLInputElement).value = 'a';
+    (root.querySelector('input[name=pass]') as HTMLInputElement).value = 'b';
+    root.querySelector('form')!.requestSubmit();
+    await form.updateComplete;
+    expect(root.querySelector('[part=error]')!.textContent).to.match(/no <auth-provider>/);
+  });
+});

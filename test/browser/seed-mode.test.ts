@@ -1,0 +1,78 @@
+// The same flows against both backend configurations: the default (POST + custom header, hardened
+// backend) and the seed's (GET refresh/logout, seed-mode backend), each one attribute away.
+import { expect, fixture, html } from '@open-wc/testing';
+import { AuthProvider, HttpError, createSession, type Session } from '../../src/index.js';
+import { requestLog, startWorker, worker } from './helpers.js';
+
+const sessions = new Set<Session>();
+before(startWorker);
+afterEach(() => {
+  worker.resetHandlers();
+  for (const s of sessions) s.dispose();
+  sessions.clear();
+});
+
+const configurations = [
+  { name: 'default (POST + header)', api: '/api', method: 'POST', mount: () => html`<auth-provider api="/api"></auth-provider>` },
+  {
+    name: 'seed (GET)',
+    api: '/seed-api',
+    method: 'GET',
+    mount: () => html`<auth-provider api="/seed-api" refresh-method="GET" logout-method="GET"></auth-provider>`,
+  },
+] as const;
+
+for (const config of configurations) {
+  describe(`configuration: ${config.name}`, () => {
+    it('login → reload-style restore → refresh → authFetch → logout, against the real backend', async () => {
+      const log = requestLog();
+      const first = await fixture<AuthProvider>(config.mount());
+      sessions.add(first.session!);
+      await first.ready;
+      await first.login('bob', 'bob');
+      // A new page load: a fresh session restores from the HttpOnly cookie with one request.
+      first.session!.dispose();
+      const restored = createSession({ api: config.api, refreshMethod: config.method, logoutMethod: config.method });
+      sessions.add(restored);
+      await restored.restore();
+      expect(restored.state).to.equal('authenticated');
+      expect(restored.user).to.include({ name: 'Bob' });
+      await restored.refresh();
+      expect((await restored.authFetch(`${config.api}/me`)).status).to.equal(200);
+      await restored.logout();
+      log.stop();
+      expect(log.count(`${config.method} ${config.api}/refresh`)).to.equal(3);
+      expect(log.count(`${config.method} ${config.api}/logout`)).to.equal(1);
+      const other = config.method === 'GET' ? 'POST' : 'GET';
+      expect(log.count(`${other} ${config.api}/refresh`)).to.equal(0);
+      // The server revoked the family: a new load is anonymous.
+      const after = createSession({ api: config.api, refreshMethod: config.method });
+      sessions.add(after);
+      await after.restore();
+      expect(after.state).to.equal('anonymous');
+    });
+  });
+}
+
+describe('a mismatched configuration fails loudly, not as a logout', () => {
+  it('GET refresh against the hardened backend: 405 → HttpError event, nothing stored', async () => {
+    const s = createSession({ api: '/api', refreshMethod: 'GET' });
+    sessions.add(s);
+    const errors: unknown[] = [];
+    s.addEventListener('error', (e) => errors.push(e.detail.error));
+    await s.restore();
+    expect(s.state).to.equal('anonymous');
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.be.instanceOf(HttpError);
+    expect((errors[0] as HttpError).status).to.equal(405);
+  });
+
+  it('no anti-CSRF header against the hardened backend: 403 → HttpError', async () => {
+    const s = createSession({ api: '/api', csrfHeader: '' });
+    sessions.add(s);
+    const error = await s.login('alice', 'alice').catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(HttpError);
+    expect((error as HttpError).status).to.equal(403);
+    expect(s.state).not.to.equal('authenticated');
+  });
+});
