@@ -44,7 +44,8 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     const token = original.headers.has('Authorization') ? null : await hooks.token();
     if (token === null) return fetch(original);
     const replayable = !(init?.body instanceof ReadableStream);
-    const response = await fetch(withBearer(replayable ? original.clone() : original, token));
+    // A request without a body can be sent twice as it is; one with a body is cloned for the retry.
+    const response = await fetch(withBearer(replayable && original.body ? original.clone() : original, token));
     if (response.status !== 401) return response;
 
     if (!replayable) {
@@ -53,7 +54,7 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     }
     const next = await hooks.token(token);
     if (next === null) return response;
-    await response.body?.cancel();
+    await response.body?.cancel().catch(() => {});
     hooks.retried(url.origin + url.pathname);
     return fetch(withBearer(original, next));
   };

@@ -1,8 +1,18 @@
 import { ContextConsumer } from '@lit/context';
-import { LitElement, css, html, nothing } from 'lit';
+import { ReactiveElement, css } from '@lit/reactive-element';
 import { authContext } from '../context.js';
 import { isAuthError } from '../core/errors.js';
 import { VERSION } from '../define.js';
+
+// Static markup, parsed once (on first use, so importing needs no document); what changes is set
+// in update(). No template library: the whole form is a few property writes.
+let markup: HTMLTemplateElement | undefined;
+const MARKUP = `<form part="form" novalidate>
+<label part="field"><span part="label"></span><input part="input" name="login" autocomplete="username" required></label>
+<label part="field"><span part="label"></span><input part="input" name="pass" type="password" autocomplete="current-password" required></label>
+<p part="error" role="alert"></p>
+<button part="button" type="submit"></button>
+</form>`;
 
 /**
  * A default login form for `<auth-gate>`'s `login` slot: labelled inputs, submit on Enter,
@@ -27,7 +37,7 @@ import { VERSION } from '../define.js';
  * <auth-gate><auth-login-form slot="login"></auth-login-form>…</auth-gate>
  * ```
  */
-export class AuthLoginForm extends LitElement {
+export class AuthLoginForm extends ReactiveElement {
   static readonly version = VERSION;
 
   static override properties = {
@@ -99,25 +109,35 @@ export class AuthLoginForm extends LitElement {
     this.error = '';
   }
 
-  protected override render() {
-    const invalid = this.error !== '' ? 'true' : nothing;
-    return html`
-      <form part="form" @submit=${this.#submit} aria-busy=${this.pending ? 'true' : 'false'} novalidate>
-        <label part="field">
-          <span part="label">${this.loginLabel}</span>
-          <input part="input" name="login" autocomplete="username" required ?disabled=${this.pending} aria-invalid=${invalid} />
-        </label>
-        <label part="field">
-          <span part="label">${this.passwordLabel}</span>
-          <input part="input" name="pass" type="password" autocomplete="current-password" required ?disabled=${this.pending} aria-invalid=${invalid} />
-        </label>
-        <p part="error" role="alert" aria-live="assertive">${this.error}</p>
-        <button part="button" type="submit" ?disabled=${this.pending}>${this.submitLabel}</button>
-      </form>
-    `;
+  #form!: HTMLFormElement;
+
+  protected override createRenderRoot() {
+    const root = super.createRenderRoot();
+    markup ??= Object.assign(document.createElement('template'), { innerHTML: MARKUP });
+    root.append(markup.content.cloneNode(true));
+    this.#form = root.querySelector('form')!;
+    this.#form.addEventListener('submit', this.#submit);
+    return root;
   }
 
-  // Arrow function: bound once, so the template keeps one listener.
+  protected override update(changed: Map<PropertyKey, unknown>): void {
+    super.update(changed);
+    const form = this.#form;
+    const [login, pass] = form.querySelectorAll('input');
+    const [loginLabel, passLabel] = form.querySelectorAll('span');
+    loginLabel!.textContent = this.loginLabel;
+    passLabel!.textContent = this.passwordLabel;
+    form.querySelector('button')!.textContent = this.submitLabel;
+    form.querySelector('p')!.textContent = this.error;
+    form.setAttribute('aria-busy', String(this.pending));
+    for (const input of [login!, pass!, form.querySelector('button')!]) input.disabled = this.pending;
+    for (const input of [login!, pass!]) {
+      if (this.error) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+  }
+
+  // Arrow function: one identity, added once as the form's submit listener.
   #submit = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
     if (this.pending) return;

@@ -1,5 +1,5 @@
 // Reference backend tests: a real http server per suite, Node's fetch, cookies handled by hand.
-// Run with `node --test test/server/`.
+// Run with `node --test test/node/`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';

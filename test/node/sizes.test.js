@@ -1,0 +1,16 @@
+// Size budgets are deterministic (same sources, same esbuild), so the test suite holds them too.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { measureSizes } from '../../bench/sizes.js';
+
+test('every bundle with a budget stays within it (min+gzip)', async () => {
+  const rows = await measureSizes();
+  const budgeted = rows.filter((row) => row.budget !== undefined);
+  assert.deepEqual(
+    budgeted.map((row) => row.name),
+    ['core', 'main', 'page (main + login-form)'],
+  );
+  for (const row of budgeted) {
+    assert.ok(row.gzipBytes <= row.budget, `${row.name}: ${row.gzipBytes} B gzip > budget ${row.budget} B`);
+  }
+});
