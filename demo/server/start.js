@@ -15,6 +15,7 @@
  * Access tokens live 20 s, so proactive refreshes (at ~15 s) show up in the page's timeline. The
  * backend logs one line per API request; it redacts query strings and never logs headers or bodies.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -65,6 +66,17 @@ function integer(raw, fallback, name, max) {
 const port = integer(flags.port ?? process.env.PORT, 8080, 'port', 65535);
 const latency = integer(flags.latency, 150, 'latency', 60_000);
 const seed = flags.seed === true;
+
+// The dev server would crash with an unhandled 'error' event on a busy port: check first.
+if (port !== 0) {
+  await new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (/** @type {NodeJS.ErrnoException} */ error) =>
+      fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use; choose another with --port <n> or PORT=<n>` : `cannot listen on port ${port}: ${error.message}`),
+    );
+    probe.listen(port, () => probe.close(resolve));
+  });
+}
 
 // ---- build ---------------------------------------------------------------------------------------
 
