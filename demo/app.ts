@@ -112,13 +112,14 @@ showSession(provider.state, provider.user);
 
 logoutButton.addEventListener('click', () => {
   logoutButton.disabled = true;
-  provider
-    .logout()
+  // Inside a promise chain: without a session the provider throws synchronously rather than rejecting.
+  Promise.resolve()
+    .then(() => provider.logout())
     .then(
       () => log('app', 'app', 'logout: the server revoked the refresh token', 'ok'),
       (error: unknown) => {
-        const code = isAuthError(error) ? error.code : 'unknown';
-        log('app', 'app', `logout rejected (${code}): the server could not be told; memory was cleared anyway`, 'bad');
+        const unreachable = isAuthError(error, 'network') || isAuthError(error, 'timeout');
+        log('app', 'app', unreachable ? `logout rejected (${(error as { code: string }).code}): the server could not be told; memory was cleared anyway` : `logout failed: ${failure(error)}`, 'bad');
       },
     )
     .finally(() => (logoutButton.disabled = false));
