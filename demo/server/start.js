@@ -80,28 +80,6 @@ if (port !== 0) {
 
 // ---- build ---------------------------------------------------------------------------------------
 
-/**
- * package.json's `sideEffects` names the published dist/ files only, so a bundler reading src/ would
- * drop `import '../src/index.js'` (the import that registers the elements) as side-effect free. The
- * demo bundles src/ directly: mark its two registering entries as having side effects.
- * @type {esbuild.Plugin}
- */
-const keepRegistrations = {
-  name: 'keep-auth-shell-registrations',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/src\/(index|login-form)\.js$/ }, async (args) => {
-      if (args.pluginData === 'resolved') return undefined;
-      const resolved = await build.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: 'resolved',
-      });
-      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path, sideEffects: true };
-    });
-  },
-};
-
 try {
   const result = await esbuild.build({
     entryPoints: [path.join(demoDir, 'app.ts')],
@@ -113,7 +91,6 @@ try {
     minify: true,
     sourcemap: true,
     logLevel: 'silent',
-    plugins: [keepRegistrations],
   });
   for (const line of await esbuild.formatMessages(result.warnings, { kind: 'warning', color: process.stderr.isTTY })) {
     console.warn(line);

@@ -280,11 +280,20 @@ export class Session extends EventTarget {
 
   #authenticated(): void {
     this.#setSnapshot('authenticated', this.#tokens.user);
-    // Proactive refresh when the token turns stale. Only a hint: throttled timers are backed by
-    // the checks on resume and in authFetch.
+    this.#schedule();
+  }
+
+  /**
+   * Proactive refresh when the token turns stale. Only a hint: throttled timers are backed by the
+   * checks on resume and in authFetch. Rounded up, because timers may fire a fraction of a
+   * millisecond early; a timer that still finds the token fresh schedules itself again.
+   */
+  #schedule(): void {
     clearTimeout(this.#timer);
     const due = this.#tokens.staleAt - this.options.clock();
-    if (!this.#disposed && due < Infinity) this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, due), MAX_TIMEOUT));
+    if (!this.#disposed && due < Infinity) {
+      this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, Math.ceil(due) + 1), MAX_TIMEOUT));
+    }
   }
 
   /** Clears memory: token, user, timers. */
@@ -303,7 +312,8 @@ export class Session extends EventTarget {
   }
 
   #freshen(reason: RefreshReason): void {
-    if (this.#disposed || this.state !== 'authenticated' || this.#tokens.isFresh()) return;
+    if (this.#disposed || this.state !== 'authenticated') return;
+    if (this.#tokens.isFresh()) return void (reason === 'expiry' && this.#schedule());
     this.#refresh(reason).catch((error: AuthError) => {
       if (!(error instanceof UnauthenticatedError)) this.#report(error);
     });

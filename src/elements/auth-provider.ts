@@ -99,21 +99,23 @@ export class AuthProvider extends ReactiveElement {
   }
 
   /** Logs in; resolves with the user. See the README for the error codes. */
-  login(login: string, pass: string): Promise<User> {
+  async login(login: string, pass: string): Promise<User> {
     return this.#require().login(login, pass);
   }
 
   /** Clears the session in memory at once (every provider of this api), then tells the server. */
-  logout(): Promise<void> {
+  async logout(): Promise<void> {
     return this.#require().logout();
   }
 
   /** `fetch` with the session's bearer token, refresh and one retry on 401. Stable identity. */
-  readonly authFetch: AuthFetch = (input, init) => this.#require().authFetch(input, init);
+  readonly authFetch: AuthFetch = async (input, init) => this.#require().authFetch(input, init);
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.#attach();
+    // Attach in the update, a microtask later: properties a framework sets right after inserting
+    // the element are then part of the session's options.
+    this.requestUpdate();
   }
 
   override disconnectedCallback(): void {
@@ -122,7 +124,8 @@ export class AuthProvider extends ReactiveElement {
   }
 
   protected override willUpdate(): void {
-    // Options set or changed after connecting (frameworks often set properties late): re-attach.
+    // First connection, a reconnection, or options changed: (re-)attach. A session's options are
+    // fixed by the first provider of its api; see getSession().
     if (this.isConnected && this.#attachedWith !== JSON.stringify(this.#options())) {
       this.#detach();
       this.#attach();
@@ -156,6 +159,7 @@ export class AuthProvider extends ReactiveElement {
   }
 
   #detach(): void {
+    this.#attachedWith = '';
     this.#unsubscribe?.();
     this.#session?.removeEventListener('activity', this.#onActivity);
     this.#session?.removeEventListener('error', this.#onError);

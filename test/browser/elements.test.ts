@@ -209,7 +209,9 @@ describe('<auth-provider>', () => {
       expect(errors).to.have.length(1);
       expect(isAuthError(errors[0], 'usage')).to.be.true;
       expect(provider.state).to.equal('restoring');
-      expect(() => provider.login('a', 'b')).to.throw(/no session/);
+      const error = await provider.login('a', 'b').catch((e: unknown) => e);
+      expect(isAuthError(error, 'usage')).to.be.true;
+      expect(String(error)).to.match(/no session/);
     } finally {
       console.error = originalError;
       document.removeEventListener('auth-error', listener);

@@ -397,6 +397,23 @@ describe('expiry and clocks', () => {
     expect(s.state).to.equal('authenticated');
   });
 
+  it('a proactive timer that fires before the token is stale tries again instead of giving up', async () => {
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 0.4 })),
+      http.post('/api/refresh', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 60 })),
+    );
+    const clock = manualClock();
+    const s = session({ clock: clock.now });
+    const starts: number[] = [];
+    s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()));
+    await s.login('alice', 'alice');
+    // The session's clock lags 80 ms behind the timers: the first timer finds the token still fresh.
+    clock.advance(-80);
+    await until(() => starts.length > 0, 'a proactive refresh after an early timer', 2000);
+    expect(starts).to.have.length(1);
+    expect(s.state).to.equal('authenticated');
+  });
+
   it('online, pageshow and visibilitychange re-check freshness', async () => {
     const clock = manualClock();
     const s = await loggedIn({ clock: clock.now });
