@@ -6,7 +6,7 @@ import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from
 import type { AuthFetch } from '../core/fetch.js';
 import type { EndpointMethod, SessionOptions } from '../core/options.js';
 import { getSession } from '../core/registry.js';
-import type { AuthValue, Session } from '../core/session.js';
+import type { Session } from '../core/session.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
 
@@ -73,6 +73,8 @@ export class AuthProvider extends ReactiveElement {
   #session: Session | null = null;
   /** The options the current session was requested with. */
   #attachedWith = '';
+  /** The last snapshot announced with auth-change (the subscription's first call is not a change). */
+  #announced: SessionSnapshot | null = null;
   #unsubscribe: (() => void) | null = null;
   readonly #context = new ContextProvider(this, { context: authContext });
   #resolveReady!: () => void;
@@ -190,14 +192,13 @@ export class AuthProvider extends ReactiveElement {
   // Arrow functions: the same identities are added and removed as listeners.
   #onChange = (snapshot: SessionSnapshot): void => {
     this.setAttribute('state', snapshot.state);
-    this.#context.setValue(this.#session!.value as AuthValue);
+    this.#context.setValue(this.#session!.value);
     // The first call is the subscription's initial value, not a change.
     if (this.#announced !== snapshot) {
       if (this.#announced) this.#dispatch('auth-change', { state: snapshot.state, user: snapshot.user });
       this.#announced = snapshot;
     }
   };
-  #announced: SessionSnapshot | null = null;
 
   #onActivity = (event: CustomEvent<Activity>): void => this.#dispatch('auth-activity', event.detail);
 
