@@ -4,9 +4,10 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
-import { backendMiddleware } from './test/support/backend.mjs';
+import { testBackends } from './test/support/backend.mjs';
 
 const port = Number(process.env.WTR_PORT ?? 8321);
+const backends = testBackends({ port });
 
 export default {
   files: ['test/browser/**/*.test.ts'],
@@ -15,8 +16,8 @@ export default {
   concurrency: 2,
   testFramework: { config: { timeout: 15000 } },
   testsFinishTimeout: 10 * 60 * 1000,
-  middleware: backendMiddleware({ port }),
-  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin()],
+  middleware: backends.middleware,
+  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin(), backends.plugin],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

@@ -16,10 +16,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * jwt-decode (≈0.5 KB of it) measures ≈5.1 KB, and the rest is behaviour the issue requires (typed
  * errors with stable codes, option validation with clear messages, the activity events behind the
  * demo's timeline, restore and logout recovery when the network returns). Nothing more may hide in
- * the margin: lower it again when the core shrinks. `main` and `page` (main + the login form, the
- * documented page) keep the 12 KB budget.
+ * the margin: lower it again when the core shrinks. The core is measured without the socket module,
+ * which has a row of its own (it is tree-shaken away unless `openSocket` is used).
+ *
+ * `main` (everything the elements need, sockets included) keeps the issue's 12 KB. `page` (main +
+ * the login form, the documented page) started at 12 KB with the foundation and is raised openly to
+ * 13.5 KB when sockets (≈1.9 KB) joined main.
  */
-export const BUDGETS = { core: 5632, main: 12288, page: 12288 };
+export const BUDGETS = { core: 5632, main: 12288, page: 13824 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];
@@ -56,19 +60,32 @@ async function measure({ entry, source, external = [] }) {
   return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 }
 
+/** The core as a route loader or a framework app imports it: everything but the socket module. */
+const CORE_ENGINE = `export {
+  Session, createSession, getSession, AuthError, InvalidCredentialsError, NetworkError, TimeoutError,
+  ProtocolError, HttpError, UnauthenticatedError, UsageError, SocketError, isAuthError,
+} from './src/core/index.ts';
+`;
+
 /** @returns {Promise<SizeRow[]>} */
 export async function measureSizes() {
-  // `export *` rather than bare imports: the package's `sideEffects` lists only dist/ files, so
-  // esbuild would drop a bare `import './src/login-form.ts'` from a source build.
-  const [core, main, both, formAlone] = await Promise.all([
+  // `export *` rather than bare imports, so nothing depends on how `sideEffects` is read.
+  const [core, coreAll, main, both, formAlone] = await Promise.all([
+    measure({ source: CORE_ENGINE }),
     measure({ entry: 'src/core/index.ts' }),
     measure({ entry: 'src/index.ts' }),
     measure({ source: "export * from './src/index.ts';\nexport * from './src/login-form.ts';\n" }),
     measure({ entry: 'src/login-form.ts', external: DEPS }),
   ]);
   return [
-    { name: 'core', ...core, budget: BUDGETS.core, note: 'src/core/index.ts + jwt-decode' },
-    { name: 'main', ...main, budget: BUDGETS.main, note: 'src/index.ts + @lit/reactive-element, @lit/context, jwt-decode' },
+    { name: 'core', ...core, budget: BUDGETS.core, note: 'the session engine (auth-shell/core without sockets) + jwt-decode' },
+    {
+      name: 'socket (on top of core)',
+      minBytes: coreAll.minBytes - core.minBytes,
+      gzipBytes: coreAll.gzipBytes - core.gzipBytes,
+      note: `openSocket/AuthSocket; all of auth-shell/core = ${coreAll.gzipBytes} B gz`,
+    },
+    { name: 'main', ...main, budget: BUDGETS.main, note: 'src/index.ts (elements, context, core, sockets) + @lit/reactive-element, @lit/context, jwt-decode' },
     { name: 'page (main + login-form)', ...both, budget: BUDGETS.page, note: 'what the documented page loads' },
     {
       name: 'login-form (on top of main)',

@@ -1,5 +1,21 @@
 import { ContextEvent as ContextRequestEvent, createContext } from '@lit/context';
-import type { AuthValue } from './core/session.js';
+import type { SessionValue } from './core/session.js';
+import type { AuthSocket, SocketOptions } from './core/socket.js';
+
+/** Options of the context value's `openSocket`. */
+export interface ContextSocketOptions extends SocketOptions {
+  /**
+   * A socket opened through the context belongs to the element that asked for the context and
+   * closes (1000) when that element leaves the DOM. `false` keeps it open; close it yourself.
+   */
+  closeOnDisconnect?: boolean;
+}
+
+/** The session API as the context gives it: the session's members plus `openSocket`. */
+export interface AuthValue extends SessionValue {
+  /** Opens an authenticated, reconnecting WebSocket owned by the consuming element. */
+  readonly openSocket: (url: string | URL, options?: ContextSocketOptions) => AuthSocket;
+}
 
 /**
  * The session API, provided by `<auth-provider>` to its descendants through `@lit/context`.
@@ -38,7 +54,7 @@ export function consumeAuth(element: Element, callback: (auth: AuthValue) => voi
       element,
       (value, stop) => {
         if (stop) unsubscribe = stop;
-        if (!stopped) callback(value);
+        if (!stopped && value) callback(value);
       },
       true,
     ),
@@ -58,10 +74,10 @@ export function getAuth(element: Element): Promise<AuthValue> {
     let answered = false;
     element.dispatchEvent(
       new ContextRequestEvent(authContext, element, (value) => {
-        answered = true;
-        resolve(value);
+        answered = value !== undefined;
+        if (answered) resolve(value);
       }),
     );
-    if (!answered) reject(new TypeError('getAuth: no <auth-provider> above this element answered'));
+    if (!answered) reject(new TypeError('getAuth: no <auth-provider> with a session above this element answered'));
   });
 }

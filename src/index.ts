@@ -26,5 +26,6 @@ define('auth-gate', AuthGate);
 export { AuthProvider, AuthGate };
 export type { GateView } from './elements/auth-gate.js';
 export { authContext, consumeAuth, getAuth } from './context.js';
+export type { AuthValue, ContextSocketOptions } from './context.js';
 export { VERSION } from './define.js';
 export * from './core/index.js';

@@ -1,13 +1,14 @@
 // @ts-check
 /**
  * Reference backend for auth-shell: login, refresh-token rotation in an HttpOnly cookie, logout,
- * and two Bearer-protected APIs. Plain Node; mounts on an http server or as Koa middleware
- * (@web/dev-server, @web/test-runner). See README.md next to this file.
+ * two Bearer-protected APIs and an authenticated WebSocket. Plain Node; mounts on an http server or
+ * as Koa middleware (@web/dev-server, @web/test-runner). See README.md next to this file.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
-import { signAccessToken as signJwt, verifyAccessToken as verifyJwt } from './access-token.js';
+import { CLOCK_TOLERANCE_S, signAccessToken as signJwt, verifyAccessToken as verifyJwt } from './access-token.js';
 import { createRefreshStore } from './refresh-store.js';
 import { HttpError, mediaType, parseCookies, readBody, redactUrl, serializeCookie } from './http-utils.js';
+import { CLOSE, createSocketHub, isInjectableCode } from './sockets.js';
 
 export { signAccessToken, verifyAccessToken } from './access-token.js';
 
@@ -31,10 +32,14 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @property {boolean} [secure] Secure cookie named __Secure-rt (default false)
  * @property {(line: string) => void} [log] one line per request (default console.log)
  * @property {() => number} [now] clock in ms (default Date.now)
- * @property {boolean} [testRoutes] enable GET {base}/_stats (default false)
+ * @property {boolean} [testRoutes] enable GET {base}/_stats, the fault routes and the socket test routes (default false)
+ * @property {number} [feedInterval] ms between `tick` messages on a socket; 0 disables (default 2000)
+ * @property {number} [ticketTtl] lifetime of a socket ticket, s, > 0 and <= 60 (default 30)
  *
  * @typedef {{ logins: number, refreshes: number, rotations: number, graceHits: number,
- *   reuseDetections: number, revokedFamilies: number, logouts: number }} Stats
+ *   reuseDetections: number, revokedFamilies: number, logouts: number,
+ *   socketsOpened?: number, socketsClosed?: number }} Stats
+ *   The socket counters appear once attachWebSocket() has been called.
  *
  * @typedef {import('node:http').IncomingMessage} Req
  * @typedef {import('node:http').ServerResponse} Res
@@ -73,8 +78,12 @@ export function createBackend(options = {}) {
     log = console.log,
     now = Date.now,
     testRoutes = false,
+    feedInterval = 2000,
+    ticketTtl = 30,
   } = options;
   if (mode !== 'hardened' && mode !== 'seed') throw new TypeError(`unknown mode: ${mode}`);
+  if (!(Number.isFinite(feedInterval) && feedInterval >= 0)) throw new RangeError(`feedInterval must be a number of ms >= 0, not ${feedInterval}`);
+  if (!(Number.isFinite(ticketTtl) && ticketTtl > 0 && ticketTtl <= 60)) throw new RangeError(`ticketTtl must be > 0 and <= 60 s, not ${ticketTtl}`);
   const hardened = mode === 'hardened';
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const cookieName = secure ? '__Secure-rt' : 'rt';
@@ -87,6 +96,7 @@ export function createBackend(options = {}) {
   const revokeListeners = new Set();
   store.onFamilyRevoked((family, reason) => {
     stats.revokedFamilies++;
+    hub.closeSid(family.sid, CLOSE.UNAUTHORIZED, 'session revoked');
     for (const listener of revokeListeners) listener(family.id, family.userId, reason);
   });
 
@@ -107,14 +117,14 @@ export function createBackend(options = {}) {
   /** @param {Record<string, unknown>} claims @param {{ ttl?: number, secret?: Uint8Array | string, issuer?: string, audience?: string, now?: () => number }} [opts] */
   const signAccessToken = (claims, opts = {}) => signJwt(claims, { ...keyOpts, ttl: accessTtl, ...opts });
 
-  /** @param {User} user */
-  const accessTokenFor = (user) =>
-    signAccessToken({ sub: String(user.user_id), user_id: user.user_id, role: user.role, name: user.name });
+  /** `sid` is the family's opaque session id: the same for every token of one login. @param {User} user @param {import('./refresh-store.js').Family} family */
+  const accessTokenFor = (user, family) =>
+    signAccessToken({ sub: String(user.user_id), user_id: user.user_id, role: user.role, name: user.name, sid: family.sid });
 
-  /** @param {User} user */
-  async function tokenBody(user) {
+  /** @param {User} user @param {import('./refresh-store.js').Family} family */
+  async function tokenBody(user, family) {
     /** @type {Record<string, unknown>} */
-    const body = { access_token: await accessTokenFor(user), token_type: 'Bearer' };
+    const body = { access_token: await accessTokenFor(user, family), token_type: 'Bearer' };
     if (sendExpiresIn) body.expires_in = accessTtl;
     return body;
   }
@@ -124,16 +134,47 @@ export function createBackend(options = {}) {
     serializeCookie(cookieName, token, { path: base, secure, maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
   const clearCookie = () => serializeCookie(cookieName, '', { path: base, secure, maxAge: 0 });
 
-  /** The user of a valid Bearer access token, or undefined. @param {Req} req */
+  /** jti → ms until which it stays revoked (its exp plus the clock leeway). @type {Map<string, number>} */
+  const revokedJtis = new Map();
+  let lastJtiSweep = now();
+
+  /** @param {string} jti */
+  function isJtiRevoked(jti) {
+    const t = now();
+    if (t - lastJtiSweep >= 60_000) {
+      lastJtiSweep = t;
+      for (const [id, until] of revokedJtis) if (until <= t) revokedJtis.delete(id);
+    }
+    const until = revokedJtis.get(jti);
+    return until !== undefined && until > t;
+  }
+
+  /**
+   * Signature, claims, revoked jti and a known user. On failure, `payload` is set only when the
+   * signature verified (jose reports claim failures with the payload), so it can be trusted.
+   * @param {string} token
+   * @returns {Promise<import('./sockets.js').TokenCheck & { user?: User }>}
+   */
+  async function checkToken(token) {
+    /** @type {import('jose').JWTPayload} */
+    let payload;
+    try {
+      payload = await verifyJwt(token, keyOpts);
+    } catch (err) {
+      const verified = /** @type {{ payload?: unknown }} */ (err)?.payload;
+      return { ok: false, payload: verified && typeof verified === 'object' ? /** @type {import('jose').JWTPayload} */ (verified) : undefined };
+    }
+    if (typeof payload.jti === 'string' && isJtiRevoked(payload.jti)) return { ok: false, payload };
+    const user = findUserById(Number(payload.sub));
+    return user ? { ok: true, payload, user } : { ok: false, payload };
+  }
+
+  /** The user and claims of a valid Bearer access token, or undefined. @param {Req} req */
   async function authenticate(req) {
     const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(req.headers.authorization ?? '');
     if (!match) return undefined;
-    try {
-      const payload = await verifyJwt(match[1], keyOpts);
-      return findUserById(Number(payload.sub));
-    } catch {
-      return undefined;
-    }
+    const check = await checkToken(match[1]);
+    return check.ok ? { user: /** @type {User} */ (check.user), payload: check.payload } : undefined;
   }
 
   // ---- request checks ------------------------------------------------------------------------
@@ -155,6 +196,23 @@ export function createBackend(options = {}) {
     if (req.headers['sec-fetch-site'] === 'cross-site' && !allowed) throw new HttpError(403, 'cross_site_request');
     if (origin !== undefined && !allowed && !isOwnOrigin(req, origin)) throw new HttpError(403, 'origin_not_allowed');
   }
+
+  // ---- sockets -------------------------------------------------------------------------------
+
+  const hub = createSocketHub({
+    base,
+    feedInterval,
+    ticketTtl,
+    testRoutes,
+    log,
+    now,
+    stats: /** @type {Record<string, number>} */ (/** @type {unknown} */ (stats)),
+    isAllowedOrigin: (req, origin) => allowedOrigins.has(origin) || isOwnOrigin(req, origin),
+    checkToken,
+    isJtiRevoked,
+    isSessionRevoked: (sid) => Boolean(store.findFamilyBySid(sid)?.revoked),
+    findUserById,
+  });
 
   // ---- responses -----------------------------------------------------------------------------
 
@@ -203,7 +261,7 @@ export function createBackend(options = {}) {
       if (!user) return send(res, 401, { error: 'invalid_credentials' });
       const { token, family } = store.createFamily(user.user_id);
       stats.logins++;
-      send(res, 200, await tokenBody(user), { 'Set-Cookie': refreshCookie(token, family) });
+      send(res, 200, await tokenBody(user, family), { 'Set-Cookie': refreshCookie(token, family) });
     },
 
     async '/refresh'(req, res) {
@@ -225,7 +283,7 @@ export function createBackend(options = {}) {
         req.socket.destroy();
         return;
       }
-      send(res, 200, await tokenBody(user), { 'Set-Cookie': refreshCookie(result.token, result.family) });
+      send(res, 200, await tokenBody(user, result.family), { 'Set-Cookie': refreshCookie(result.token, result.family) });
     },
 
     async '/logout'(req, res) {
@@ -238,17 +296,51 @@ export function createBackend(options = {}) {
 
     async '/me'(req, res) {
       requireMethod(req, ['GET']);
-      const user = await authenticate(req);
-      if (!user) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      const auth = await authenticate(req);
+      if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      const { user } = auth;
       send(res, 200, { user_id: user.user_id, role: user.role, name: user.name, login: user.login });
     },
 
     async '/admin'(req, res) {
       requireMethod(req, ['GET']);
-      const user = await authenticate(req);
-      if (!user) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
-      if (user.role !== 'admin') return send(res, 403, { error: 'forbidden' });
+      const auth = await authenticate(req);
+      if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      if (auth.user.role !== 'admin') return send(res, 403, { error: 'forbidden' });
       send(res, 200, { secret: 'The admin-only demo secret: 42.' });
+    },
+
+    // The socket itself is served by attachWebSocket(); a plain request gets 426.
+    async '/ws'(req, res) {
+      send(res, 426, { error: 'upgrade_required' }, { Upgrade: 'websocket', Connection: 'Upgrade' });
+    },
+
+    async '/ws-ticket'(req, res) {
+      requireMethod(req, ['POST']);
+      const auth = await authenticate(req);
+      if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      send(res, 200, hub.mintTicket(auth.user, auth.payload));
+    },
+
+    /** "Expire my token now": revokes this access token (jti) and closes the sockets opened with it. */
+    async '/expire-token'(req, res) {
+      requireMethod(req, ['POST']);
+      const auth = await authenticate(req);
+      if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      const { jti, exp } = auth.payload;
+      if (typeof jti !== 'string' || typeof exp !== 'number') return send(res, 400, { error: 'invalid_request' });
+      revokedJtis.set(jti, (exp + CLOCK_TOLERANCE_S) * 1000);
+      hub.closeJti(jti, CLOSE.UNAUTHORIZED, 'token expired');
+      send(res, 204);
+    },
+
+    /** Revokes every refresh family of the caller (their sockets close through the revocation hook). */
+    async '/logout-everywhere'(req, res) {
+      requireMethod(req, ['POST']);
+      const auth = await authenticate(req);
+      if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      store.revokeUser(auth.user.user_id, 'revoked');
+      send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
     },
   };
 
@@ -268,6 +360,47 @@ export function createBackend(options = {}) {
       if (!family) return send(res, 404, { error: 'no_family' });
       const times = Number(new URL(req.url ?? '', 'http://x').searchParams.get('times') ?? 1);
       dropAfterRotate.set(family.id, Number.isInteger(times) && times > 0 ? times : 1);
+      send(res, 204);
+    };
+
+    // Socket test routes, scoped by the session id (`sid` claim) of the caller's own tokens.
+    /** @param {Req} req */
+    const wsParams = (req) => {
+      const params = new URL(req.url ?? '', 'http://x').searchParams;
+      const sid = params.get('sid');
+      if (!sid) throw new HttpError(400, 'invalid_request');
+      return { params, sid };
+    };
+    /** @param {string | null} raw */
+    const closeCode = (raw) => {
+      const code = Number(raw);
+      if (raw === null || !isInjectableCode(code)) throw new HttpError(400, 'invalid_code');
+      return code;
+    };
+    routes['/_ws/log'] = async (req, res) => {
+      requireMethod(req, ['GET']);
+      send(res, 200, hub.records(wsParams(req).sid));
+    };
+    routes['/_ws/close'] = async (req, res) => {
+      requireMethod(req, ['POST']);
+      const { params, sid } = wsParams(req);
+      const code = closeCode(params.get('code'));
+      const reason = params.get('reason') ?? '';
+      if (Buffer.byteLength(reason) > 123) throw new HttpError(400, 'reason_too_long');
+      send(res, 200, { closed: hub.closeSid(sid, code, reason) });
+    };
+    routes['/_ws/fault'] = async (req, res) => {
+      requireMethod(req, ['POST', 'DELETE']);
+      const { params, sid } = wsParams(req);
+      if (req.method === 'DELETE') {
+        hub.clearFault(sid);
+        return send(res, 204);
+      }
+      const code = closeCode(params.get('code'));
+      const rawTimes = params.get('times');
+      const times = rawTimes === null ? Infinity : Number(rawTimes);
+      if (!(times === Infinity || (Number.isInteger(times) && times > 0))) throw new HttpError(400, 'invalid_times');
+      hub.setFault(sid, code, times);
       send(res, 204);
     };
   }
@@ -353,9 +486,18 @@ export function createBackend(options = {}) {
     mode,
     cookieName,
     signAccessToken,
-    /** Resolves the payload of a valid access token or rejects. @param {string} token */
-    verifyAccessToken: (token) => verifyJwt(token, keyOpts),
-    /** For the later socket endpoint: called with (familyId, userId, reason) when a family is revoked. */
+    /** Resolves the payload of a valid, unrevoked access token or rejects. @param {string} token */
+    async verifyAccessToken(/** @type {string} */ token) {
+      const payload = await verifyJwt(token, keyOpts);
+      if (typeof payload.jti === 'string' && isJtiRevoked(payload.jti)) throw new Error('access token revoked');
+      return payload;
+    },
+    /**
+     * Serves `{base}/ws` on a Node http server (`server.on('upgrade')`, other paths untouched).
+     * Returns detach(), which stops listening and closes this server's sockets with 1001.
+     */
+    attachWebSocket: (/** @type {import('node:http').Server} */ server) => hub.attach(server),
+    /** Called with (familyId, userId, reason) when a refresh family is revoked (its sockets are already closing). */
     onFamilyRevoked(/** @type {FamilyRevokedListener} */ listener) {
       revokeListeners.add(listener);
       return () => revokeListeners.delete(listener);

@@ -7,7 +7,8 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * @typedef {object} Family
- * @property {string} id
+ * @property {string} id internal handle, never sent to clients
+ * @property {string} sid opaque random session id, sent to clients as the access token's `sid` claim
  * @property {number} userId
  * @property {number} createdAt ms
  * @property {number} expiresAt ms; absolute, never extended by rotation
@@ -50,6 +51,8 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
   const tokens = new Map();
   /** @type {Map<string, Family>} */
   const families = new Map();
+  /** @type {Map<string, Family>} */
+  const bySid = new Map();
   /** @type {Set<RevokeListener>} */
   const listeners = new Set();
   let lastSweep = now();
@@ -71,7 +74,11 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
     if (t - lastSweep < 60_000) return;
     lastSweep = t;
     for (const [hash, rec] of tokens) if (rec.family.expiresAt <= t) tokens.delete(hash);
-    for (const [id, fam] of families) if (fam.expiresAt <= t) families.delete(id);
+    for (const [id, fam] of families) {
+      if (fam.expiresAt > t) continue;
+      families.delete(id);
+      bySid.delete(fam.sid);
+    }
   }
 
   /** @param {Family} family @param {string} reason */
@@ -95,6 +102,7 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
       /** @type {Family} */
       const family = {
         id: randomBytes(12).toString('base64url'),
+        sid: randomBytes(16).toString('base64url'),
         userId,
         createdAt: t,
         expiresAt: t + refreshTtl * 1000,
@@ -104,6 +112,7 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
         revoked: null,
       };
       families.set(family.id, family);
+      bySid.set(family.sid, family);
       return { token: issue(family).token, family };
     },
 
@@ -139,6 +148,9 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
 
     findFamily,
     revokeFamily,
+
+    /** The family of a session id (`sid` claim), revoked or not, until it is swept. @param {string} sid */
+    findFamilyBySid: (sid) => bySid.get(sid),
 
     /** Revokes the family of a token, if any. @param {string | undefined} token @param {string} reason */
     revokeByToken(token, reason) {

@@ -13,7 +13,9 @@
  *             and the backend always agree and no query parameter is needed.
  *
  * Access tokens live 20 s, so proactive refreshes (at ~15 s) show up in the page's timeline. The
- * backend logs one line per API request; it redacts query strings and never logs headers or bodies.
+ * backend logs one line per API request and per socket handshake/close; it redacts query strings
+ * and never logs headers or bodies. The authenticated socket is ws://localhost:<port>/api/ws
+ * (a `tick` every 2 s), attached to the dev server's own Node http server.
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -114,6 +116,7 @@ const backend = createBackend({
   accessTtl: 20,
   latency,
   allowedOrigins: [],
+  feedInterval: 2000,
   log: (line) => console.log(`[api] ${line}`),
 });
 
@@ -146,6 +149,11 @@ const server = await startDevServer({
   autoExitProcess: false,
 });
 
+// @web/dev-server 0.4.6 exposes its Node http server as `server.server` (its own socket, /wds, is
+// not used here: injectWebSocket is off; attachWebSocket would leave it alone anyway).
+if (!server.server) fail('the dev server did not expose its http server; cannot attach the socket endpoint');
+const detachWebSocket = backend.attachWebSocket(/** @type {import('node:http').Server} */ (server.server));
+
 const address = server.server?.address();
 const actualPort = address && typeof address === 'object' ? address.port : port;
 const users = DEFAULT_USERS.map((u) => `${u.login}/${u.pass}`).join(', ');
@@ -162,6 +170,7 @@ async function shutdown(signal) {
   stopping = true;
   console.log(`auth-shell demo: ${signal}, stopping`);
   try {
+    detachWebSocket(); // close frames (1001) before the dev server destroys its connections
     await server.stop();
   } finally {
     process.exit(0);

@@ -11,10 +11,12 @@ export type AuthErrorCode =
   | 'protocol'
   | 'http'
   | 'unauthenticated'
-  | 'usage';
+  | 'usage'
+  | 'queue-full'
+  | 'socket-closed';
 
 /** The operation an error belongs to. */
-export type AuthOperation = 'login' | 'refresh' | 'logout' | 'restore' | 'fetch' | 'config';
+export type AuthOperation = 'login' | 'refresh' | 'logout' | 'restore' | 'fetch' | 'config' | 'socket';
 
 // Brand shared by every copy of the library on a page: `instanceof` fails across bundles and realms.
 const BRAND = Symbol.for('auth-shell.error');
@@ -102,6 +104,14 @@ export class UsageError extends AuthError {
   override name = 'UsageError';
   constructor(message: string, options: AuthErrorOptions = {}) {
     super('usage', message, { operation: 'config', ...options });
+  }
+}
+
+/** A message could not be sent on an `AuthSocket`: its queue is full, or it is closed for good. */
+export class SocketError extends AuthError {
+  override name = 'SocketError';
+  constructor(code: 'queue-full' | 'socket-closed', message: string) {
+    super(code, message, { operation: 'socket' });
   }
 }
 

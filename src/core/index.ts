@@ -13,6 +13,7 @@
  */
 export { Session, createSession } from './session.js';
 export { getSession } from './registry.js';
+export { AuthSocket, openSocket } from './socket.js';
 export {
   AuthError,
   InvalidCredentialsError,
@@ -22,10 +23,12 @@ export {
   HttpError,
   UnauthenticatedError,
   UsageError,
+  SocketError,
   isAuthError,
 } from './errors.js';
-export type { AuthValue } from './session.js';
+export type { SessionValue } from './session.js';
 export type { AuthFetch } from './fetch.js';
+export type { SocketOptions, SocketData, AuthSocketEventMap, AuthSocketCloseEvent, AuthSocketErrorEvent } from './socket.js';
 export type { SessionOptions, ResolvedOptions, EndpointMethod } from './options.js';
 export type { AuthErrorCode, AuthOperation, AuthErrorOptions } from './errors.js';
 export type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState, SessionErrorDetail } from './events.js';

@@ -5,8 +5,8 @@ import { exchange, isTransient, parseTokenBody, type Exchange } from './http.js'
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { TokenStore, type User } from './token-store.js';
 
-/** The session API shared with every holder: the provider's members and the context value. */
-export interface AuthValue extends SessionSnapshot {
+/** The session API as one value: what `session.value` gives and the context value builds on. */
+export interface SessionValue extends SessionSnapshot {
   /** Settles (never rejects) once the restore on load has settled: what a route loader awaits. */
   readonly ready: Promise<void>;
   /** Logs in; resolves with the user. Rejects with a typed error, e.g. `invalid-credentials`. */
@@ -18,6 +18,15 @@ export interface AuthValue extends SessionSnapshot {
 }
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** The session's token getter, for the core's own modules (sockets). Not exported from the package. */
+const tokenGetters = new WeakMap<Session, (used?: string) => Promise<string | null>>();
+
+/**
+ * A token fit to send for `session` (refreshed first when stale), or — after a rejection of `used` —
+ * the token to retry with. `null` without a session. For the core's socket module only.
+ */
+export const tokenFor = (session: Session, used?: string): Promise<string | null> => tokenGetters.get(session)!(used);
 
 /**
  * One browser session against one auth API: the state machine `restoring → authenticated |
@@ -41,7 +50,7 @@ export class Session extends EventTarget {
 
   readonly #tokens: TokenStore;
   #snapshot: SessionSnapshot = Object.freeze({ state: 'restoring', user: null });
-  #value: AuthValue | null = null;
+  #value: SessionValue | null = null;
   #resolveReady!: () => void;
   readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
   #restoring: Promise<void> | null = null;
@@ -63,6 +72,7 @@ export class Session extends EventTarget {
     super();
     this.options = resolveOptions(options);
     this.#tokens = new TokenStore(this.options.clock, this.options.leeway);
+    tokenGetters.set(this, (used) => this.#token(used));
     // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
     globalThis.addEventListener?.('online', this.#onResume);
     globalThis.addEventListener?.('pageshow', this.#onResume);
@@ -93,7 +103,7 @@ export class Session extends EventTarget {
    * The session API as one frozen object, renewed on every change (so `Object.is` tells holders
    * when to re-render) while its functions keep their identity.
    */
-  get value(): AuthValue {
+  get value(): SessionValue {
     return (this.#value ??= Object.freeze({
       ...this.#snapshot,
       ready: this.#ready,

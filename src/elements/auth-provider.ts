@@ -1,14 +1,15 @@
-import { ContextProvider } from '@lit/context';
 import { ReactiveElement, css } from '@lit/reactive-element';
-import { authContext } from '../context.js';
+import type { ContextSocketOptions } from '../context.js';
 import { UsageError, isAuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
 import type { AuthFetch } from '../core/fetch.js';
 import type { EndpointMethod, SessionOptions } from '../core/options.js';
 import { getSession } from '../core/registry.js';
 import type { Session } from '../core/session.js';
+import { openSocket, type AuthSocket } from '../core/socket.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
+import { AuthContextProvider } from './context-provider.js';
 
 /**
  * Owns the page's session for its `api` and provides it to descendants as `authContext`. Every
@@ -76,7 +77,7 @@ export class AuthProvider extends ReactiveElement {
   /** The last snapshot announced with auth-change (the subscription's first call is not a change). */
   #announced: SessionSnapshot | null = null;
   #unsubscribe: (() => void) | null = null;
-  readonly #context = new ContextProvider(this, { context: authContext });
+  readonly #context = new AuthContextProvider(this);
   #resolveReady!: () => void;
   readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
 
@@ -112,6 +113,15 @@ export class AuthProvider extends ReactiveElement {
 
   /** `fetch` with the session's bearer token, refresh and one retry on 401. Stable identity. */
   readonly authFetch: AuthFetch = async (input, init) => this.#require().authFetch(input, init);
+
+  /**
+   * Opens an authenticated, reconnecting WebSocket (see `AuthSocket`). Sockets opened here belong
+   * to no element: close them yourself, or pass a `signal`. Throws a `UsageError` without a session
+   * or for a URL whose origin may not receive the token.
+   */
+  openSocket(url: string | URL, options?: Omit<ContextSocketOptions, 'closeOnDisconnect'>): AuthSocket {
+    return openSocket(this.#require(), url, options);
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -192,7 +202,7 @@ export class AuthProvider extends ReactiveElement {
   // Arrow functions: the same identities are added and removed as listeners.
   #onChange = (snapshot: SessionSnapshot): void => {
     this.setAttribute('state', snapshot.state);
-    this.#context.setValue(this.#session!.value);
+    this.#context.publish(this.#session!);
     // The first call is the subscription's initial value, not a change.
     if (this.#announced !== snapshot) {
       if (this.#announced) this.#dispatch('auth-change', { state: snapshot.state, user: snapshot.user });

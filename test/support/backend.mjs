@@ -1,16 +1,29 @@
 // Mounts the reference backend inside the test server, once per mode, so browser tests exercise
-// real cookies, CORS and rotation. The page runs on http://localhost:<port>; http://127.0.0.1:<port>
-// is the same server under another origin, for cross-origin tests.
+// real cookies, CORS, rotation and sockets. The page runs on http://localhost:<port>;
+// http://127.0.0.1:<port> is the same server under another origin, for cross-origin tests.
 import { createBackend } from '../../demo/server/backend.js';
 
-/** Koa middleware for web-test-runner's `middleware` option: the backend answers its paths, the rest falls through. */
-export function backendMiddleware({ port }) {
+/**
+ * The backends of a test run: `middleware` for web-test-runner's `middleware` option (each answers
+ * its paths, the rest falls through) and `plugin` to attach their WebSocket endpoints to the server.
+ */
+export function testBackends({ port }) {
   const allowedOrigins = [`http://localhost:${port}`];
-  const quiet = () => {};
-  return [
-    createBackend({ base: '/api', mode: 'hardened', allowedOrigins, log: quiet, testRoutes: true }),
-    createBackend({ base: '/seed-api', mode: 'seed', allowedOrigins, log: quiet, testRoutes: true }),
+  const common = { allowedOrigins, log: () => {}, testRoutes: true, feedInterval: 200 };
+  const backends = [
+    createBackend({ ...common, base: '/api', mode: 'hardened' }),
+    createBackend({ ...common, base: '/seed-api', mode: 'seed' }),
     // Used by one test only, so its request counters are exact while other files run in parallel.
-    createBackend({ base: '/fault-api', mode: 'hardened', allowedOrigins, log: quiet, testRoutes: true }),
-  ].map((backend) => backend.middleware);
+    createBackend({ ...common, base: '/fault-api', mode: 'hardened' }),
+  ];
+  return {
+    middleware: backends.map((backend) => backend.middleware),
+    plugin: {
+      name: 'reference-backend-sockets',
+      serverStart({ server }) {
+        // Each backend handles upgrades on its own path only; the runner's /wds socket is left alone.
+        for (const backend of backends) backend.attachWebSocket(server);
+      },
+    },
+  };
 }

@@ -1,0 +1,374 @@
+// @ts-check
+/**
+ * Authenticated WebSockets for the reference backend: `{base}/ws` on any Node http server, with an
+ * Origin check at the upgrade, an access token or a one-time ticket in the query string, and close
+ * codes a client can act on (1008 no credential, 4001 refresh then reconnect). See README.md.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { WebSocket, WebSocketServer } from 'ws';
+import { redactUrl } from './http-utils.js';
+
+/** Close codes sent by the server (1006 is never sent: it is what a client sees after terminate()). */
+export const CLOSE = Object.freeze({
+  GOING_AWAY: 1001,
+  UNSUPPORTED_DATA: 1003,
+  POLICY: 1008,
+  SERVER_ERROR: 1011,
+  UNAUTHORIZED: 4001,
+});
+
+/** Codes `_ws/close` and `_ws/fault` take: any code a server may send, plus 1006 for terminate(). @param {number} code */
+export function isInjectableCode(code) {
+  if (!Number.isInteger(code)) return false;
+  if (code === 1006) return true;
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005) || (code >= 3000 && code <= 4999);
+}
+
+const MAX_PAYLOAD = 64 * 1024;
+const MAX_EARLY_MESSAGES = 16;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_RECORDS_PER_SID = 200;
+const MAX_SIDS_LOGGED = 1000;
+const TICKET_KEEP_MS = 60_000;
+
+/** @param {string} s */
+const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
+
+/**
+ * @typedef {import('node:http').IncomingMessage} Req
+ * @typedef {import('node:http').Server} HttpServer
+ * @typedef {import('node:stream').Duplex} Duplex
+ * @typedef {{ user_id: number, name: string }} SocketUser
+ * @typedef {{ ok: true, payload: import('jose').JWTPayload, user: SocketUser }
+ *   | { ok: false, payload?: import('jose').JWTPayload }} TokenCheck
+ *   `payload` on failure only when the signature verified (claims, revocation or user failed).
+ *
+ * @typedef {object} HubOptions
+ * @property {string} base
+ * @property {number} feedInterval ms between ticks; 0 disables
+ * @property {number} ticketTtl s
+ * @property {boolean} testRoutes keep per-sid handshake records
+ * @property {(line: string) => void} log
+ * @property {() => number} now
+ * @property {Record<string, number>} stats
+ * @property {(req: Req, origin: string) => boolean} isAllowedOrigin
+ * @property {(token: string) => Promise<TokenCheck>} checkToken signature, claims, revoked jti, known user
+ * @property {(jti: string) => boolean} isJtiRevoked
+ * @property {(sid: string) => boolean} isSessionRevoked
+ * @property {(userId: number) => SocketUser | undefined} findUserById
+ *
+ * @typedef {{ jti: string | null, via: 'token' | 'ticket', openedAt: number, closedAt?: number,
+ *   closeCode?: number, closeReason?: string, closedBy?: 'client' | 'server' }} HandshakeRecord
+ *
+ * @typedef {{ userId: number, sid: string | null, jti: string | null, exp: number, expiresAt: number,
+ *   usedAt: number | null }} Ticket
+ *
+ * @typedef {{ ok: true, via: 'token' | 'ticket', user: SocketUser, sid: string | null, jti: string | null, exp: number }
+ *   | { ok: false, code: number, reason: string, via?: 'token' | 'ticket', sid?: string | null, jti?: string | null }} HandshakeAuth
+ *
+ * @typedef {object} Conn
+ * @property {WebSocket} ws
+ * @property {string} shown the request path for logs, query redacted
+ * @property {boolean} authed
+ * @property {string | null} sid
+ * @property {string | null} jti
+ * @property {HandshakeRecord | null} record
+ * @property {{ code: number, reason: string } | null} closing set when the server starts the close
+ * @property {{ code: number, reason: string, by: 'client' | 'server' } | null} closed
+ * @property {Array<[import('ws').RawData, boolean]>} early messages received before authentication finished
+ * @property {NodeJS.Timeout[]} timers
+ */
+
+/** http servers → socket paths attached to them, so two backends never claim the same path. */
+/** @type {WeakMap<object, Set<string>>} */
+const attachedPaths = new WeakMap();
+
+/** @param {HubOptions} o */
+export function createSocketHub(o) {
+  const path = `${o.base}/ws`;
+  /** Authenticated sockets, not yet closing. @type {Set<Conn>} */
+  const live = new Set();
+  /** sha256(ticket) → ticket. @type {Map<string, Ticket>} */
+  const tickets = new Map();
+  /** sid → injected fault. @type {Map<string, { code: number, remaining: number }>} */
+  const faults = new Map();
+  /** sid → handshake records, oldest first (testRoutes only). @type {Map<string, HandshakeRecord[]>} */
+  const records = new Map();
+
+  // ---- tickets -------------------------------------------------------------------------------
+
+  function sweepTickets() {
+    const t = o.now();
+    for (const [hash, ticket] of tickets) if (ticket.expiresAt + TICKET_KEEP_MS <= t) tickets.delete(hash);
+  }
+
+  /**
+   * A single-use ticket bound to the user, session and access token it was minted with.
+   * @param {SocketUser} user @param {import('jose').JWTPayload} payload
+   */
+  function mintTicket(user, payload) {
+    sweepTickets();
+    const ticket = randomBytes(32).toString('base64url');
+    tickets.set(sha256(ticket), {
+      userId: user.user_id,
+      sid: typeof payload.sid === 'string' ? payload.sid : null,
+      jti: typeof payload.jti === 'string' ? payload.jti : null,
+      exp: Number(payload.exp),
+      expiresAt: o.now() + o.ticketTtl * 1000,
+      usedAt: null,
+    });
+    return { ticket, expires_in: o.ticketTtl };
+  }
+
+  // ---- handshake authentication --------------------------------------------------------------
+
+  /**
+   * @param {'token' | 'ticket'} via @param {string | null} sid @param {string | null} jti
+   * @param {SocketUser | undefined} user @param {number} exp seconds
+   * @returns {HandshakeAuth}
+   */
+  function checkSession(via, sid, jti, user, exp) {
+    if (sid && o.isSessionRevoked(sid)) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'session revoked', via, sid, jti };
+    if (!Number.isFinite(exp) || exp * 1000 <= o.now()) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'token expired', via, sid, jti };
+    if (!user) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid token', via, sid, jti };
+    return { ok: true, via, user, sid, jti, exp };
+  }
+
+  /** @param {URLSearchParams} params @returns {Promise<HandshakeAuth>} */
+  async function authenticate(params) {
+    const token = params.get('access_token') ?? '';
+    const ticket = params.get('ticket') ?? '';
+    if (!token && !ticket) return { ok: false, code: CLOSE.POLICY, reason: 'missing token' };
+    if (token && ticket) return { ok: false, code: CLOSE.POLICY, reason: 'one credential only' };
+
+    if (token) {
+      const check = await o.checkToken(token);
+      const p = check.payload;
+      const sid = typeof p?.sid === 'string' ? p.sid : null;
+      const jti = typeof p?.jti === 'string' ? p.jti : null;
+      if (!check.ok) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid token', via: 'token', sid, jti };
+      return checkSession('token', sid, jti, check.user, Number(check.payload.exp));
+    }
+
+    sweepTickets();
+    const found = tickets.get(sha256(ticket));
+    if (!found) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid ticket', via: 'ticket' };
+    const { sid, jti } = found;
+    const t = o.now();
+    const used = found.usedAt !== null;
+    found.usedAt ??= t;
+    if (used || t >= found.expiresAt) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid ticket', via: 'ticket', sid, jti };
+    if (jti && o.isJtiRevoked(jti)) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid token', via: 'ticket', sid, jti };
+    return checkSession('ticket', sid, jti, o.findUserById(found.userId), found.exp);
+  }
+
+  // ---- records (testRoutes) ------------------------------------------------------------------
+
+  /** @param {string | null | undefined} sid @param {'token' | 'ticket' | undefined} via @param {string | null | undefined} jti */
+  function newRecord(sid, via, jti) {
+    if (!o.testRoutes || !sid || !via) return null;
+    let list = records.get(sid);
+    if (!list) {
+      if (records.size >= MAX_SIDS_LOGGED) records.delete(/** @type {string} */ (records.keys().next().value));
+      records.set(sid, (list = []));
+    }
+    /** @type {HandshakeRecord} */
+    const record = { jti: jti ?? null, via, openedAt: o.now() };
+    list.push(record);
+    if (list.length > MAX_RECORDS_PER_SID) list.shift();
+    return record;
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
+  /** @param {Conn} conn @param {unknown} message */
+  function sendJson(conn, message) {
+    if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(message));
+  }
+
+  /** Starts a server-side close; 1006 means terminate() (no close frame). @param {Conn} conn @param {number} code @param {string} [reason] */
+  function serverClose(conn, code, reason = '') {
+    if (conn.closing || conn.closed || conn.ws.readyState !== WebSocket.OPEN) return false;
+    conn.closing = { code, reason };
+    live.delete(conn);
+    for (const timer of conn.timers) clearTimeout(timer);
+    if (code === 1006) conn.ws.terminate();
+    else conn.ws.close(code, reason);
+    return true;
+  }
+
+  /** @param {(conn: Conn) => boolean} match @param {number} code @param {string} reason */
+  function closeWhere(match, code, reason) {
+    let n = 0;
+    for (const conn of [...live]) if (match(conn) && serverClose(conn, code, reason)) n++;
+    return n;
+  }
+
+  /** @param {Conn} conn @param {import('ws').RawData} data @param {boolean} isBinary */
+  function onMessage(conn, data, isBinary) {
+    if (isBinary) return void serverClose(conn, CLOSE.UNSUPPORTED_DATA, 'text only');
+    sendJson(conn, { type: 'echo', data: data.toString() });
+  }
+
+  /** @param {Conn} conn @param {number} exp seconds */
+  function armExpiry(conn, exp) {
+    const delay = exp * 1000 - o.now();
+    const clamped = Math.min(Math.max(delay, 0), MAX_TIMER_MS);
+    conn.timers.push(
+      setTimeout(() => {
+        if (clamped < delay) armExpiry(conn, exp); // beyond setTimeout's range: wait again
+        else serverClose(conn, CLOSE.UNAUTHORIZED, 'token expired');
+      }, clamped),
+    );
+  }
+
+  /** @param {WebSocket} ws @param {string} url @param {Set<Conn>} mine */
+  async function onConnection(ws, url, mine) {
+    /** @type {Conn} */
+    const conn = { ws, shown: `WS ${redactUrl(url)}`, authed: false, sid: null, jti: null, record: null, closing: null, closed: null, early: [], timers: [] };
+    mine.add(conn);
+    o.stats.socketsOpened++;
+    ws.on('error', () => {}); // protocol errors and resets; 'close' follows
+    ws.on('message', (data, isBinary) => {
+      if (conn.authed) return onMessage(conn, data, isBinary);
+      if (conn.early.length < MAX_EARLY_MESSAGES) conn.early.push([data, isBinary]);
+      else serverClose(conn, CLOSE.POLICY, 'too many messages before hello');
+    });
+    ws.on('close', (code, reason) => {
+      mine.delete(conn);
+      live.delete(conn);
+      for (const timer of conn.timers) clearTimeout(timer);
+      o.stats.socketsClosed++;
+      conn.closed = conn.closing ? { ...conn.closing, by: 'server' } : { code, reason: reason.toString(), by: 'client' };
+      if (conn.record) finishRecord(conn.record, conn.closed);
+      o.log(`${conn.shown} close ${conn.closed.code} by ${conn.closed.by}`);
+    });
+
+    /** @type {HandshakeAuth} */
+    let auth;
+    try {
+      auth = await authenticate(new URL(url, 'http://socket.invalid').searchParams);
+    } catch (err) {
+      o.log(`${conn.shown} error ${err instanceof Error ? err.name : 'unknown'}`);
+      serverClose(conn, CLOSE.SERVER_ERROR, 'server error');
+      return;
+    }
+    conn.record = newRecord(auth.sid, auth.via, auth.jti);
+    if (conn.closed || conn.closing) {
+      // The client left (or was shut out, e.g. by detach()) while the credential was being checked.
+      o.log(`${conn.shown} 101 abandoned`);
+      if (conn.record && conn.closed) finishRecord(conn.record, conn.closed);
+      return;
+    }
+    // An injected fault (testRoutes) wins over the credential check, so a test can script the close
+    // code of a handshake whose session it has also revoked.
+    const fault = auth.sid ? faults.get(auth.sid) : undefined;
+    if (fault && auth.sid) {
+      if (--fault.remaining <= 0) faults.delete(auth.sid);
+      o.log(`${conn.shown} 101 fault ${fault.code}`);
+      serverClose(conn, fault.code, 'injected fault');
+      return;
+    }
+    if (!auth.ok) {
+      o.log(`${conn.shown} 101 reject ${auth.code}`);
+      serverClose(conn, auth.code, auth.reason);
+      return;
+    }
+
+    conn.authed = true;
+    conn.sid = auth.sid;
+    conn.jti = auth.jti;
+    live.add(conn);
+    o.log(`${conn.shown} 101 open`);
+    sendJson(conn, { type: 'hello', user_id: auth.user.user_id, name: auth.user.name });
+    for (const [data, isBinary] of conn.early.splice(0)) onMessage(conn, data, isBinary);
+    if (o.feedInterval > 0) {
+      let n = 0;
+      conn.timers.push(setInterval(() => sendJson(conn, { type: 'tick', n: ++n, at: new Date(o.now()).toISOString() }), o.feedInterval));
+    }
+    armExpiry(conn, auth.exp);
+  }
+
+  /** @param {HandshakeRecord} record @param {NonNullable<Conn['closed']>} closed */
+  function finishRecord(record, closed) {
+    Object.assign(record, { closedAt: o.now(), closeCode: closed.code, closeReason: closed.reason, closedBy: closed.by });
+  }
+
+  /** @param {Duplex} socket @param {number} status @param {string} code */
+  function refuseUpgrade(socket, status, code) {
+    const body = JSON.stringify({ error: code });
+    socket.on('error', () => socket.destroy());
+    socket.once('finish', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Request'}\r\nConnection: close\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n\r\n${body}`,
+    );
+  }
+
+  /**
+   * Serves `{base}/ws` on an http server. Other upgrade requests are left alone for their own
+   * listeners (e.g. the dev server's `/wds`). Returns detach(): stops listening and closes this
+   * server's sockets with 1001.
+   * @param {HttpServer} server
+   * @returns {() => void}
+   */
+  function attach(server) {
+    let paths = attachedPaths.get(server);
+    if (!paths) attachedPaths.set(server, (paths = new Set()));
+    if (paths.has(path)) throw new Error(`a WebSocket endpoint is already attached at ${path} on this server`);
+    paths.add(path);
+    o.stats.socketsOpened ??= 0;
+    o.stats.socketsClosed ??= 0;
+
+    const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: MAX_PAYLOAD });
+    wss.on('wsClientError', (_error, socket, req) => {
+      o.log(`WS ${redactUrl(req.url ?? path)} 400 bad_handshake`);
+      refuseUpgrade(socket, 400, 'bad_handshake');
+    });
+    /** @type {Set<Conn>} */
+    const mine = new Set();
+
+    /** @param {Req} req @param {Duplex} socket @param {Buffer} head */
+    const onUpgrade = (req, socket, head) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      if ((q < 0 ? url : url.slice(0, q)) !== path) return; // someone else's socket
+      const origin = req.headers.origin;
+      if (origin === undefined || !o.isAllowedOrigin(req, origin)) {
+        o.log(`WS ${redactUrl(url)} 403 origin_not_allowed`);
+        refuseUpgrade(socket, 403, 'origin_not_allowed');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => void onConnection(ws, url, mine));
+    };
+    server.on('upgrade', onUpgrade);
+
+    let detached = false;
+    return function detach() {
+      if (detached) return;
+      detached = true;
+      server.off('upgrade', onUpgrade);
+      paths.delete(path);
+      for (const conn of [...mine]) {
+        if (!serverClose(conn, CLOSE.GOING_AWAY, 'server shutting down') && !conn.closed) conn.ws.terminate();
+      }
+      wss.close();
+    };
+  }
+
+  return {
+    path,
+    attach,
+    mintTicket,
+    /** Closes the live sockets of a session (refresh family). @param {string} sid @param {number} code @param {string} reason */
+    closeSid: (sid, code, reason) => closeWhere((c) => c.sid === sid, code, reason),
+    /** Closes the live sockets opened with (or with a ticket minted by) an access token. @param {string} jti @param {number} code @param {string} reason */
+    closeJti: (jti, code, reason) => closeWhere((c) => c.jti === jti, code, reason),
+    /** @param {string} sid */
+    records: (sid) => (records.get(sid) ?? []).map((r) => ({ ...r })),
+    /** @param {string} sid @param {number} code @param {number} times Infinity = until cleared */
+    setFault: (sid, code, times) => void faults.set(sid, { code, remaining: times }),
+    /** @param {string} sid */
+    clearFault: (sid) => void faults.delete(sid),
+  };
+}

@@ -1,0 +1,397 @@
+import { HttpError, NetworkError, ProtocolError, SocketError, UnauthenticatedError, UsageError, type AuthError } from './errors.js';
+import type { SessionSnapshot } from './events.js';
+import { resolveUrl } from './origins.js';
+import { tokenFor, type Session } from './session.js';
+
+/** What `send` accepts: the same as `WebSocket.send`. */
+export type SocketData = string | ArrayBufferLike | Blob | ArrayBufferView;
+
+/** Options of {@link openSocket}. Every number is validated; the defaults suit most servers. */
+export interface SocketOptions {
+  /** Subprotocols, as for `new WebSocket(url, protocols)`. */
+  protocols?: string | string[];
+  /**
+   * Ticket mode, for deployments that keep tokens out of URLs and logs: before each connect,
+   * `POST {api}{ticketPath}` with the bearer returns `{ "ticket": "…" }`, a one-time credential that
+   * goes in the URL instead of the token. Default `false` (the token goes in the URL).
+   */
+  ticket?: boolean;
+  /** Default `/ws-ticket`. */
+  ticketPath?: string;
+  /** Query parameter carrying the credential. Default `access_token`, or `ticket` in ticket mode. */
+  param?: string;
+  /** Reconnect attempts after an abnormal close before giving up. Default 5. */
+  maxAttempts?: number;
+  /** Base delay in ms of the reconnect backoff (doubled per attempt, with jitter). Default 500. */
+  retryDelay?: number;
+  /** Cap of the reconnect delay in ms. Default 30000. */
+  maxRetryDelay?: number;
+  /** ms a connection must stay open before the attempt counter resets. Default 10000. */
+  stableAfter?: number;
+  /** Messages kept while not open (sent in order on open). Default 100; more throws `queue-full`. */
+  queueLimit?: number;
+  /** Closes the socket (1000) when aborted, e.g. when the component that owns it goes away. */
+  signal?: AbortSignal;
+}
+
+/** `close` event of an {@link AuthSocket}: fired once, when the socket is closed for good. */
+export interface AuthSocketCloseEvent extends Event {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  /** Messages queued while not open that were never sent: given back, not dropped. */
+  readonly unsent: readonly SocketData[];
+}
+
+/** `error` event of an {@link AuthSocket}. */
+export interface AuthSocketErrorEvent extends Event {
+  readonly error: AuthError;
+}
+
+/** Events an {@link AuthSocket} dispatches. */
+export interface AuthSocketEventMap {
+  /** A connection opened (the first and every reconnection). Queued messages were just sent. */
+  open: Event;
+  message: MessageEvent;
+  /** Closed for good: by `close()`, the server's 1000, a logout, a non-recoverable code. */
+  close: AuthSocketCloseEvent;
+  /** A connection failed or could not be prepared (token, ticket). */
+  error: AuthSocketErrorEvent;
+  /** A reconnect is scheduled. */
+  reconnecting: CustomEvent<{ attempt: number; delay: number; code: number }>;
+  /** A connection opened again after a loss. */
+  reconnected: CustomEvent<{ attempts: number }>;
+  /** The last attempt failed; `reconnect()` tries again by hand. */
+  giveup: CustomEvent<{ attempts: number; code: number }>;
+}
+
+/** Closes that mean "the token was refused": refresh once, then reconnect. */
+const AUTH_CODES = [1008, 4001];
+/** Closes worth reconnecting after: going away, abnormal loss, server error, restart, try again later, bad gateway. */
+const TRANSIENT_CODES = [1001, 1005, 1006, 1011, 1012, 1013, 1014];
+
+const enum State {
+  CONNECTING,
+  OPEN,
+  CLOSING,
+  CLOSED,
+}
+
+/**
+ * An authenticated WebSocket that re-authenticates and reconnects. Shaped like `WebSocket`
+ * (`send`, `close`, `readyState`, `binaryType`, `url`, the `open`/`message`/`close`/`error` events),
+ * plus `reconnecting`, `reconnected` and `giveup` events and `reconnect()`.
+ *
+ * - The token (or a one-time ticket) is taken fresh at every connect; a stale token is refreshed
+ *   first. `url` never contains it.
+ * - 1008 / 4001 from the server: refresh once, then reconnect; a refresh answered 401 ends the session
+ *   and the socket. 1000 from either side: closed for good. 1001, 1005, 1006, 1011–1014 (and network
+ *   loss): reconnect with exponential backoff and jitter, capped, at most `maxAttempts` times; the
+ *   count resets once a connection stayed open `stableAfter` ms; `online` and the page becoming
+ *   visible retry at once. Other codes: closed for good.
+ * - The session ending (logout here, in another provider, or a refresh answered 401) closes it with
+ *   1000 at once. Opened while the session restores, it waits; opened while anonymous, it fails with
+ *   an `error` event (`UnauthenticatedError`) and closes.
+ * - Messages sent while not open are queued (bounded) and sent in order on open.
+ * - No listener or timer outlives a closed socket.
+ */
+export class AuthSocket extends EventTarget {
+  static readonly CONNECTING = State.CONNECTING;
+  static readonly OPEN = State.OPEN;
+  static readonly CLOSING = State.CLOSING;
+  static readonly CLOSED = State.CLOSED;
+
+  /** The endpoint, without any credential. */
+  readonly url: string;
+
+  readonly #session: Session;
+  readonly #options: Required<Omit<SocketOptions, 'signal' | 'protocols'>> & SocketOptions;
+  #ws: WebSocket | null = null;
+  #state = State.CONNECTING;
+  #binaryType: BinaryType = 'blob';
+  readonly #queue: SocketData[] = [];
+  #attempts = 0;
+  /** Closed for good (by close(), logout, a final code): nothing reconnects any more. */
+  #ended = false;
+  #everAuthenticated = false;
+  #connecting = false;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #stableTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #finished = false;
+  /** The token of the last connect (token mode), to tell a refused token from a replaced one. */
+  #usedToken: string | null = null;
+
+  constructor(session: Session, url: string | URL, options: SocketOptions = {}) {
+    super();
+    const endpoint = resolveUrl(url, 'openSocket');
+    endpoint.protocol = endpoint.protocol.replace(/^http/, 'ws');
+    // The credential goes only where the bearer may go: the same exact-origin policy as authFetch.
+    const httpOrigin = endpoint.origin.replace(/^ws/, 'http');
+    if (!/^wss?:$/.test(endpoint.protocol) || !session.options.bearerOrigins.has(httpOrigin)) {
+      throw new UsageError(`openSocket: ${endpoint.origin} is not an allowed origin for the token`);
+    }
+    this.url = endpoint.href;
+    this.#session = session;
+    const ticket = options.ticket ?? false;
+    this.#options = {
+      ...options,
+      ticket,
+      ticketPath: options.ticketPath ?? '/ws-ticket',
+      param: options.param ?? (ticket ? 'ticket' : 'access_token'),
+      maxAttempts: count(options.maxAttempts, 5, 'maxAttempts'),
+      retryDelay: count(options.retryDelay, 500, 'retryDelay'),
+      maxRetryDelay: count(options.maxRetryDelay, 30_000, 'maxRetryDelay'),
+      stableAfter: count(options.stableAfter, 10_000, 'stableAfter'),
+      queueLimit: count(options.queueLimit, 100, 'queueLimit'),
+    };
+    const { signal } = options;
+    // After a microtask, so the caller's listeners are in place before anything happens.
+    queueMicrotask(() => {
+      if (this.#ended) return;
+      if (signal?.aborted) return this.close(1000, 'aborted');
+      signal?.addEventListener('abort', this.#onAbort);
+      globalThis.addEventListener?.('online', this.#onWake);
+      globalThis.document?.addEventListener('visibilitychange', this.#onWake);
+      this.#unsubscribe = session.subscribe(this.#onSession);
+    });
+  }
+
+  /** `CONNECTING` (also while waiting to reconnect), `OPEN`, `CLOSING` or `CLOSED`. */
+  get readyState(): number {
+    return this.#state;
+  }
+
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    this.#binaryType = type;
+    if (this.#ws) this.#ws.binaryType = type;
+  }
+
+  /** The subprotocol the server chose, once open. */
+  get protocol(): string {
+    return this.#ws?.protocol ?? '';
+  }
+
+  /** Messages waiting for the connection. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Sends now when open, else queues (in order, up to `queueLimit`). Throws a `SocketError`
+   * (`queue-full`, or `socket-closed` once closed for good) rather than dropping a message.
+   */
+  send(data: SocketData): void {
+    if (this.#ended) throw new SocketError('socket-closed', 'socket: send() after the socket was closed');
+    if (this.#state === State.OPEN) return this.#ws!.send(data);
+    if (this.#queue.length >= this.#options.queueLimit) {
+      throw new SocketError('queue-full', `socket: ${this.#queue.length} messages are already waiting for the connection`);
+    }
+    this.#queue.push(data);
+  }
+
+  /** Closes for good (code 1000 or 3000–4999, as WebSocket allows). Nothing reconnects afterwards. */
+  close(code = 1000, reason = ''): void {
+    if (code !== 1000 && !(code >= 3000 && code <= 4999)) throw new UsageError(`socket: close code ${code} is not 1000 or 3000–4999`);
+    if (this.#ended) return;
+    this.#ended = true;
+    const ws = this.#ws;
+    if (ws && ws.readyState <= State.OPEN) {
+      this.#state = State.CLOSING;
+      ws.close(code, reason);
+      // A server that never answers the close handshake does not keep the socket half-open.
+      this.#closeTimer = setTimeout(() => this.#finish(code, reason, false), 1000);
+    } else {
+      queueMicrotask(() => this.#finish(code, reason, true));
+    }
+  }
+
+  /** Connects now, with a fresh attempt count: after `giveup`, or to skip a scheduled delay. */
+  reconnect(): void {
+    if (this.#ended) throw new SocketError('socket-closed', 'socket: reconnect() after the socket was closed');
+    this.#attempts = 0;
+    if (!this.#ws) this.#connect();
+  }
+
+  // ---- connecting ----
+
+  // Arrow functions: the same identities are added and removed as listeners.
+  #onSession = ({ state }: SessionSnapshot): void => {
+    if (state === 'authenticated') {
+      this.#everAuthenticated = true;
+      if (!this.#ws && this.#retryTimer === undefined && this.#state === State.CONNECTING) this.#connect();
+    } else if (state === 'anonymous') {
+      if (!this.#everAuthenticated) this.#emitError(new UnauthenticatedError('socket: there is no session to connect with', { operation: 'socket' }));
+      this.close(1000, 'session ended');
+    }
+  };
+
+  #onAbort = (): void => this.close(1000, 'aborted');
+
+  #onWake = (): void => {
+    if (globalThis.document?.visibilityState === 'hidden' || this.#retryTimer === undefined) return;
+    this.#connect();
+  };
+
+  async #connect(): Promise<void> {
+    if (this.#ended || this.#connecting) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#state = State.CONNECTING;
+    this.#connecting = true;
+    let ws: WebSocket;
+    try {
+      const credential = await this.#credential();
+      // No session any more: the session listener closes the socket.
+      if (credential === null || this.#ended) return;
+      const url = new URL(this.url);
+      url.searchParams.set(this.#options.param, credential);
+      ws = new WebSocket(url, this.#options.protocols);
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError)) {
+        this.#emitError(error as AuthError);
+        this.#retry(1006);
+      }
+      return;
+    } finally {
+      this.#connecting = false;
+    }
+    ws.binaryType = this.#binaryType;
+    ws.onopen = () => {
+      this.#state = State.OPEN;
+      for (const data of this.#queue.splice(0)) ws.send(data);
+      this.dispatchEvent(new Event('open'));
+      if (this.#attempts > 0) this.dispatchEvent(new CustomEvent('reconnected', { detail: { attempts: this.#attempts } }));
+      this.#stableTimer = setTimeout(() => (this.#attempts = 0), this.#options.stableAfter);
+    };
+    ws.onmessage = (event) => this.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin }));
+    ws.onerror = () => this.#emitError(new NetworkError('socket: the connection failed or was lost', { operation: 'socket' }));
+    ws.onclose = ({ code, reason, wasClean }) => {
+      clearTimeout(this.#stableTimer);
+      this.#ws = null;
+      if (this.#ended || !(AUTH_CODES.includes(code) || TRANSIENT_CODES.includes(code))) {
+        this.#ended = true;
+        return this.#finish(code, reason, wasClean);
+      }
+      this.#state = State.CONNECTING;
+      void this.#recover(code);
+    };
+    this.#ws = ws;
+  }
+
+  /** The token, or in ticket mode a fresh one-time ticket; `null` without a session. */
+  async #credential(): Promise<string | null> {
+    if (!this.#options.ticket) return (this.#usedToken = await tokenFor(this.#session));
+    const where = `socket: POST ${this.#options.ticketPath}`;
+    const response = await this.#session.authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST' });
+    // authFetch already refreshed and retried; a 401 that ended the session is no failure of ours.
+    if (response.status === 401 && this.#session.state !== 'authenticated') return null;
+    if (!response.ok) {
+      const Failure = response.status >= 500 ? NetworkError : HttpError;
+      throw new Failure(`${where} answered ${response.status}`, { status: response.status, operation: 'socket' });
+    }
+    const body = (await response.json().catch(() => null)) as { ticket?: unknown } | null;
+    if (typeof body?.ticket !== 'string') throw new ProtocolError(`${where}: the response has no ticket`, { operation: 'socket' });
+    return body.ticket;
+  }
+
+  async #recover(code: number): Promise<void> {
+    if (AUTH_CODES.includes(code)) {
+      try {
+        // The server refused the credential: a new token first (single-flight with everyone else;
+        // skipped if someone already replaced the refused one). A ticket hides its token: refresh.
+        const token = this.#usedToken ? await tokenFor(this.#session, this.#usedToken) : await this.#session.refresh();
+        // null: the refresh answered 401, the session ended and its listener closed this socket.
+        if (token === null) return;
+      } catch (error) {
+        if (error instanceof UnauthenticatedError) return;
+        this.#emitError(error as AuthError);
+      }
+    }
+    this.#retry(code);
+  }
+
+  #retry(code: number): void {
+    if (this.#ended) return;
+    const { maxAttempts, retryDelay, maxRetryDelay } = this.#options;
+    if (this.#attempts >= maxAttempts) {
+      this.#state = State.CLOSED;
+      this.dispatchEvent(new CustomEvent('giveup', { detail: { attempts: this.#attempts, code } }));
+      return;
+    }
+    const attempt = ++this.#attempts;
+    // Right after a successful refresh the new token is the fix: no wait. Otherwise exponential
+    // backoff, jittered over its upper half so clients spread out, capped.
+    const delay = AUTH_CODES.includes(code) && attempt === 1 ? 0 : Math.min(maxRetryDelay, retryDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    this.dispatchEvent(new CustomEvent('reconnecting', { detail: { attempt, delay, code } }));
+    this.#retryTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  // ---- closing ----
+
+  /** Closed for good: every timer and listener goes, unsent messages are handed back. */
+  #finish(code: number, reason: string, wasClean: boolean): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    for (const timer of [this.#retryTimer, this.#stableTimer, this.#closeTimer]) clearTimeout(timer);
+    this.#retryTimer = this.#closeTimer = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    globalThis.removeEventListener?.('online', this.#onWake);
+    globalThis.document?.removeEventListener('visibilitychange', this.#onWake);
+    if (this.#ws) this.#ws.onopen = this.#ws.onmessage = this.#ws.onerror = this.#ws.onclose = null;
+    this.#ws = null;
+    this.#state = State.CLOSED;
+    const event = Object.assign(new Event('close'), { code, reason, wasClean, unsent: this.#queue.splice(0) });
+    this.dispatchEvent(event);
+  }
+
+  #emitError(error: AuthError): void {
+    this.dispatchEvent(Object.assign(new Event('error'), { error }));
+  }
+}
+
+// Typed listeners for the socket's events.
+export interface AuthSocket {
+  addEventListener<K extends keyof AuthSocketEventMap>(
+    type: K,
+    listener: (event: AuthSocketEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof AuthSocketEventMap>(
+    type: K,
+    listener: (event: AuthSocketEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+/**
+ * Opens an {@link AuthSocket} for `session`: the token (or a one-time ticket) in the URL, fresh at
+ * every connect, reconnecting and re-authenticating as described on {@link AuthSocket}. Throws a
+ * `UsageError` for a URL whose origin may not receive the token, or bad options.
+ *
+ * @example
+ * ```ts
+ * import { getSession, openSocket } from 'auth-shell/core';
+ * const socket = openSocket(getSession('/api'), '/api/ws');
+ * socket.addEventListener('message', (e) => console.log(e.data));
+ * socket.send('hello'); // queued until open
+ * ```
+ */
+export function openSocket(session: Session, url: string | URL, options?: SocketOptions): AuthSocket {
+  return new AuthSocket(session, url, options);
+}
+
+function count(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0) || !Number.isFinite(value)) throw new UsageError(`openSocket: ${name} must be a number ≥ 0, not ${value}`);
+  return value;
+}

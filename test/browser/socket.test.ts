@@ -1,0 +1,452 @@
+// AuthSocket against the reference backend's real WebSocket endpoint (/api/ws). The test routes
+// /_ws/log, /_ws/close and /_ws/fault are scoped by the session id (`sid` claim), so files running
+// in parallel never touch each other's sockets.
+import { expect, fixture, html } from '@open-wc/testing';
+import { ContextConsumer } from '@lit/context';
+import { ReactiveElement } from '@lit/reactive-element';
+import {
+  AuthProvider,
+  AuthSocket,
+  SocketError,
+  UnauthenticatedError,
+  UsageError,
+  authContext,
+  consumeAuth,
+  createSession,
+  isAuthError,
+  openSocket,
+  type Activity,
+  type AuthSocketCloseEvent,
+  type Session,
+  type SessionOptions,
+  type SocketOptions,
+} from '../../src/index.js';
+import { JWT_PATTERN, manualClock, serverLogout, sleep, uniqueTag, until } from './helpers.js';
+
+interface Handshake {
+  jti: string;
+  via: 'token' | 'ticket';
+  openedAt: number;
+  closedAt?: number;
+  closeCode?: number;
+  closeReason?: string;
+  closedBy?: 'client' | 'server';
+}
+
+const sessions: Session[] = [];
+const sockets: AuthSocket[] = [];
+
+async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
+  const s = createSession({ api: '/api', retryDelay: 20, ...options });
+  sessions.push(s);
+  await s.login(user, user);
+  return s;
+}
+function open(session: Session, options: SocketOptions = {}): AuthSocket {
+  const socket = openSocket(session, '/api/ws', { retryDelay: 20, ...options });
+  sockets.push(socket);
+  return socket;
+}
+const sidOf = (session: Session) => String(session.user!['sid']);
+const wsLogOf = async (sid: string): Promise<Handshake[]> => (await fetch(`/api/_ws/log?sid=${sid}`)).json();
+const wsLog = (session: Session) => wsLogOf(sidOf(session));
+const serverClose = (session: Session, code: number) => fetch(`/api/_ws/close?sid=${sidOf(session)}&code=${code}&reason=test`, { method: 'POST' });
+const fault = (session: Session, code: number, times?: number) =>
+  fetch(`/api/_ws/fault?sid=${sidOf(session)}&code=${code}${times ? `&times=${times}` : ''}`, { method: 'POST' });
+const clearFault = (session: Session) => fetch(`/api/_ws/fault?sid=${sidOf(session)}`, { method: 'DELETE' });
+
+/** Resolves with the next event of `type`. */
+const next = <T extends Event>(target: EventTarget, type: string, timeout = 3000) =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeout} ms`)), timeout);
+    target.addEventListener(type, (e) => (clearTimeout(timer), resolve(e as T)), { once: true });
+  });
+
+/**
+ * Resolves once the server has checked the credential and said hello. The browser's `open` comes
+ * first (the server accepts, then checks), so test routes scoped by sid wait for this.
+ */
+const hello = (socket: AuthSocket, timeout = 3000) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no hello within ${timeout} ms`)), timeout);
+    const listener = (e: MessageEvent) => {
+      if (JSON.parse(e.data as string).type !== 'hello') return;
+      socket.removeEventListener('message', listener);
+      clearTimeout(timer);
+      resolve();
+    };
+    socket.addEventListener('message', listener);
+  });
+
+/** Collects the JSON messages of a socket. */
+function messages(socket: AuthSocket) {
+  const seen: { type: string; [key: string]: unknown }[] = [];
+  socket.addEventListener('message', (e) => seen.push(JSON.parse(e.data as string)));
+  return seen;
+}
+const echoes = (seen: { type: string; data?: unknown }[]) => seen.filter((m) => m.type === 'echo').map((m) => m.data);
+
+function refreshCounter(session: Session) {
+  const starts: Activity[] = [];
+  session.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(e.detail));
+  return starts;
+}
+
+beforeEach(() => serverLogout());
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) if (socket.readyState !== AuthSocket.CLOSED) socket.close();
+  for (const s of sessions.splice(0)) s.dispose();
+});
+
+describe('AuthSocket: connecting', () => {
+  it('connects with the token in the URL, exchanges messages, and never exposes the token', async () => {
+    const session = await loggedIn();
+    const socket = open(session);
+    const seen = messages(socket);
+    expect(socket.readyState).to.equal(AuthSocket.CONNECTING);
+    await next(socket, 'open');
+    expect(socket.readyState).to.equal(AuthSocket.OPEN);
+    expect(socket.url).to.equal(`ws://${location.host}/api/ws`);
+    socket.send('ping');
+    await until(() => echoes(seen).includes('ping'), 'the echo');
+    expect(seen[0]).to.include({ type: 'hello', user_id: 1 });
+    const log = await wsLog(session);
+    expect(log).to.have.length(1);
+    expect(log[0]!.via).to.equal('token');
+  });
+
+  it('while the session restores it waits, then connects', async () => {
+    const first = await loggedIn();
+    first.dispose();
+    const session = createSession({ api: '/api' });
+    sessions.push(session);
+    const socket = open(session);
+    void session.restore();
+    await next(socket, 'open');
+    expect(session.state).to.equal('authenticated');
+  });
+
+  it('opened while anonymous: an UnauthenticatedError, then closed; nothing connects', async () => {
+    const session = createSession({ api: '/api' });
+    sessions.push(session);
+    await session.restore();
+    const socket = open(session);
+    const error = next<Event & { error: unknown }>(socket, 'error');
+    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    expect((await error).error).to.be.instanceOf(UnauthenticatedError);
+    expect((await closed).code).to.equal(1000);
+    expect(socket.readyState).to.equal(AuthSocket.CLOSED);
+    expect(() => socket.send('x')).to.throw(SocketError, /closed/);
+  });
+
+  it('refuses an origin that may not receive the token', async () => {
+    const session = await loggedIn();
+    expect(() => openSocket(session, 'wss://evil.example/ws')).to.throw(UsageError);
+    expect(() => openSocket(session, `ws://127.0.0.1:${location.port}/api/ws`)).to.throw(UsageError);
+    expect(() => openSocket(session, 'ftp://x/ws')).to.throw(UsageError);
+    expect(() => openSocket(session, '/api/ws', { maxAttempts: -1 })).to.throw(UsageError, /maxAttempts/);
+  });
+
+  it('takes a fresh token at every connect: a stale token is refreshed before reconnecting', async () => {
+    const clock = manualClock();
+    const session = await loggedIn({ clock: clock.now });
+    const socket = open(session);
+    await hello(socket);
+    const refreshes = refreshCounter(session);
+    clock.advance(10 * 60_000); // the token is now expired as far as the client knows
+    const greeted = hello(socket);
+    await serverClose(session, 1012);
+    await greeted;
+    expect(refreshes).to.have.length(1);
+    const log = await wsLog(session);
+    expect(log).to.have.length(2);
+    expect(log[1]!.jti).not.to.equal(log[0]!.jti);
+  });
+});
+
+describe('AuthSocket: close codes', () => {
+  it('4001 → exactly one refresh → reconnect with the new token → messages resume', async () => {
+    const session = await loggedIn();
+    const socket = open(session);
+    const seen = messages(socket);
+    await hello(socket);
+    const refreshes = refreshCounter(session);
+    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    await serverClose(session, 4001);
+    expect((await reconnecting).detail).to.include({ attempt: 1, code: 4001, delay: 0 });
+    await next(socket, 'reconnected');
+    await hello(socket);
+    expect(refreshes.map((r) => r.reason)).to.deep.equal(['unauthorized']);
+    const log = await wsLog(session);
+    expect(log.map((h) => h.closeCode)).to.deep.equal([4001, undefined]);
+    expect(log[1]!.jti).not.to.equal(log[0]!.jti);
+    socket.send('after');
+    await until(() => echoes(seen).includes('after'), 'messages after the reconnect');
+  });
+
+  it('1008 whose refresh answers 401: no reconnect, the session is anonymous, the socket closed', async () => {
+    const session = await loggedIn();
+    const sid = sidOf(session);
+    const socket = open(session, { retryDelay: 400 });
+    await hello(socket);
+    // The next handshake is refused with 1008; while the socket waits to reconnect, the session is
+    // revoked elsewhere ("log out everywhere" from another device), so the refresh will answer 401.
+    await fault(session, 1008, 1);
+    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    await serverClose(session, 1011);
+    await reconnecting;
+    expect((await session.authFetch('/api/logout-everywhere', { method: 'POST' })).status).to.equal(204);
+    const closed = await next<AuthSocketCloseEvent>(socket, 'close', 3000);
+    expect(closed.code).to.equal(1000);
+    expect(session.state).to.equal('anonymous');
+    await sleep(200);
+    expect((await wsLogOf(sid)).map((h) => h.closeCode)).to.deep.equal([1011, 1008]);
+  });
+
+  it('1000 from the server: closed for good, no reconnect', async () => {
+    const session = await loggedIn();
+    const socket = open(session);
+    await hello(socket);
+    await serverClose(session, 1000);
+    const closed = await next<AuthSocketCloseEvent>(socket, 'close');
+    expect(closed.code).to.equal(1000);
+    await sleep(150);
+    expect(await wsLog(session)).to.have.length(1);
+  });
+
+  it('a server that always closes 4001: at most maxAttempts reconnects, then giveup; reconnect() by hand', async () => {
+    const session = await loggedIn();
+    await fault(session, 4001);
+    const socket = open(session, { maxAttempts: 3 });
+    const attempts: number[] = [];
+    socket.addEventListener('reconnecting', (e) => attempts.push(e.detail.attempt));
+    const giveup = await next<CustomEvent>(socket, 'giveup');
+    expect(giveup.detail).to.deep.equal({ attempts: 3, code: 4001 });
+    expect(attempts).to.deep.equal([1, 2, 3]);
+    expect(socket.readyState).to.equal(AuthSocket.CLOSED);
+    await sleep(150);
+    expect(await wsLog(session)).to.have.length(4);
+    await clearFault(session);
+    socket.reconnect();
+    await next(socket, 'open');
+    expect(socket.readyState).to.equal(AuthSocket.OPEN);
+  });
+
+  it('abnormal closes back off exponentially with jitter, capped, then give up', async () => {
+    const session = await loggedIn();
+    await fault(session, 1011);
+    const socket = open(session, { retryDelay: 40, maxRetryDelay: 100, maxAttempts: 4 });
+    const schedule: { attempt: number; delay: number; code: number }[] = [];
+    socket.addEventListener('reconnecting', (e) => schedule.push(e.detail));
+    await next(socket, 'giveup', 5000);
+    expect(schedule.map((s) => [s.attempt, s.code])).to.deep.equal([
+      [1, 1011],
+      [2, 1011],
+      [3, 1011],
+      [4, 1011],
+    ]);
+    // [0.5, 1] × min(cap, base × 2^(attempt−1))
+    const bounds = [40, 80, 100, 100];
+    schedule.forEach(({ delay }, i) => expect(delay).to.be.within(bounds[i]! / 2, bounds[i]!));
+    expect(new Set(schedule.map((s) => s.delay)).size).to.be.greaterThan(1);
+  });
+
+  it('an abrupt loss (1006) reconnects; `online` skips the wait', async () => {
+    const session = await loggedIn();
+    const socket = open(session, { retryDelay: 60_000 });
+    await hello(socket);
+    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    await serverClose(session, 1006);
+    expect((await reconnecting).detail.code).to.equal(1006);
+    window.dispatchEvent(new Event('online'));
+    await next(socket, 'reconnected', 2000);
+  });
+
+  it('the attempt counter resets once a connection stayed open long enough', async () => {
+    const session = await loggedIn();
+    const socket = open(session, { stableAfter: 100, maxAttempts: 1 });
+    await hello(socket);
+    for (let i = 0; i < 3; i++) {
+      const greeted = hello(socket);
+      await serverClose(session, 1011);
+      await next(socket, 'reconnected');
+      await greeted;
+      await sleep(150);
+    }
+    expect(socket.readyState).to.equal(AuthSocket.OPEN);
+  });
+});
+
+describe('AuthSocket: logout and lifetime', () => {
+  it('logout closes the socket with 1000 within 1 s and stops reconnecting', async () => {
+    const session = await loggedIn();
+    const socket = open(session);
+    await next(socket, 'open');
+    const started = performance.now();
+    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    void session.logout();
+    expect((await closed).code).to.equal(1000);
+    expect(performance.now() - started).to.be.below(1000);
+    window.dispatchEvent(new Event('online'));
+    await sleep(150);
+    expect(socket.readyState).to.equal(AuthSocket.CLOSED);
+  });
+
+  it('the server saw the client close with 1000 after logout', async () => {
+    const session = await loggedIn();
+    const sid = sidOf(session);
+    const socket = open(session);
+    await hello(socket);
+    await session.logout();
+    const started = performance.now();
+    let log: Handshake[] = [];
+    while (log[0]?.closedAt === undefined && performance.now() - started < 1000) log = await wsLogOf(sid);
+    expect(log[0]!.closeCode).to.equal(1000);
+    expect(log[0]!.closedBy).to.equal('client');
+  });
+
+  it('queues messages while not open, sends them in order on open; overflow is a typed error; unsent ones come back on close', async () => {
+    const session = await loggedIn();
+    const socket = open(session, { queueLimit: 3 });
+    const seen = messages(socket);
+    socket.send('a');
+    socket.send('b');
+    socket.send('c');
+    expect(socket.queued).to.equal(3);
+    expect(() => socket.send('d')).to.throw(SocketError).with.property('code', 'queue-full');
+    await until(() => echoes(seen).length === 3, 'three echoes');
+    expect(echoes(seen)).to.deep.equal(['a', 'b', 'c']);
+
+    const other = open(session);
+    other.send('never sent');
+    const closed = next<AuthSocketCloseEvent>(other, 'close');
+    other.close();
+    expect((await closed).unsent).to.deep.equal(['never sent']);
+  });
+
+  it('an aborted signal closes the socket; no timer or listener brings it back', async () => {
+    const session = await loggedIn();
+    const controller = new AbortController();
+    const socket = open(session, { signal: controller.signal });
+    await hello(socket);
+    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    controller.abort();
+    expect((await closed).code).to.equal(1000);
+    window.dispatchEvent(new Event('online'));
+    document.dispatchEvent(new Event('visibilitychange'));
+    await session.refresh();
+    await sleep(150);
+    expect(await wsLog(session)).to.have.length(1);
+  });
+});
+
+describe('AuthSocket: ticket mode', () => {
+  it('connects with a one-time ticket instead of the token', async () => {
+    const session = await loggedIn();
+    const socket = open(session, { ticket: true });
+    await hello(socket);
+    const log = await wsLog(session);
+    expect(log.map((h) => h.via)).to.deep.equal(['ticket']);
+  });
+
+  it('a ticket cannot be used twice', async () => {
+    const session = await loggedIn();
+    const res = await session.authFetch('/api/ws-ticket', { method: 'POST' });
+    const { ticket } = await res.json();
+    const first = new WebSocket(`/api/ws?ticket=${ticket}`);
+    await next(first, 'open');
+    const second = new WebSocket(`/api/ws?ticket=${ticket}`);
+    const closed = await next<CloseEvent>(second, 'close');
+    expect(closed.code).to.equal(4001);
+    first.close();
+  });
+});
+
+describe('sockets through the context', () => {
+  it("closes when the consuming element leaves the DOM, unless it opted out", async () => {
+    const tag = uniqueTag('socket-owner');
+    class Owner extends ReactiveElement {
+      auth = new ContextConsumer(this, { context: authContext, subscribe: true });
+    }
+    customElements.define(tag, Owner);
+    await serverLogoutThenLogin();
+    const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+    sessions.push(provider.session!);
+    await provider.ready;
+    const owner = document.createElement(tag) as Owner;
+    const keeper = document.createElement(tag) as Owner;
+    provider.append(owner, keeper);
+    const owned = owner.auth.value!.openSocket('/api/ws');
+    const kept = keeper.auth.value!.openSocket('/api/ws', { closeOnDisconnect: false });
+    sockets.push(owned, kept);
+    await Promise.all([next(owned, 'open'), next(kept, 'open')]);
+    const closed = next<AuthSocketCloseEvent>(owned, 'close');
+    owner.remove();
+    keeper.remove();
+    expect((await closed).code).to.equal(1000);
+    await sleep(100);
+    expect(kept.readyState).to.equal(AuthSocket.OPEN);
+  });
+
+  it('a plain element (no Lit) that opened a socket through consumeAuth closes it when removed', async () => {
+    await serverLogoutThenLogin();
+    const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"><section><div id="plain"></div></section></auth-provider>`);
+    sessions.push(provider.session!);
+    await provider.ready;
+    const plain = provider.querySelector('#plain')!;
+    let socket: AuthSocket | undefined;
+    consumeAuth(plain, (auth) => (socket ??= auth.openSocket('/api/ws')));
+    sockets.push(socket!);
+    await next(socket!, 'open');
+    const closed = next<AuthSocketCloseEvent>(socket!, 'close');
+    provider.querySelector('section')!.remove();
+    expect((await closed).code).to.equal(1000);
+  });
+
+  it('the provider opens sockets too, and its logout closes them', async () => {
+    await serverLogoutThenLogin();
+    const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+    sessions.push(provider.session!);
+    await provider.ready;
+    const socket = provider.openSocket('/api/ws');
+    sockets.push(socket);
+    await next(socket, 'open');
+    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    await provider.logout();
+    expect((await closed).code).to.equal(1000);
+  });
+});
+
+describe('AuthSocket: no token leaks', () => {
+  it('no token in any socket event, error or URL', async () => {
+    const session = await loggedIn();
+    const socket = open(session, { maxAttempts: 1 });
+    const texts: string[] = [socket.url];
+    const record = (e: Event) =>
+      texts.push(JSON.stringify({ ...(e as CustomEvent).detail, code: (e as CloseEvent).code, reason: (e as CloseEvent).reason, error: String((e as { error?: unknown }).error ?? '') }));
+    for (const type of ['open', 'close', 'error', 'reconnecting', 'reconnected', 'giveup']) socket.addEventListener(type, record);
+    await hello(socket);
+    const greeted = hello(socket);
+    await serverClose(session, 4001);
+    await next(socket, 'reconnected');
+    await greeted;
+    await fault(session, 1011);
+    await serverClose(session, 1011);
+    await next(socket, 'giveup');
+    socket.close();
+    await sleep(50);
+    expect(texts.length).to.be.greaterThan(5);
+    for (const text of texts) expect(text).not.to.match(JWT_PATTERN);
+    expect(isAuthError(new UnauthenticatedError())).to.be.true;
+  });
+});
+
+async function serverLogoutThenLogin(): Promise<void> {
+  await serverLogout();
+  await fetch('/api/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'auth-shell' },
+    body: JSON.stringify({ login: 'alice', pass: 'alice' }),
+    credentials: 'include',
+  });
+}
