@@ -3,11 +3,21 @@
  * demo/server/start.js into demo/dist/app.js.
  *
  * The timeline prints selected event fields only (kind, phase, reason, attempt, delay, url, error
- * code, state, user name, error message): never a token, never a whole event detail.
+ * code, state, user name, error message; for the socket: attempt, delay, code, reason, unsent
+ * count, error code): never a token, never a whole event detail.
  */
 import '../src/index.js';
 import '../src/login-form.js';
-import { isAuthError, type Activity, type SessionErrorDetail, type SessionSnapshot, type User } from '../src/index.js';
+import {
+  AuthSocket,
+  consumeAuth,
+  isAuthError,
+  type Activity,
+  type AuthValue,
+  type SessionErrorDetail,
+  type SessionSnapshot,
+  type User,
+} from '../src/index.js';
 
 const MAX_ENTRIES = 100;
 
@@ -20,7 +30,7 @@ const logoutButton = document.querySelector<HTMLButtonElement>('#logout')!;
 
 // ---- timeline ------------------------------------------------------------------------------------
 
-type EntryKind = 'activity' | 'change' | 'error' | 'app';
+type EntryKind = 'activity' | 'change' | 'error' | 'app' | 'socket';
 
 /** Seconds since page load (performance.now() counts from navigation start). */
 function stamp(): string {
@@ -215,7 +225,50 @@ async function loadAdmin(): Promise<void> {
   }
 }
 
-const actions: Record<string, () => Promise<void>> = { 'reload-me': loadMe, burst, 'load-admin': loadAdmin };
+/** Revokes the current access token on the server: the socket gets 4001, /api/me a 401. */
+async function expireToken(): Promise<void> {
+  setText('#feed-status', 'Revoking the access token…');
+  try {
+    const response = await provider.authFetch('/api/expire-token', { method: 'POST' });
+    if (response.status !== 204) {
+      setText('#feed-status', `POST /api/expire-token → ${response.status}`, 'bad');
+      log('app', 'app', `POST /api/expire-token → ${response.status}`, 'bad');
+      return;
+    }
+    setText('#feed-status', 'POST /api/expire-token → 204: the token is revoked; the socket refreshes and reconnects, /api/me is reloaded with the old token.', 'ok');
+    log('app', 'app', 'POST /api/expire-token → 204: the server closes the socket (4001)', 'ok');
+  } catch (error) {
+    setText('#feed-status', `POST /api/expire-token failed: ${failure(error)}`, 'bad');
+    log('app', 'app', `POST /api/expire-token failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
+    return;
+  }
+  await loadMe();
+}
+
+/** Revokes every session of the user: the socket gets 4001, its refresh a 401, the page signs out. */
+async function logoutEverywhere(): Promise<void> {
+  setText('#feed-status', 'Revoking every session…');
+  try {
+    const response = await provider.authFetch('/api/logout-everywhere', { method: 'POST' });
+    const ok = response.status === 204;
+    const text = ok
+      ? 'POST /api/logout-everywhere → 204: every session of this user is revoked (the socket gets 4001, its refresh a 401)'
+      : `POST /api/logout-everywhere → ${response.status}`;
+    setText('#feed-status', text, ok ? 'ok' : 'bad');
+    log('app', 'app', text, ok ? 'ok' : 'bad');
+  } catch (error) {
+    setText('#feed-status', `POST /api/logout-everywhere failed: ${failure(error)}`, 'bad');
+    log('app', 'app', `POST /api/logout-everywhere failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
+  }
+}
+
+const actions: Record<string, () => Promise<void>> = {
+  'reload-me': loadMe,
+  burst,
+  'load-admin': loadAdmin,
+  'expire-token': expireToken,
+  'logout-everywhere': logoutEverywhere,
+};
 
 // One delegated listener: the protected buttons are stamped and removed with the session.
 document.addEventListener('click', (event) => {
@@ -225,3 +278,181 @@ document.addEventListener('click', (event) => {
   button.disabled = true;
   void action().finally(() => (button.disabled = false));
 });
+
+// ---- live feed -----------------------------------------------------------------------------------
+
+const MAX_TICKS = 10;
+const MAX_ECHOES = 5;
+
+type FeedState = 'connecting' | 'open' | 'reconnecting' | 'gaveup' | 'closed';
+
+/** One line per socket event, selected fields only. */
+function logSocket(event: string, fields: Record<string, string | number> = {}, tone: 'ok' | 'warn' | 'bad' | '' = ''): void {
+  const parts = [event, ...Object.entries(fields).map(([key, value]) => `${key}=${value}`)];
+  log('socket', 'socket', parts.join(' · '), tone);
+}
+
+/** Prepends a line to a list, keeping the newest `max`. */
+function prependLine(list: Element, text: string, max: number, className = ''): void {
+  const item = document.createElement('li');
+  item.textContent = scrub(text);
+  item.className = className;
+  list.prepend(item);
+  while (list.childElementCount > max) list.lastElementChild!.remove();
+}
+
+/**
+ * `<live-feed>`: the authenticated socket of the protected content. It opens the socket through the
+ * context (`consumeAuth`), so the socket belongs to this element and closes (1000) when the gate
+ * removes it on logout; one socket per element, whatever the number of context updates.
+ */
+class LiveFeed extends HTMLElement {
+  #stopAuth: (() => void) | undefined;
+  #auth: AuthValue | null = null;
+  #socket: AuthSocket | null = null;
+  /** The first authenticated update opened a socket; later ones (refreshes) must not open another. */
+  #opened = false;
+  #state: FeedState = 'connecting';
+  #stateText = 'connecting…';
+  #wired = false;
+
+  connectedCallback(): void {
+    this.#wire();
+    this.#stopAuth = consumeAuth(this, (auth) => {
+      this.#auth = auth;
+      if (auth.state === 'authenticated' && !this.#opened) this.#open();
+    });
+  }
+
+  disconnectedCallback(): void {
+    // The socket needs nothing here: it closes by itself when its owner leaves the DOM.
+    this.#stopAuth?.();
+    this.#stopAuth = undefined;
+  }
+
+  #el<T extends HTMLElement>(selector: string): T {
+    return this.querySelector<T>(selector)!;
+  }
+
+  #wire(): void {
+    if (this.#wired) return;
+    this.#wired = true;
+    this.#el<HTMLFormElement>('#feed-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.#send();
+    });
+    this.#el<HTMLButtonElement>('#feed-reconnect').addEventListener('click', () => this.#reconnect());
+  }
+
+  #open(): void {
+    if (!this.#auth) return;
+    this.#opened = true;
+    let socket: AuthSocket;
+    try {
+      socket = this.#auth.openSocket('/api/ws');
+    } catch (error) {
+      this.#show('closed', `could not open: ${failure(error)}`);
+      return;
+    }
+    this.#socket = socket;
+    this.#show('connecting', 'connecting…');
+    let opens = 0;
+
+    socket.addEventListener('open', () => {
+      logSocket('open', {}, 'ok');
+      // The server counts ticks per connection: mark where a new one starts.
+      if (opens++ > 0) prependLine(this.#el('#feed-ticks'), '— new connection —', MAX_TICKS, 'mark');
+      this.#show('open', 'open');
+    });
+    socket.addEventListener('message', (event) => this.#onMessage(event.data));
+    socket.addEventListener('reconnecting', ({ detail: { attempt, delay, code } }) => {
+      logSocket('reconnecting', { attempt, delay: `${Math.round(delay)} ms`, code }, 'warn');
+      this.#show('reconnecting', `reconnecting · attempt ${attempt}, in ${Math.round(delay)} ms (after ${code})`);
+    });
+    socket.addEventListener('reconnected', ({ detail: { attempts } }) => logSocket('reconnected', { attempts }, 'ok'));
+    socket.addEventListener('giveup', ({ detail: { attempts, code } }) => {
+      logSocket('giveup', { attempts, code }, 'bad');
+      this.#show('gaveup', `gave up after ${attempts} attempts (last close ${code})`);
+    });
+    socket.addEventListener('error', ({ error }) => logSocket('error', { error: error.code }, 'bad'));
+    socket.addEventListener('close', ({ code, reason, unsent }) => {
+      logSocket('close', { code, reason: reason || '—', unsent: unsent.length }, code === 1000 ? '' : 'bad');
+      this.#socket = null;
+      const lost = unsent.length > 0 ? ` · ${unsent.length} unsent` : '';
+      this.#show('closed', `closed · ${code}${reason ? ` ${reason}` : ''}${lost}`);
+    });
+  }
+
+  #onMessage(data: unknown): void {
+    let message: { type?: unknown; n?: unknown; at?: unknown; data?: unknown; name?: unknown };
+    try {
+      message = typeof data === 'string' ? JSON.parse(data) : {};
+    } catch {
+      return;
+    }
+    if (message.type === 'hello') {
+      this.#show('open', `open · hello, ${String(message.name ?? '')}`);
+    } else if (message.type === 'tick') {
+      const at = typeof message.at === 'string' ? new Date(message.at).toLocaleTimeString() : '';
+      prependLine(this.#el('#feed-ticks'), `tick #${String(message.n)} · ${at}`, MAX_TICKS);
+    } else if (message.type === 'echo') {
+      prependLine(this.#el('#feed-echoes'), `${stamp()} · ${String(message.data)}`, MAX_ECHOES);
+      this.#result('', '');
+    }
+  }
+
+  #send(): void {
+    const input = this.#el<HTMLInputElement>('#feed-input');
+    const text = input.value.trim();
+    if (!text) return;
+    if (!this.#socket) {
+      this.#result('The socket is closed: nothing was sent.', 'bad');
+      return;
+    }
+    try {
+      this.#socket.send(text);
+    } catch (error) {
+      // queue-full, or socket-closed: the library throws rather than dropping the message.
+      this.#result(`Not sent: ${failure(error)}`, 'bad');
+      return;
+    }
+    input.value = '';
+    this.#result(this.#socket.queued > 0 ? 'Queued: it goes out when the socket is open again.' : 'Sent.', '');
+    this.#render();
+  }
+
+  #reconnect(): void {
+    if (this.#socket) {
+      this.#socket.reconnect();
+      this.#show('connecting', 'connecting…');
+    } else {
+      // Closed for good while still signed in (a final close code): a new socket.
+      this.#open();
+    }
+  }
+
+  #show(state: FeedState, text: string): void {
+    this.#state = state;
+    this.#stateText = text;
+    this.#render();
+  }
+
+  #render(): void {
+    // A 4001 announces nothing until the refresh is done (then `reconnecting`): trust readyState.
+    const lost = this.#state === 'open' && this.#socket !== null && this.#socket.readyState !== AuthSocket.OPEN;
+    const state = lost ? 'reconnecting' : this.#state;
+    const text = lost ? 'connection closed, reconnecting…' : this.#stateText;
+    this.#el('#feed-state').dataset['state'] = state;
+    const queued = this.#socket?.queued ?? 0;
+    this.#el('#feed-state-text').textContent = scrub(queued > 0 ? `${text} · ${queued} queued` : text);
+    this.#el<HTMLButtonElement>('#feed-reconnect').hidden = !(this.#state === 'gaveup' || this.#state === 'closed');
+  }
+
+  #result(text: string, tone: 'ok' | 'bad' | ''): void {
+    const element = this.#el('#feed-send-status');
+    element.textContent = scrub(text);
+    element.dataset['tone'] = tone;
+  }
+}
+
+customElements.define('live-feed', LiveFeed);
