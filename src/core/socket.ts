@@ -1,4 +1,4 @@
-import { HttpError, NetworkError, ProtocolError, SocketError, UnauthenticatedError, UsageError, type AuthError } from './errors.js';
+import { HttpError, NetworkError, ProtocolError, SocketError, UnauthenticatedError, UsageError, isAuthError, type AuthError } from './errors.js';
 import type { SessionSnapshot } from './events.js';
 import { resolveUrl } from './origins.js';
 import { tokenFor, type Session } from './session.js';
@@ -57,12 +57,14 @@ export interface AuthSocketEventMap {
   close: AuthSocketCloseEvent;
   /** A connection failed or could not be prepared (token, ticket). */
   error: AuthSocketErrorEvent;
-  /** A reconnect is scheduled. */
-  reconnecting: CustomEvent<{ attempt: number; delay: number; code: number }>;
+  /** A connection closed and will be replaced (the final close is `close`); fired before any refresh. */
+  disconnected: CustomEvent<{ code: number; reason: string; wasClean: boolean }>;
+  /** A reconnect is scheduled; `code` and `reason` are the server's close that caused it. */
+  reconnecting: CustomEvent<{ attempt: number; delay: number; code: number; reason: string }>;
   /** A connection opened again after a loss. */
   reconnected: CustomEvent<{ attempts: number }>;
   /** The last attempt failed; `reconnect()` tries again by hand. */
-  giveup: CustomEvent<{ attempts: number; code: number }>;
+  giveup: CustomEvent<{ attempts: number; code: number; reason: string }>;
 }
 
 /** Closes that mean "the token was refused": refresh once, then reconnect. */
@@ -158,9 +160,12 @@ export class AuthSocket extends EventTarget {
     });
   }
 
-  /** `CONNECTING` (also while waiting to reconnect), `OPEN`, `CLOSING` or `CLOSED`. */
+  /**
+   * `CONNECTING` (also while waiting to reconnect, or while the server is closing a connection that
+   * will be replaced), `OPEN`, `CLOSING` or `CLOSED` (closed for good, or given up).
+   */
   get readyState(): number {
-    return this.#state;
+    return this.#state === State.OPEN && this.#ws?.readyState !== State.OPEN ? State.CONNECTING : this.#state;
   }
 
   get binaryType(): BinaryType {
@@ -188,7 +193,8 @@ export class AuthSocket extends EventTarget {
    */
   send(data: SocketData): void {
     if (this.#ended) throw new SocketError('socket-closed', 'socket: send() after the socket was closed');
-    if (this.#state === State.OPEN) return this.#ws!.send(data);
+    // Only a connection that is really open takes it: one the server is closing would drop it.
+    if (this.#ws?.readyState === State.OPEN) return this.#ws.send(data);
     if (this.#queue.length >= this.#options.queueLimit) {
       throw new SocketError('queue-full', `socket: ${this.#queue.length} messages are already waiting for the connection`);
     }
@@ -253,7 +259,7 @@ export class AuthSocket extends EventTarget {
       url.searchParams.set(this.#options.param, credential);
       ws = new WebSocket(url, this.#options.protocols);
     } catch (error) {
-      if (!(error instanceof UnauthenticatedError)) {
+      if (!isAuthError(error, 'unauthenticated')) {
         this.#emitError(error as AuthError);
         this.#retry(1006);
       }
@@ -279,7 +285,8 @@ export class AuthSocket extends EventTarget {
         return this.#finish(code, reason, wasClean);
       }
       this.#state = State.CONNECTING;
-      void this.#recover(code);
+      this.dispatchEvent(new CustomEvent('disconnected', { detail: { code, reason, wasClean } }));
+      void this.#recover(code, reason);
     };
     this.#ws = ws;
   }
@@ -300,7 +307,7 @@ export class AuthSocket extends EventTarget {
     return body.ticket;
   }
 
-  async #recover(code: number): Promise<void> {
+  async #recover(code: number, reason: string): Promise<void> {
     if (AUTH_CODES.includes(code)) {
       try {
         // The server refused the credential: a new token first (single-flight with everyone else;
@@ -309,26 +316,27 @@ export class AuthSocket extends EventTarget {
         // null: the refresh answered 401, the session ended and its listener closed this socket.
         if (token === null) return;
       } catch (error) {
-        if (error instanceof UnauthenticatedError) return;
+        // isAuthError, not instanceof: the session may come from another bundled copy.
+        if (isAuthError(error, 'unauthenticated')) return;
         this.#emitError(error as AuthError);
       }
     }
-    this.#retry(code);
+    this.#retry(code, reason);
   }
 
-  #retry(code: number): void {
+  #retry(code: number, reason = ''): void {
     if (this.#ended) return;
     const { maxAttempts, retryDelay, maxRetryDelay } = this.#options;
     if (this.#attempts >= maxAttempts) {
       this.#state = State.CLOSED;
-      this.dispatchEvent(new CustomEvent('giveup', { detail: { attempts: this.#attempts, code } }));
+      this.dispatchEvent(new CustomEvent('giveup', { detail: { attempts: this.#attempts, code, reason } }));
       return;
     }
     const attempt = ++this.#attempts;
     // Right after a successful refresh the new token is the fix: no wait. Otherwise exponential
     // backoff, jittered over its upper half so clients spread out, capped.
     const delay = AUTH_CODES.includes(code) && attempt === 1 ? 0 : Math.min(maxRetryDelay, retryDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-    this.dispatchEvent(new CustomEvent('reconnecting', { detail: { attempt, delay, code } }));
+    this.dispatchEvent(new CustomEvent('reconnecting', { detail: { attempt, delay, code, reason } }));
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 

@@ -9,8 +9,17 @@ export interface Claims {
   sub?: string;
 }
 
-/** The user as the page sees it: the token's claims minus token bookkeeping, frozen. */
-export type User = Readonly<Record<string, unknown>>;
+/**
+ * The user as the page sees it: the token's claims minus token bookkeeping, frozen. The common
+ * claims are typed for convenience; what a server actually sends is up to it.
+ */
+export interface User {
+  readonly sub?: string;
+  readonly name?: string;
+  readonly role?: string | number;
+  readonly roles?: readonly (string | number)[];
+  readonly [claim: string]: unknown;
+}
 
 /** Claims that describe the token rather than the user. */
 const BOOKKEEPING = new Set(['exp', 'iat', 'nbf', 'jti']);
@@ -45,8 +54,10 @@ export class TokenStore {
    * `token` is not a decodable JWT or `expiresIn` is not a positive number.
    *
    * @param receivedAt clock reading taken when the response arrived.
+   * @param lifetime the token's whole lifetime in ms, when `expiresIn` is only what is left of it
+   *   (a token handed over by another tab); sets the leeway.
    */
-  set(token: unknown, expiresIn: unknown, receivedAt: number, operation: AuthOperation): User {
+  set(token: unknown, expiresIn: unknown, receivedAt: number, operation: AuthOperation, lifetime?: number): User {
     if (typeof token !== 'string' || token.split('.').length !== 3) {
       throw new ProtocolError(`${operation}: access_token is not a JWT`, { operation });
     }
@@ -60,10 +71,10 @@ export class TokenStore {
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
       throw new ProtocolError(`${operation}: access_token payload is not an object`, { operation });
     }
-    const lifetime = lifetimeOf(claims, expiresIn, operation);
+    const remaining = lifetimeOf(claims, expiresIn, operation);
     this.#token = token;
-    this.#lifetime = lifetime;
-    this.#expiresAt = receivedAt + lifetime;
+    this.#lifetime = lifetime ?? remaining;
+    this.#expiresAt = receivedAt + remaining;
     this.#user = sameUser(this.#user, userOf(claims));
     return this.#user;
   }
@@ -75,6 +86,16 @@ export class TokenStore {
 
   get user(): User | null {
     return this.#user;
+  }
+
+  /** The token's whole lifetime in ms. */
+  get lifetime(): number {
+    return this.#lifetime;
+  }
+
+  /** ms until expiry. */
+  get remaining(): number {
+    return this.#expiresAt - this.#clock();
   }
 
   /** Milliseconds before expiry at which the token counts as stale: the configured leeway, but at most a quarter of its lifetime. */

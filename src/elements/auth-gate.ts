@@ -81,6 +81,11 @@ export class AuthGate extends ReactiveElement {
   #stamp(): void {
     for (const template of this.querySelectorAll<HTMLTemplateElement>(':scope > template:not([slot])')) {
       if (this.#stamped.has(template)) continue;
+      if (!template.content.hasChildNodes() && template.hasChildNodes() && !warnedTemplate) {
+        // React and Vue put a <template>'s children on the element, not in its content.
+        warnedTemplate = true;
+        console.warn('<auth-gate>: a <template> child has children but no content (built by a framework?); render protected content by state instead.');
+      }
       const content = document.importNode(template.content, true);
       this.#stamped.set(template, [...content.childNodes]);
       template.after(content);
@@ -92,6 +97,8 @@ export class AuthGate extends ReactiveElement {
     this.#stamped.clear();
   }
 }
+
+let warnedTemplate = false;
 
 function hasRole(user: User | null, required: string | undefined): boolean {
   const wanted = required?.split(/\s+/).filter(Boolean) ?? [];

@@ -19,7 +19,10 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
     super(host, { context: authContext });
     // Same loop as ValueNotifier's, with a value per consumer.
     this.updateObservers = () => {
-      for (const [callback, { disposer, consumerHost }] of this.subscriptions) callback(this.#valueFor(consumerHost)!, disposer);
+      for (const [callback, { disposer, consumerHost }] of this.subscriptions) {
+        const value = this.#valueFor(consumerHost);
+        if (value) callback(value, disposer);
+      }
     };
   }
 
@@ -29,13 +32,18 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
     this.updateObservers();
   }
 
+  /**
+   * Before the provider has a session (its first update comes a microtask after it connects, and
+   * frameworks create consumers in the same pass) a subscriber is registered and called once there
+   * is a value — never with `undefined`. A one-time request is answered only when there is a value.
+   */
   override addCallback(callback: ContextCallback<AuthValue>, consumerHost: Element, subscribe?: boolean): void {
     const value = this.#valueFor(consumerHost);
-    if (!subscribe) return callback(value!);
+    if (!subscribe) return void (value && callback(value));
     if (!this.subscriptions.has(callback)) {
       this.subscriptions.set(callback, { disposer: () => this.subscriptions.delete(callback), consumerHost });
     }
-    callback(value!, this.subscriptions.get(callback)!.disposer);
+    if (value) callback(value, this.subscriptions.get(callback)!.disposer);
   }
 
   #valueFor(consumer: Element): AuthValue | undefined {

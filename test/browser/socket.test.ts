@@ -185,7 +185,8 @@ describe('AuthSocket: close codes', () => {
   });
 
   it('1008 whose refresh answers 401: no reconnect, the session is anonymous, the socket closed', async () => {
-    const session = await loggedIn();
+    // carol: "log out everywhere" revokes every session of the user, in every test file.
+    const session = await loggedIn({}, 'carol');
     const sid = sidOf(session);
     const socket = open(session, { retryDelay: 400 });
     await hello(socket);
@@ -221,7 +222,7 @@ describe('AuthSocket: close codes', () => {
     const attempts: number[] = [];
     socket.addEventListener('reconnecting', (e) => attempts.push(e.detail.attempt));
     const giveup = await next<CustomEvent>(socket, 'giveup');
-    expect(giveup.detail).to.deep.equal({ attempts: 3, code: 4001 });
+    expect(giveup.detail).to.deep.equal({ attempts: 3, code: 4001, reason: 'injected fault' });
     expect(attempts).to.deep.equal([1, 2, 3]);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
     await sleep(150);
