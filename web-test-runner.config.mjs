@@ -5,6 +5,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
+import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
 
 const port = Number(process.env.WTR_PORT ?? 8321);
 const backends = testBackends({ port });
@@ -17,7 +18,7 @@ export default {
   testFramework: { config: { timeout: 15000 } },
   testsFinishTimeout: 10 * 60 * 1000,
   middleware: backends.middleware,
-  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin(), backends.plugin],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin(), bundlesPlugin(), backends.plugin],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

@@ -1,4 +1,4 @@
-import { ContextEvent as ContextRequestEvent, createContext } from '@lit/context';
+import { ContextEvent as ContextRequestEvent, ContextRoot, createContext } from '@lit/context';
 import type { SessionValue } from './core/session.js';
 import type { AuthSocket, SocketOptions } from './core/socket.js';
 
@@ -33,6 +33,20 @@ export interface AuthValue extends SessionValue {
  */
 export const authContext = createContext<AuthValue>(Symbol.for('auth-shell.context'));
 
+const ROOT = Symbol.for('auth-shell.context-root');
+
+/**
+ * Keeps context requests made before any provider exists (a consumer defined before the provider's
+ * bundle loaded) and answers them once a provider connects: one `ContextRoot` on the document for
+ * the whole page, whichever copy of auth-shell comes first.
+ */
+export function ensureContextRoot(): void {
+  const global = globalThis as { [ROOT]?: true };
+  if (global[ROOT] || typeof document === 'undefined') return;
+  Object.defineProperty(globalThis, ROOT, { value: true });
+  new ContextRoot().attach(document as unknown as HTMLElement);
+}
+
 /**
  * Subscribes plain-JS code (no Lit needed) to the nearest provider's session, through the
  * context-request event protocol. `callback` runs now if a provider answers, then on every change.
@@ -46,38 +60,37 @@ export const authContext = createContext<AuthValue>(Symbol.for('auth-shell.conte
  * ```
  */
 export function consumeAuth(element: Element, callback: (auth: AuthValue) => void): () => void {
+  ensureContextRoot();
   let unsubscribe: (() => void) | undefined;
   let stopped = false;
-  element.dispatchEvent(
-    new ContextRequestEvent(
-      authContext,
-      element,
-      (value, stop) => {
-        if (stop) unsubscribe = stop;
-        if (!stopped && value) callback(value);
-      },
-      true,
-    ),
-  );
+  // Kept referenced by the returned function: the ContextRoot holds pending callbacks weakly.
+  const answer = (value: AuthValue, stop?: () => void) => {
+    if (stop) unsubscribe = stop;
+    if (!stopped && value) callback(value);
+  };
+  element.dispatchEvent(new ContextRequestEvent(authContext, element, answer, true));
   return () => {
     stopped = true;
     unsubscribe?.();
+    void answer;
   };
 }
 
 /**
- * The nearest provider's session API, once. Rejects with a `TypeError` if no `<auth-provider>`
- * above `element` answers (is the element connected, is auth-shell imported?).
+ * The nearest provider's session API, once. Waits for a provider that is not defined yet, up to
+ * `timeout` ms (default 10000); then rejects with a `TypeError` (is the element connected, is a
+ * provider above it, is auth-shell imported?).
  */
-export function getAuth(element: Element): Promise<AuthValue> {
+export function getAuth(element: Element, timeout = 10_000): Promise<AuthValue> {
   return new Promise((resolve, reject) => {
-    let answered = false;
-    element.dispatchEvent(
-      new ContextRequestEvent(authContext, element, (value) => {
-        answered = value !== undefined;
-        if (answered) resolve(value);
-      }),
-    );
-    if (!answered) reject(new TypeError('getAuth: no <auth-provider> with a session above this element answered'));
+    const timer = setTimeout(() => {
+      stop();
+      reject(new TypeError('getAuth: no <auth-provider> with a session above this element answered'));
+    }, timeout);
+    const stop = consumeAuth(element, (auth) => {
+      clearTimeout(timer);
+      queueMicrotask(() => stop()); // later: stop is not assigned yet when a provider answers at once
+      resolve(auth);
+    });
   });
 }

@@ -1,11 +1,11 @@
 /** auth-shell's version, compared when two copies on one page define the same element. */
 export const VERSION = '0.1.0';
 
-const warned = new Set<string>();
+let warned = false;
 
 /**
  * Defines `tag` unless it is defined already: the first definition wins, so two bundles that both
- * import auth-shell do not throw. A definition from another version logs one warning.
+ * import auth-shell do not throw. Definitions from another version log one warning per copy.
  */
 export function define(tag: string, element: CustomElementConstructor & { version?: string }): void {
   const existing = customElements.get(tag) as (CustomElementConstructor & { version?: string }) | undefined;
@@ -13,8 +13,11 @@ export function define(tag: string, element: CustomElementConstructor & { versio
     customElements.define(tag, element);
     return;
   }
-  if (existing !== element && existing.version !== element.version && !warned.has(tag)) {
-    warned.add(tag);
-    console.warn(`auth-shell: <${tag}> is already defined by version ${existing.version ?? 'unknown'}; this copy (${element.version}) uses it.`);
+  if (existing.version !== element.version && !warned) {
+    warned = true;
+    console.warn(
+      `auth-shell ${element.version}: <${tag}> is already defined by auth-shell ${existing.version ?? '(unknown version)'} on this page; ` +
+        'the first definitions are used and the session is shared.',
+    );
   }
 }

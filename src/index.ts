@@ -16,10 +16,12 @@
  * ```
  * @module
  */
+import { ensureContextRoot } from './context.js';
 import { define } from './define.js';
 import { AuthGate } from './elements/auth-gate.js';
 import { AuthProvider } from './elements/auth-provider.js';
 
+ensureContextRoot();
 define('auth-provider', AuthProvider);
 define('auth-gate', AuthGate);
 

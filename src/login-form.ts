@@ -9,9 +9,11 @@
  * ```
  * @module
  */
+import { ensureContextRoot } from './context.js';
 import { define } from './define.js';
 import { AuthLoginForm } from './elements/login-form.js';
 
+ensureContextRoot();
 define('auth-login-form', AuthLoginForm);
 
 export { AuthLoginForm };

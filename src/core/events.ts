@@ -27,6 +27,8 @@ export interface Activity {
   readonly delay?: number;
   readonly url?: string;
   readonly error?: AuthError;
+  /** `tab`: learned from another tab (a token it got, a logout it did), no request made here. */
+  readonly source?: 'tab';
 }
 
 /** Detail of the `error` event: a failure nobody awaited (background refresh, failed restore). */

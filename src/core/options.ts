@@ -37,6 +37,13 @@ export interface SessionOptions {
   retryDelay?: number;
   /** Monotonic clock in ms. Default `performance.now()`. For tests and simulations. */
   clock?: Clock;
+  /**
+   * Share the session with the other tabs of this origin: refreshes serialized by a Web Lock, tokens,
+   * logins and logouts handed over by BroadcastChannel. Default `true`.
+   */
+  tabSync?: boolean;
+  /** Longest wait in ms for the cross-tab refresh lock before refreshing without it. Default 10000. */
+  lockTimeout?: number;
 }
 
 /** Options after validation, with every default filled in. */
@@ -56,6 +63,8 @@ export interface ResolvedOptions {
   readonly refreshRetries: number;
   readonly retryDelay: number;
   readonly clock: Clock;
+  readonly tabSync: boolean;
+  readonly lockTimeout: number;
 }
 
 /** The api base URL in the canonical form sessions are keyed by (no trailing slash, no query). */
@@ -84,6 +93,8 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     refreshRetries: Math.floor(number(options.refreshRetries ?? 3, 'refreshRetries')),
     retryDelay: number(options.retryDelay ?? 250, 'retryDelay'),
     clock: options.clock ?? (() => performance.now()),
+    tabSync: options.tabSync ?? true,
+    lockTimeout: number(options.lockTimeout ?? 10_000, 'lockTimeout'),
   };
 }
 

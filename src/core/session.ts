@@ -2,7 +2,8 @@ import { AuthError, HttpError, InvalidCredentialsError, NetworkError, Unauthenti
 import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
 import { exchange, isTransient, parseTokenBody, type Exchange } from './http.js';
-import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
+import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
+import { TabSync, type TabMessage } from './tab-sync.js';
 import { TokenStore, type User } from './token-store.js';
 
 /** The session API as one value: what `session.value` gives and the context value builds on. */
@@ -19,14 +20,17 @@ export interface SessionValue extends SessionSnapshot {
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
-/** The session's token getter, for the core's own modules (sockets). Not exported from the package. */
-const tokenGetters = new WeakMap<Session, (used?: string) => Promise<string | null>>();
+/**
+ * Key of the session's token getter, for the core's own socket module — also a socket module from
+ * another bundled copy of auth-shell on the page, hence `Symbol.for`. Not exported from the package.
+ */
+const TOKEN: unique symbol = Symbol.for('auth-shell.session.token');
 
 /**
  * A token fit to send for `session` (refreshed first when stale), or — after a rejection of `used` —
  * the token to retry with. `null` without a session. For the core's socket module only.
  */
-export const tokenFor = (session: Session, used?: string): Promise<string | null> => tokenGetters.get(session)!(used);
+export const tokenFor = (session: Session, used?: string): Promise<string | null> => session[TOKEN](used);
 
 /**
  * One browser session against one auth API: the state machine `restoring → authenticated |
@@ -67,16 +71,26 @@ export class Session extends EventTarget {
   #epoch = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
+  /** The other tabs: a lock around refresh, tokens and logouts handed over. `null` with `tabSync: false`. */
+  readonly #tabs: TabSync | null;
+  /** Wall-clock time of the last logout seen here or in another tab: older tokens are not adopted. */
+  #loggedOutAt = 0;
 
   constructor(options: SessionOptions) {
     super();
     this.options = resolveOptions(options);
     this.#tokens = new TokenStore(this.options.clock, this.options.leeway);
-    tokenGetters.set(this, (used) => this.#token(used));
+    this.#tabs = this.options.tabSync ? new TabSync(`auth-shell:${apiKey(this.options.api)}`, this.options.lockTimeout, this.#onTabMessage) : null;
     // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
     globalThis.addEventListener?.('online', this.#onResume);
     globalThis.addEventListener?.('pageshow', this.#onResume);
+    globalThis.addEventListener?.('pagehide', this.#onHide);
     globalThis.document?.addEventListener('visibilitychange', this.#onResume);
+  }
+
+  /** See {@link tokenFor}. */
+  [TOKEN](used?: string): Promise<string | null> {
+    return this.#token(used);
   }
 
   /** `restoring`, `authenticated` or `anonymous`. */
@@ -115,14 +129,14 @@ export class Session extends EventTarget {
 
   /**
    * Calls `listener` with the current snapshot now and after every change; returns the unsubscribe
-   * function.
+   * function. Bound, so it can be passed around (e.g. to React's `useSyncExternalStore`).
    */
-  subscribe(listener: (snapshot: SessionSnapshot) => void): () => void {
+  subscribe = (listener: (snapshot: SessionSnapshot) => void): (() => void) => {
     const handler = (event: SessionEventMap['change']) => listener(event.detail);
     this.addEventListener('change', handler);
     listener(this.#snapshot);
     return () => this.removeEventListener('change', handler);
-  }
+  };
 
   /**
    * Restores the session with one refresh request (the HttpOnly cookie decides). Idempotent: while a
@@ -165,12 +179,14 @@ export class Session extends EventTarget {
     }
     if (this.#disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
     const epoch = this.#epoch;
+    const requestedAt = Date.now();
     this.#step('login', 'start');
     try {
       const answer = await this.#send('login', JSON.stringify({ login, pass }));
       if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
       if (epoch !== this.#epoch) throw superseded('login');
       const user = this.#store(answer, 'login');
+      this.#handOver(requestedAt);
       this.#epoch++;
       this.#refreshAbort?.abort(superseded('refresh'));
       this.#restoreFailed = this.#pendingLogout = false;
@@ -190,10 +206,7 @@ export class Session extends EventTarget {
    * request is sent again when the browser comes back online.
    */
   logout = async (): Promise<void> => {
-    this.#epoch++;
-    this.#refreshAbort?.abort(superseded('refresh'));
-    this.#restoreFailed = false;
-    this.#end();
+    this.#endEverywhere();
     this.#pendingLogout = true;
     await this.#sendLogout();
   };
@@ -223,7 +236,9 @@ export class Session extends EventTarget {
     clearTimeout(this.#timer);
     globalThis.removeEventListener?.('online', this.#onResume);
     globalThis.removeEventListener?.('pageshow', this.#onResume);
+    globalThis.removeEventListener?.('pagehide', this.#onHide);
     globalThis.document?.removeEventListener('visibilitychange', this.#onResume);
+    this.#tabs?.close();
     this.dispatchEvent(new Event('dispose'));
   }
 
@@ -242,18 +257,32 @@ export class Session extends EventTarget {
 
   async #runRefresh(reason: RefreshReason, epoch: number, signal: AbortSignal): Promise<void> {
     const { refreshRetries, retryDelay } = this.options;
+    const before = this.#tokens.token;
     this.#step('refresh', 'start', { reason });
     for (let attempt = 0; ; attempt++) {
       try {
-        const answer = await this.#send('refresh', undefined, signal);
-        if (epoch !== this.#epoch) throw superseded('refresh');
-        if (answer.status === 401) {
+        // Under the lock only the request and the token store: events are dispatched after it.
+        const outcome = await this.#locked(async () => {
+          // Another tab refreshed while this one waited: its token was handed over, no request.
+          if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';
+          const requestedAt = Date.now();
+          const answer = await this.#send('refresh', undefined, signal);
+          if (epoch !== this.#epoch) throw superseded('refresh');
+          if (answer.status === 401) {
+            // The cookie is shared: the session is over in every tab.
+            this.#tabs?.post({ v: 1, type: 'logout', at: (this.#loggedOutAt = Date.now()) });
+            return 'ended';
+          }
+          this.#store(answer, 'refresh');
+          this.#handOver(requestedAt);
+          return 'stored';
+        }, signal);
+        if (outcome === 'ended') {
           this.#end();
           throw new UnauthenticatedError('refresh: 401, the session is over', { status: 401, operation: 'refresh' });
         }
-        this.#store(answer, 'refresh');
         this.#authenticated();
-        this.#step('refresh', 'success', { reason });
+        this.#step('refresh', 'success', outcome === 'handed-over' ? { reason, source: 'tab' } : { reason });
         return;
       } catch (error) {
         if (!(error instanceof NetworkError) || signal.aborted || epoch !== this.#epoch || attempt >= refreshRetries) {
@@ -267,6 +296,59 @@ export class Session extends EventTarget {
       }
     }
   }
+
+  #locked<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.#tabs ? this.#tabs.locked(work, signal) : work();
+  }
+
+  /** Gives the token just stored to the other tabs (memory to memory, same origin). */
+  #handOver(requestedAt: number): void {
+    const { token, lifetime } = this.#tokens;
+    this.#tabs?.post({ v: 1, type: 'token', token: token!, remaining: this.#tokens.remaining, lifetime, requestedAt });
+  }
+
+  /** Ends the session here and in every tab: memory first, in-flight work made obsolete. */
+  #endEverywhere(): void {
+    this.#epoch++;
+    this.#refreshAbort?.abort(superseded('refresh'));
+    this.#restoreFailed = false;
+    this.#loggedOutAt = Date.now();
+    this.#tabs?.post({ v: 1, type: 'logout', at: this.#loggedOutAt });
+    this.#end();
+  }
+
+  // Arrow function: passed as a callback. Another tab logged in, refreshed, or ended the session.
+  #onTabMessage = (message: TabMessage): void => {
+    if (this.#disposed) return;
+    if (message.type === 'logout') {
+      if (message.at < this.#loggedOutAt) return;
+      this.#loggedOutAt = message.at;
+      this.#epoch++;
+      this.#refreshAbort?.abort(superseded('refresh'));
+      // The tab that ended the session told the server; nothing is pending here any more.
+      this.#restoreFailed = this.#pendingLogout = false;
+      const wasIn = this.state !== 'anonymous';
+      this.#end();
+      if (wasIn) this.#step('logout', 'success', { source: 'tab' });
+      return;
+    }
+    // A token from a request sent before a logout we know of belongs to the ended session.
+    if (message.requestedAt < this.#loggedOutAt) return;
+    try {
+      this.#tokens.set(message.token, message.remaining / 1000, this.options.clock(), 'refresh', message.lifetime);
+    } catch {
+      return; // not a token: ignore the message
+    }
+    this.#restoreFailed = this.#pendingLogout = false;
+    this.#authenticated();
+    this.#step('refresh', 'success', { source: 'tab' });
+  };
+
+  // Arrow function: a listener. A refresh must not hold the cross-tab lock while the page sleeps in
+  // the back/forward cache: abort it (its callers get a NetworkError; pageshow re-checks).
+  #onHide = (): void => {
+    this.#refreshAbort?.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' }));
+  };
 
   /**
    * For authFetch: a token fit to send (refreshed first when stale), or — after a 401 answered to

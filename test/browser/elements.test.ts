@@ -261,7 +261,7 @@ describe('context', () => {
     expect(states).to.deep.equal(['restoring', 'anonymous', 'authenticated']);
     const orphan = document.createElement('div');
     document.body.append(orphan);
-    await getAuth(orphan).then(
+    await getAuth(orphan, 100).then(
       () => expect.fail('should reject'),
       (e: unknown) => expect(String(e)).to.match(/no <auth-provider>/),
     );

@@ -419,9 +419,11 @@ describe('expiry and clocks', () => {
     const s = await loggedIn({ clock: clock.now });
     for (const [target, type] of [[window, 'online'], [window, 'pageshow'], [document, 'visibilitychange']] as const) {
       const log = requestLog();
+      const done = new Promise((resolve) => s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase !== 'start' && resolve(e.detail.phase)));
       clock.advance(120_000);
       target.dispatchEvent(new Event(type));
-      await sleep(150);
+      expect(await done, type).to.equal('success');
+      await sleep(0); // the refresh settles right after its success event
       log.stop();
       expect(log.count('POST /api/refresh'), type).to.equal(1);
       expect(s.state).to.equal('authenticated');

@@ -1,7 +1,7 @@
 // Mounts the reference backend inside the test server, once per mode, so browser tests exercise
 // real cookies, CORS, rotation and sockets. The page runs on http://localhost:<port>;
 // http://127.0.0.1:<port> is the same server under another origin, for cross-origin tests.
-import { createBackend } from '../../demo/server/backend.js';
+import { DEFAULT_USERS, createBackend } from '../../demo/server/backend.js';
 
 /**
  * The backends of a test run: `middleware` for web-test-runner's `middleware` option (each answers
@@ -9,12 +9,17 @@ import { createBackend } from '../../demo/server/backend.js';
  */
 export function testBackends({ port }) {
   const allowedOrigins = [`http://localhost:${port}`];
-  const common = { allowedOrigins, log: () => {}, testRoutes: true, feedInterval: 200 };
+  // carol is revoked "everywhere" by a socket test: no other file logs in as her, since the backend
+  // (and so a user's sessions) is shared by test files running side by side.
+  const users = [...DEFAULT_USERS, { login: 'carol', pass: 'carol', user_id: 4, role: 'user', name: 'Carol' }];
+  const common = { allowedOrigins, log: () => {}, testRoutes: true, feedInterval: 200, users };
   const backends = [
     createBackend({ ...common, base: '/api', mode: 'hardened' }),
     createBackend({ ...common, base: '/seed-api', mode: 'seed' }),
     // Used by one test only, so its request counters are exact while other files run in parallel.
     createBackend({ ...common, base: '/fault-api', mode: 'hardened' }),
+    // The multi-tab test's own backend: its rotation and revocation counters are exact.
+    createBackend({ ...common, base: '/tabs-api', mode: 'hardened' }),
   ];
   return {
     middleware: backends.map((backend) => backend.middleware),

@@ -1,0 +1,77 @@
+// The micro-frontend demo page (demo/mfe/): a plain-HTML shell and Lit, React 19 and Vue 3
+// micro-frontends, four separate bundles with four copies of auth-shell, on one session.
+import { expect } from '@open-wc/testing';
+import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
+import { serverLogin, serverLogout } from './helpers.js';
+
+/** Opens the demo page in an iframe (same origin: it shares the test's cookies and backend). */
+async function openDemo(): Promise<Window> {
+  const win = await openFrame(`<script>location.replace('/demo/mfe/index.html')</script>`);
+  const frame = [...document.querySelectorAll('iframe')].find((f) => f.contentWindow === win)!;
+  await waitFor(() => frame.contentWindow!.location.pathname === '/demo/mfe/index.html', 'the demo page', 5000);
+  return frame.contentWindow!;
+}
+
+/** Every element matching `selector`, also inside open shadow roots. */
+function deepAll(root: ParentNode, selector: string): Element[] {
+  const found = [...root.querySelectorAll(selector)];
+  for (const el of root.querySelectorAll('*')) if (el.shadowRoot) found.push(...deepAll(el.shadowRoot, selector));
+  return found;
+}
+
+const panelUsers = (win: Window) =>
+  ['#mfe-lit', '#mfe-react', '#mfe-vue'].map((id) => deepAll(win.document.querySelector(id)!, '[data-testid=user]').find((el) => el.checkVisibility())?.textContent?.trim() ?? '');
+const refreshRequests = (win: Window) =>
+  win.performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname === '/api/refresh').length;
+
+beforeEach(() => serverLogout());
+afterEach(() => closeFrames());
+
+describe('micro-frontends: Lit, React, Vue on one session', () => {
+  it('one restore request for the whole page; a login in one panel reaches all; a logout in another ends all', async () => {
+    const win = await openDemo();
+    await waitFor(() => deepAll(win.document, 'auth-provider').length >= 4 && deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'), 'every provider anonymous', 8000);
+    expect(refreshRequests(win)).to.equal(1);
+    const vueForm = deepAll(win.document.querySelector('#mfe-vue')!, 'auth-login-form')[0]!;
+    const input = (name: string) => vueForm.shadowRoot!.querySelector<HTMLInputElement>(`input[name=${name}]`)!;
+    input('login').value = 'bob';
+    input('pass').value = 'bob';
+    vueForm.shadowRoot!.querySelector('form')!.requestSubmit();
+    await waitFor(() => panelUsers(win).every((name) => name === 'Bob'), 'Bob in every panel', 8000);
+    expect(refreshRequests(win)).to.equal(1);
+    const reactLogout = [...win.document.querySelectorAll<HTMLButtonElement>('#mfe-react button')].find((b) => b.textContent === 'Log out')!;
+    reactLogout.click();
+    await waitFor(() => deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'), 'every provider anonymous again', 5000);
+    await waitFor(() => panelUsers(win).every((name) => name === ''), 'no user data left in any panel', 5000);
+  });
+
+  it('React Router loaders: an authenticated reload never renders /auth; an anonymous one never renders /', async () => {
+    for (const signedIn of [true, false]) {
+      if (signedIn) await serverLogin('alice');
+      else await serverLogout();
+      const win = await openDemo();
+      const wrong = signedIn ? '[data-route="/auth"]' : '[data-route="/"]';
+      const right = signedIn ? '[data-route="/"] [data-testid=items] li' : '[data-route="/auth"] auth-login-form';
+      let frames = 0;
+      let sawWrong = false;
+      let sawLoginMarkup = false;
+      await new Promise<void>((resolve, reject) => {
+        const started = performance.now();
+        const check = () => {
+          frames++;
+          const mount = win.document.querySelector('#mfe-react')!;
+          sawWrong ||= !!mount.querySelector(wrong);
+          if (signedIn) sawLoginMarkup ||= deepAll(mount, 'auth-login-form').some((el) => el.checkVisibility());
+          if (mount.querySelector(right)?.checkVisibility()) return resolve();
+          if (performance.now() - started > 8000) return reject(new Error(`the ${signedIn ? 'profile' : 'login'} view never showed`));
+          win.requestAnimationFrame(check);
+        };
+        win.requestAnimationFrame(check);
+      });
+      expect(frames, 'frames watched').to.be.greaterThan(1);
+      expect(sawWrong, `${wrong} rendered during the ${signedIn ? 'authenticated' : 'anonymous'} reload`).to.be.false;
+      expect(sawLoginMarkup, 'login markup during the authenticated reload').to.be.false;
+      closeFrames();
+    }
+  });
+});

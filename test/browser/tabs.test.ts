@@ -1,0 +1,112 @@
+// Several tabs of one browser (same-origin iframes: separate pages sharing cookies, BroadcastChannel
+// and Web Locks): one refresh at a time against a rotating backend, and logins and logouts that reach
+// every tab. /tabs-api is this file's own backend, so its counters are exact.
+import { expect } from '@open-wc/testing';
+import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
+
+interface Tab {
+  tab: {
+    state(): string;
+    advance(ms: number): void;
+    me(): Promise<number>;
+    login(user: string): Promise<unknown>;
+    logout(): Promise<void>;
+    refreshes(): number;
+  };
+}
+interface Stats {
+  refreshes: number;
+  rotations: number;
+  graceHits: number;
+  reuseDetections: number;
+  revokedFamilies: number;
+}
+
+const tabPage = (setup = '') => `
+  <script>${setup}</script>
+  <script type="module">
+    import { getSession } from '/__bundles__/a.js';
+    let offset = 0;
+    const session = getSession({ api: '/tabs-api', clock: () => performance.now() + offset, retryDelay: 20 });
+    let refreshes = 0;
+    session.addEventListener('activity', (e) => {
+      if (e.detail.kind === 'refresh' && e.detail.phase === 'start') refreshes++;
+    });
+    window.tab = {
+      state: () => session.state,
+      advance: (ms) => (offset += ms),
+      me: async () => (await session.authFetch('/tabs-api/me')).status,
+      login: (user) => session.login(user, user),
+      logout: () => session.logout(),
+      refreshes: () => refreshes,
+    };
+  </script>`;
+
+const stats = async (): Promise<Stats> => (await fetch('/tabs-api/_stats')).json();
+const logoutServer = () => fetch('/tabs-api/logout', { method: 'POST', headers: { 'X-Requested-With': 'auth-shell' } });
+
+async function openTabs(count: number, setup?: string) {
+  const tabs = await Promise.all(Array.from({ length: count }, () => openFrame<Tab>(tabPage(setup))));
+  await waitFor(() => tabs.every((w) => w.tab && w.tab.state() !== 'restoring'), 'every tab restored');
+  return tabs.map((w) => w.tab);
+}
+
+beforeEach(() => logoutServer());
+afterEach(() => closeFrames());
+
+describe('many tabs', () => {
+  it('5 tabs with expired tokens calling authFetch together, 50 rounds: 0 revocations, at most 1 refresh per round', async () => {
+    const tabs = await openTabs(5);
+    await tabs[0]!.login('alice');
+    await waitFor(() => tabs.every((t) => t.state() === 'authenticated'), 'the login reached every tab', 1000);
+    const start = await stats();
+    const perRound: number[] = [];
+    for (let round = 0; round < 50; round++) {
+      const before = await stats();
+      for (const t of tabs) t.advance(10 * 60_000); // every tab's token is now expired
+      const statuses = await Promise.all(tabs.map((t) => t.me()));
+      expect(statuses, `round ${round}`).to.deep.equal([200, 200, 200, 200, 200]);
+      perRound.push((await stats()).refreshes - before.refreshes);
+    }
+    const end = await stats();
+    expect(Math.max(...perRound)).to.be.at.most(1);
+    expect(end.reuseDetections - start.reuseDetections).to.equal(0);
+    expect(end.revokedFamilies - start.revokedFamilies).to.equal(0);
+    expect(end.rotations - start.rotations).to.equal(perRound.reduce((a, b) => a + b, 0));
+  });
+
+  it('logout in tab A makes tab B anonymous within 1 s, without a reload', async () => {
+    const [a, b, c] = await openTabs(3);
+    await a!.login('bob');
+    await waitFor(() => b!.state() === 'authenticated' && c!.state() === 'authenticated', 'login reached B and C');
+    void a!.logout();
+    const took = await waitFor(() => b!.state() === 'anonymous' && c!.state() === 'anonymous', 'logout reached B and C', 1000);
+    expect(took).to.be.below(1000);
+    expect(await b!.me()).to.equal(401);
+  });
+
+  it('login in tab A makes tab B authenticated without a second login, and B makes no request for it', async () => {
+    const [a, b] = await openTabs(2);
+    expect(b!.state()).to.equal('anonymous');
+    const refreshesBefore = b!.refreshes();
+    await a!.login('alice');
+    await waitFor(() => b!.state() === 'authenticated', 'login reached B', 1000);
+    expect(b!.refreshes()).to.equal(refreshesBefore);
+    expect(await b!.me()).to.equal(200);
+  });
+
+  it('without Web Locks and BroadcastChannel a tab still works on its own', async () => {
+    const [solo] = await openTabs(
+      1,
+      "Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }); delete window.BroadcastChannel;",
+    );
+    await solo!.login('alice');
+    expect(await solo!.me()).to.equal(200);
+    const refreshes = solo!.refreshes();
+    solo!.advance(10 * 60_000);
+    expect(await solo!.me()).to.equal(200);
+    expect(solo!.refreshes()).to.equal(refreshes + 1);
+    await solo!.logout();
+    expect(solo!.state()).to.equal('anonymous');
+  });
+});

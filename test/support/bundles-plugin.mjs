@@ -1,0 +1,63 @@
+// Separately bundled copies of auth-shell for the multi-bundle and multi-tab tests, built from the
+// sources in memory and served under /__bundles__/:
+//   a.js    — auth-shell + the login form, all dependencies included (a micro-frontend's own copy)
+//   b.js    — the same, built again as another copy that reports version 9.9.9-test
+//   ctx.js  — only the context helpers (consumeAuth, getAuth), registering nothing
+// and builds the micro-frontend demo (demo/mfe/dist/) once, for the tests that load that page.
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { buildMfe } from '../../demo/mfe/build.js';
+
+const PREFIX = '/__bundles__/';
+const ENTRY = "export * from './src/index.ts';\nexport * from './src/login-form.ts';\n";
+
+const bundles = {
+  'a.js': { source: ENTRY },
+  'b.js': { source: ENTRY, version: '9.9.9-test' },
+  'ctx.js': { source: "export { consumeAuth, getAuth } from './src/context.ts';\n" },
+};
+
+async function bundle({ source, version }) {
+  const plugins = version
+    ? [
+        {
+          name: 'version',
+          setup(b) {
+            b.onLoad({ filter: /src[\\/]define\.ts$/ }, async (args) => ({
+              contents: (await readFile(args.path, 'utf8')).replace(/VERSION = '[^']*'/, `VERSION = '${version}'`),
+              loader: 'ts',
+            }));
+          },
+        },
+      ]
+    : [];
+  const result = await build({
+    stdin: { contents: source, resolveDir: process.cwd(), loader: 'ts', sourcefile: 'bundle-entry.ts' },
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    conditions: ['production'],
+    write: false,
+    logLevel: 'silent',
+    plugins,
+  });
+  return result.outputFiles[0].text;
+}
+
+export function bundlesPlugin() {
+  /** @type {Map<string, Promise<string>>} */
+  const built = new Map();
+  return {
+    name: 'auth-shell-bundles',
+    async serverStart() {
+      await buildMfe();
+    },
+    async serve(context) {
+      if (!context.path.startsWith(PREFIX)) return undefined;
+      const name = context.path.slice(PREFIX.length);
+      if (!(name in bundles)) return undefined;
+      if (!built.has(name)) built.set(name, bundle(bundles[name]));
+      return { body: await built.get(name), type: 'js' };
+    },
+  };
+}
