@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Reference backend for auth-shell: login, refresh-token rotation in an HttpOnly cookie, logout,
- * two Bearer-protected APIs and an authenticated WebSocket. Plain Node; mounts on an http server or
+ * Bearer-protected APIs (/me, /admin, /mfe/:name) and an authenticated WebSocket. Plain Node; mounts on an http server or
  * as Koa middleware (@web/dev-server, @web/test-runner). See README.md next to this file.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
@@ -52,6 +52,25 @@ export const DEFAULT_USERS = [
   { login: 'bob', pass: 'bob', user_id: 2, role: 'user', name: 'Bob' },
   { login: 'admin', pass: 'admin', user_id: 3, role: 'admin', name: 'Ada Admin' },
 ];
+
+/** Made-up data of the micro-frontend demo's `{base}/mfe/:name` routes. */
+const MFE_ITEMS = Object.freeze({
+  orders: [
+    { id: 'A-1042', title: 'Mechanical keyboard', detail: 'shipped' },
+    { id: 'A-1043', title: 'USB-C dock', detail: 'packing' },
+    { id: 'A-1051', title: 'Desk lamp', detail: 'delivered' },
+  ],
+  profile: [
+    { id: 'plan', title: 'Plan', detail: 'Team (5 seats)' },
+    { id: 'since', title: 'Member since', detail: '2021-04-12' },
+    { id: 'mfa', title: 'Two-factor authentication', detail: 'on' },
+  ],
+  news: [
+    { id: 'n-3', title: 'Micro-frontends share one session', detail: 'one restore, one token, one logout' },
+    { id: 'n-2', title: 'Refresh tokens rotate on every use', detail: 'reuse revokes the whole family' },
+    { id: 'n-1', title: 'Access tokens live in memory only', detail: 'never in storage' },
+  ],
+});
 
 const BODY_LIMIT = 10 * 1024;
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
@@ -343,6 +362,18 @@ export function createBackend(options = {}) {
       send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
     },
   };
+
+  // The micro-frontend demo's APIs (demo/mfe/): GET {base}/mfe/orders | profile | news, Bearer only.
+  // Any other name is an unknown route (404).
+  for (const [name, items] of Object.entries(MFE_ITEMS)) {
+    routes[`/mfe/${name}`] = async (req, res) => {
+      requireMethod(req, ['GET']);
+      const auth = await authenticate(req);
+      if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
+      const { user_id, name: userName, role } = auth.user;
+      send(res, 200, { name, user: { user_id, name: userName, role }, items });
+    };
+  }
 
   /** Family id → how many of its next successful refreshes are answered by dropping the connection (testRoutes only). */
   /** @type {Map<string, number>} */

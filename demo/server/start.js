@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm start`: builds the demo page and serves it with the reference backend mounted under /api.
+ * `npm start`: builds the demo page and the micro-frontend demo and serves both with the reference
+ * backend mounted under /api: the demo at /, the micro-frontends at /mfe/ (demo/mfe/: a plain-HTML
+ * host shell with a Lit, a React and a Vue micro-frontend, each bundled with its own copy of
+ * auth-shell, sharing one session).
  *
  *   node demo/server/start.js [--port 8080] [--latency 150] [--seed]
  *
  * --port      port to listen on (also the PORT environment variable; the flag wins). Default 8080.
  * --latency   ms the backend waits before every answer, so the pending states are visible. Default 150.
  * --seed      backend in seed mode (GET /refresh and GET /logout accepted, no CSRF header or Origin
- *             checks). The page is then served with refresh-method="GET" logout-method="GET" on its
- *             <auth-provider>: the server rewrites the tag in index.html on the fly, so the page
- *             and the backend always agree and no query parameter is needed.
+ *             checks). The pages are then served with refresh-method="GET" logout-method="GET" on
+ *             their <auth-provider>: the server rewrites the tag in index.html (and mfe/index.html,
+ *             whose shell provider fixes the options of the session the micro-frontends share) on
+ *             the fly, so the page and the backend always agree and no query parameter is needed.
  *
  * Access tokens live 20 s, so proactive refreshes (at ~15 s) show up in the page's timeline. The
  * backend logs one line per API request and per socket handshake/close; it redacts query strings
@@ -24,6 +28,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import { startDevServer } from '@web/dev-server';
 import { createBackend, DEFAULT_USERS } from './backend.js';
+import { buildMfe } from '../mfe/build.js';
 
 const demoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const usage = 'usage: node demo/server/start.js [--port <n>] [--latency <ms>] [--seed]';
@@ -82,6 +87,25 @@ if (port !== 0) {
 
 // ---- build ---------------------------------------------------------------------------------------
 
+/** Prints esbuild's messages of a failed build (or the error itself), then exits. @param {unknown} error @param {string} what */
+async function buildFailed(error, what) {
+  const failure = /** @type {{ errors?: esbuild.Message[] }} */ (error);
+  if (Array.isArray(failure.errors) && failure.errors.length > 0) {
+    const lines = await esbuild.formatMessages(failure.errors, { kind: 'error', color: process.stderr.isTTY });
+    console.error(lines.join(''));
+  } else {
+    console.error(error);
+  }
+  fail(`building ${what} failed (see above); nothing was started.`);
+}
+
+/** @param {esbuild.Message[]} warnings */
+async function printWarnings(warnings) {
+  for (const line of await esbuild.formatMessages(warnings, { kind: 'warning', color: process.stderr.isTTY })) {
+    console.warn(line);
+  }
+}
+
 try {
   const result = await esbuild.build({
     entryPoints: [path.join(demoDir, 'app.ts')],
@@ -94,18 +118,17 @@ try {
     sourcemap: true,
     logLevel: 'silent',
   });
-  for (const line of await esbuild.formatMessages(result.warnings, { kind: 'warning', color: process.stderr.isTTY })) {
-    console.warn(line);
-  }
+  await printWarnings(result.warnings);
 } catch (error) {
-  const failure = /** @type {{ errors?: esbuild.Message[] }} */ (error);
-  if (Array.isArray(failure.errors) && failure.errors.length > 0) {
-    const lines = await esbuild.formatMessages(failure.errors, { kind: 'error', color: process.stderr.isTTY });
-    console.error(lines.join(''));
-  } else {
-    console.error(error);
-  }
-  fail('building demo/app.ts failed (see above); nothing was started.');
+  await buildFailed(error, 'demo/app.ts');
+}
+
+// The micro-frontend demo: demo/mfe/dist/{shell,lit,react,vue}.js, independent bundles.
+try {
+  const { warnings } = await buildMfe({ minify: true });
+  await printWarnings(warnings);
+} catch (error) {
+  await buildFailed(error, 'the micro-frontend demo (demo/mfe/)');
 }
 
 // ---- serve ---------------------------------------------------------------------------------------
@@ -120,7 +143,17 @@ const backend = createBackend({
   log: (line) => console.log(`[api] ${line}`),
 });
 
-/** Adds the seed-mode methods to the page's provider (see the header comment). */
+/** `/mfe` → `/mfe/`, so the page's relative URLs (./dist/…, ./mfe.css) resolve. */
+const mfeRedirect = async (/** @type {any} */ ctx, /** @type {() => Promise<unknown>} */ next) => {
+  if (ctx.path === '/mfe') {
+    ctx.status = 301;
+    ctx.redirect(`/mfe/${ctx.querystring ? `?${ctx.querystring}` : ''}`);
+    return;
+  }
+  await next();
+};
+
+/** Adds the seed-mode methods to the pages' provider (see the header comment). */
 const seedPagePlugin = {
   name: 'auth-shell-demo-seed-mode',
   /** @param {any} context */
@@ -140,7 +173,7 @@ const server = await startDevServer({
     watch: false,
     nodeResolve: false,
     injectWebSocket: false,
-    middleware: [backend.middleware],
+    middleware: [backend.middleware, mfeRedirect],
     plugins: [seedPagePlugin],
   },
   readCliArgs: false,
@@ -160,6 +193,7 @@ const users = DEFAULT_USERS.map((u) => `${u.login}/${u.pass}`).join(', ');
 console.log(
   `auth-shell demo: http://localhost:${actualPort}/  (users ${users}; ${seed ? 'seed' : 'hardened'} backend, access token 20 s, latency ${latency} ms)`,
 );
+console.log(`auth-shell micro-frontends: http://localhost:${actualPort}/mfe/`);
 
 // ---- shutdown ------------------------------------------------------------------------------------
 
