@@ -10,20 +10,24 @@ import { gzipSync } from 'node:zlib';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Budgets in gzip bytes.
+ * Budgets in gzip bytes. Every raise is written here, with its reason.
  *
- * `core` was set at 4 KB by the foundation issue and is raised, openly, to 5.5 KB: the core with
- * jwt-decode (≈0.5 KB of it) measures ≈5.1 KB, and the rest is behaviour the issue requires (typed
- * errors with stable codes, option validation with clear messages, the activity events behind the
- * demo's timeline, restore and logout recovery when the network returns). Nothing more may hide in
- * the margin: lower it again when the core shrinks. The core is measured without the socket module,
- * which has a row of its own (it is tree-shaken away unless `openSocket` is used).
+ * `core` (the session engine, without sockets): 4 KB at the foundation; raised to 5.5 KB there
+ * (measured 5.1 KB: jwt-decode ≈0.5 KB, typed errors, validated options, the activity events,
+ * restore/logout recovery), then to 6.25 KB with the multi-tab work (measured 6.1 KB: the Web Lock +
+ * BroadcastChannel hand-over and the page-global registry, ≈0.9 KB, which the issue requires).
  *
- * `main` (everything the elements need, sockets included) keeps the issue's 12 KB. `page` (main +
- * the login form, the documented page) started at 12 KB with the foundation and is raised openly to
- * 13.5 KB when sockets (≈1.9 KB) joined main.
+ * `main` (everything the elements need: core, sockets, context, elements + their dependencies):
+ * 12 KB at the foundation and through the socket work (12.1 KB); raised to 13.5 KB with the
+ * multi-tab and multi-bundle work (measured 13.5 KB: tab hand-over, the registry, and @lit/context's
+ * ContextRoot so consumers defined before their provider still get the session).
+ *
+ * `page` (main + the login form, the documented page): 12 KB, then 13.5 KB with sockets, then
+ * 14.5 KB with the multi-tab work — always main's budget plus the form's ≈1 KB.
+ *
+ * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 5632, main: 12288, page: 13824 };
+export const BUDGETS = { core: 6400, main: 13824, page: 14848 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];
