@@ -110,3 +110,16 @@ describe('many tabs', () => {
     expect(solo!.state()).to.equal('anonymous');
   });
 });
+
+describe('a session ended by the server', () => {
+  it('a refresh answered 401 in tab A (stolen token revoked, logout elsewhere) makes tab B anonymous within 1 s', async () => {
+    const [a, b] = await openTabs(2);
+    await a!.login('bob');
+    await waitFor(() => b!.state() === 'authenticated', 'login reached B');
+    await logoutServer(); // the family is revoked behind both tabs' backs
+    a!.advance(10 * 60_000);
+    expect(await a!.me()).to.equal(401); // A refreshes first: 401, the session is over
+    const took = await waitFor(() => b!.state() === 'anonymous', 'the end reached B', 1000);
+    expect(took).to.be.below(1000);
+  });
+});
