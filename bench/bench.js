@@ -1,12 +1,15 @@
 // @ts-check
 /**
- * `npm run bench`: bundle sizes (budgets enforced), then two browser scenarios in headless
- * Chromium against the reference backend (reported, never enforced). Prints one table, or JSON
- * with `--json`. Exit code 1 only when a size budget is exceeded (or the sizes cannot be measured).
+ * `npm run bench`: bundle sizes (budgets enforced), then browser scenarios in headless Chromium
+ * against the reference backend (reported, never enforced): concurrency and overhead of one session
+ * (bench/page.ts), then N providers × M bundled copies on one page and M tabs through R token
+ * expiries (bench/multi.js). Prints one table, or JSON with `--json`. Exit code 1 only when a size
+ * budget is exceeded (or the sizes cannot be measured).
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
+import { buildCopies, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
 import { startServer } from './server.js';
 import { measureSizes } from './sizes.js';
 
@@ -70,18 +73,22 @@ let server;
 /** @type {import('playwright').Browser | undefined} */
 let browser;
 try {
-  const bundle = await build({
-    absWorkingDir: root,
-    entryPoints: ['bench/page.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['production'],
-    write: false,
-    logLevel: 'silent',
-  });
-  server = await startServer({ pageJs: bundle.outputFiles[0].text });
+  const [bundle, copies] = await Promise.all([
+    build({
+      absWorkingDir: root,
+      entryPoints: ['bench/page.ts'],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      conditions: ['production'],
+      write: false,
+      logLevel: 'silent',
+    }),
+    // Separately bundled copies of auth-shell for the multi-bundle and multi-tab scenarios.
+    buildCopies(root, Math.max(...PROVIDER_CASES.map((c) => c.m))),
+  ]);
+  server = await startServer({ pageJs: bundle.outputFiles[0].text, bundles: copies });
   browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: CHROME_ARGS });
   const page = await browser.newPage();
   page.on('pageerror', (err) => errors.push(`page: ${err.message}`));
@@ -151,6 +158,18 @@ try {
     errors.push(`overhead: ${describe(err)}`);
     rows.push({ section: 'timing', metric: 'overhead scenario', value: 'ERROR' });
   }
+  await page.close().catch(() => {});
+
+  // N providers × M separately bundled copies on one page: one restore request per load.
+  // M tabs (same-origin iframes), R rounds of expiry: at most one refresh per round, no reuse.
+  // Each case in its own browser context; failures are reported as rows, never thrown.
+  const env = { browser, server: srv, errors };
+  const providers = await providersScenario(env);
+  report.bundles = providers.report;
+  rows.push(...providers.rows);
+  const tabs = await tabsScenario(env, copies.length);
+  report.tabs = tabs.report;
+  rows.push(...tabs.rows);
 } catch (err) {
   errors.push(`browser: ${describe(err)}`);
   rows.push({ section: 'browser', metric: 'setup', value: 'ERROR' });
