@@ -12,6 +12,7 @@ import { chromium } from 'playwright';
 import { buildCopies, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
 import { startServer } from './server.js';
 import { measureSizes } from './sizes.js';
+import { describe, withTimeout } from './util.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const asJson = process.argv.includes('--json');
@@ -206,15 +207,3 @@ function printTable(table) {
   }
 }
 
-/** @template T @param {Promise<T>} promise @param {number} ms @returns {Promise<T>} */
-function withTimeout(promise, ms) {
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
-  return /** @type {Promise<T>} */ (Promise.race([promise, timeout])).finally(() => clearTimeout(timer));
-}
-
-/** @param {unknown} err */
-function describe(err) {
-  return err instanceof Error ? err.message.split('\n')[0] : String(err);
-}

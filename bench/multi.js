@@ -14,6 +14,7 @@
  * Each case runs in a fresh browser context (own cookie jar), closed in `finally`.
  */
 import { build } from 'esbuild';
+import { describe, withTimeout } from './util.js';
 
 export const PROVIDER_CASES = [
   { n: 1, m: 1 },
@@ -285,19 +286,4 @@ export async function tabsScenario(env, bundleCount) {
   }
   rows.push({ section: 'tabs', metric: 'scenario wall', value: `${(performance.now() - started).toFixed(0)} ms` });
   return { rows, report };
-}
-
-// ---- helpers -----------------------------------------------------------------------------------
-
-/** @template T @param {Promise<T>} promise @param {number} ms @returns {Promise<T>} */
-function withTimeout(promise, ms) {
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
-  return /** @type {Promise<T>} */ (Promise.race([promise, timeout])).finally(() => clearTimeout(timer));
-}
-
-/** @param {unknown} err */
-function describe(err) {
-  return err instanceof Error ? err.message.split('\n')[0] : String(err);
 }
