@@ -178,13 +178,13 @@ export class Session extends EventTarget {
       throw new UsageError('login(login, pass) expects a non-empty login and a password string');
     }
     if (this.#disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
-    const epoch = this.#epoch;
     const requestedAt = Date.now();
     this.#step('login', 'start');
     try {
       const answer = await this.#send('login', JSON.stringify({ login, pass }));
       if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
-      if (epoch !== this.#epoch) throw superseded('login');
+      // Only a logout after this login started (here or in another tab) makes it obsolete.
+      if (this.#loggedOutAt > requestedAt) throw superseded('login');
       const user = this.#store(answer, 'login');
       this.#handOver(requestedAt);
       this.#epoch++;

@@ -95,6 +95,19 @@ describe('many tabs', () => {
     expect(await b!.me()).to.equal(200);
   });
 
+  it('a login started in tab B right after a logout in tab A wins, and reaches A', async () => {
+    const [a, b] = await openTabs(2);
+    await a!.login('alice');
+    await waitFor(() => b!.state() === 'authenticated', 'login reached B');
+    const loggingOut = a!.logout();
+    // B's login starts after A's logout; A's logout message reaches B while B's request is in flight.
+    await b!.login('bob');
+    await loggingOut;
+    expect(b!.state()).to.equal('authenticated');
+    await waitFor(() => a!.state() === 'authenticated', "B's login reached A", 1000);
+    expect(await a!.me()).to.equal(200);
+  });
+
   it('without Web Locks and BroadcastChannel a tab still works on its own', async () => {
     const [solo] = await openTabs(
       1,
