@@ -295,7 +295,12 @@ export class AuthSocket extends EventTarget {
   async #credential(): Promise<string | null> {
     if (!this.#options.ticket) return (this.#usedToken = await tokenFor(this.#session));
     const where = `socket: POST ${this.#options.ticketPath}`;
-    const response = await this.#session.authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST' });
+    const response = await this.#session
+      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST' })
+      .catch((cause: unknown) => {
+        // fetch's TypeError (the network) becomes ours; auth-shell's own errors pass as they are.
+        throw isAuthError(cause) ? cause : new NetworkError(`${where} failed: the server could not be reached`, { operation: 'socket', cause });
+      });
     // authFetch already refreshed and retried; a 401 that ended the session is no failure of ours.
     if (response.status === 401 && this.#session.state !== 'authenticated') return null;
     if (!response.ok) {
