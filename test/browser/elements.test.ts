@@ -188,6 +188,23 @@ describe('<auth-provider>', () => {
     expect(log.count('POST /api/logout')).to.equal(1);
   });
 
+  it('providers with different apis stay independent', async () => {
+    const root = await mount<HTMLElement>(html`
+      <div>
+        <auth-provider api="/api" id="main"></auth-provider>
+        <auth-provider api="/seed-api" refresh-method="GET" logout-method="GET" id="seed"></auth-provider>
+      </div>
+    `);
+    const [main, seed] = ['#main', '#seed'].map((s) => $<AuthProvider>(root, s));
+    await Promise.all([main!.ready, seed!.ready]);
+    expect(main!.session).not.to.equal(seed!.session);
+    await seed!.login('bob', 'bob');
+    expect([main!.state, seed!.state]).to.deep.equal(['anonymous', 'authenticated']);
+    await main!.login('alice', 'alice');
+    await seed!.logout();
+    expect([main!.state, seed!.state]).to.deep.equal(['authenticated', 'anonymous']);
+  });
+
   it('authFetch on the element uses the session and keeps its identity', async () => {
     await serverLogin('admin');
     const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
