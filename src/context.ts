@@ -63,18 +63,23 @@ export function consumeAuth(element: Element, callback: (auth: AuthValue) => voi
   ensureContextRoot();
   let unsubscribe: (() => void) | undefined;
   let stopped = false;
-  // Kept referenced by the returned function: the ContextRoot holds pending callbacks weakly.
   const answer = (value: AuthValue, stop?: () => void) => {
     if (stop) unsubscribe = stop;
     if (!stopped && value) callback(value);
   };
+  // The ContextRoot holds a pending request's callback weakly: the element keeps it alive.
+  const callbacks = answers.get(element) ?? new Set();
+  answers.set(element, callbacks.add(answer));
   element.dispatchEvent(new ContextRequestEvent(authContext, element, answer, true));
   return () => {
     stopped = true;
+    callbacks.delete(answer);
     unsubscribe?.();
-    void answer;
   };
 }
+
+/** consumeAuth's callbacks per element, alive as long as the element is. */
+const answers = new WeakMap<Element, Set<(value: AuthValue, stop?: () => void) => void>>();
 
 /**
  * The nearest provider's session API, once. Waits for a provider that is not defined yet, up to
