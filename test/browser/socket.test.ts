@@ -172,10 +172,12 @@ describe('AuthSocket: close codes', () => {
     await hello(socket);
     const refreshes = refreshCounter(session);
     const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    const reconnected = next(socket, 'reconnected');
+    const greeted = hello(socket);
     await serverClose(session, 4001);
     expect((await reconnecting).detail).to.include({ attempt: 1, code: 4001, delay: 0 });
-    await next(socket, 'reconnected');
-    await hello(socket);
+    await reconnected;
+    await greeted;
     expect(refreshes.map((r) => r.reason)).to.deep.equal(['unauthorized']);
     const log = await wsLog(session);
     expect(log.map((h) => h.closeCode)).to.deep.equal([4001, undefined]);
@@ -196,8 +198,9 @@ describe('AuthSocket: close codes', () => {
     const reconnecting = next<CustomEvent>(socket, 'reconnecting');
     await serverClose(session, 1011);
     await reconnecting;
+    const closing = next<AuthSocketCloseEvent>(socket, 'close', 3000);
     expect((await session.authFetch('/api/logout-everywhere', { method: 'POST' })).status).to.equal(204);
-    const closed = await next<AuthSocketCloseEvent>(socket, 'close', 3000);
+    const closed = await closing;
     expect(closed.code).to.equal(1000);
     expect(session.state).to.equal('anonymous');
     await sleep(200);
@@ -208,8 +211,10 @@ describe('AuthSocket: close codes', () => {
     const session = await loggedIn();
     const socket = open(session);
     await hello(socket);
+    // Listen first: the socket can close before the test route's HTTP answer arrives.
+    const closing = next<AuthSocketCloseEvent>(socket, 'close');
     await serverClose(session, 1000);
-    const closed = await next<AuthSocketCloseEvent>(socket, 'close');
+    const closed = await closing;
     expect(closed.code).to.equal(1000);
     await sleep(150);
     expect(await wsLog(session)).to.have.length(1);
@@ -269,8 +274,9 @@ describe('AuthSocket: close codes', () => {
     await hello(socket);
     for (let i = 0; i < 3; i++) {
       const greeted = hello(socket);
+      const reconnected = next(socket, 'reconnected');
       await serverClose(session, 1011);
-      await next(socket, 'reconnected');
+      await reconnected;
       await greeted;
       await sleep(150);
     }
@@ -428,12 +434,14 @@ describe('AuthSocket: no token leaks', () => {
     for (const type of ['open', 'close', 'error', 'reconnecting', 'reconnected', 'giveup']) socket.addEventListener(type, record);
     await hello(socket);
     const greeted = hello(socket);
+    const reconnected = next(socket, 'reconnected');
     await serverClose(session, 4001);
-    await next(socket, 'reconnected');
+    await reconnected;
     await greeted;
     await fault(session, 1011);
+    const gaveUp = next(socket, 'giveup');
     await serverClose(session, 1011);
-    await next(socket, 'giveup');
+    await gaveUp;
     socket.close();
     await sleep(50);
     expect(texts.length).to.be.greaterThan(5);
