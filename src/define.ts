@@ -1,5 +1,6 @@
-/** auth-shell's version, compared when two copies on one page define the same element. */
-export const VERSION = '0.1.0';
+import { VERSION } from './core/version.js';
+
+export { VERSION };
 
 let warned = false;
 

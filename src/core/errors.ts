@@ -8,6 +8,7 @@ export type AuthErrorCode =
   | 'invalid-credentials'
   | 'network'
   | 'timeout'
+  | 'rate-limited'
   | 'protocol'
   | 'http'
   | 'unauthenticated'
@@ -64,6 +65,21 @@ export class NetworkError extends AuthError {
   override name = 'NetworkError';
   constructor(message: string, options: AuthErrorOptions = {}, code: AuthErrorCode = 'network') {
     super(code, message, options);
+  }
+}
+
+/**
+ * The server answered 429: too many attempts (a login throttle, a busy refresh endpoint). A kind of
+ * network error — never a logout. `retryAfter` is the server's `Retry-After` in seconds, when it
+ * sent a readable one: show it ("try again in …") rather than retrying at once.
+ */
+export class RateLimitError extends NetworkError {
+  override name = 'RateLimitError';
+  /** Seconds the server asked to wait, from `Retry-After`; `undefined` when it gave none. */
+  readonly retryAfter: number | undefined;
+  constructor(message: string, retryAfter: number | undefined, options: AuthErrorOptions = {}) {
+    super(message, { status: 429, ...options }, 'rate-limited');
+    this.retryAfter = retryAfter;
   }
 }
 

@@ -1,5 +1,4 @@
 import type { ResolvedOptions } from './options.js';
-import { resolveUrl } from './origins.js';
 
 /** `fetch`'s own signature. */
 export type AuthFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
@@ -11,21 +10,31 @@ export interface AuthFetchHooks {
   whenSettled(): Promise<void>;
   /**
    * A token fresh enough to send (refreshing first if stale); after a 401 answered to `used`, the
-   * token to retry with. `null` when there is no session.
+   * token to retry with. `null` when there is no session, or when a refresh would not help.
    */
   token(used?: string): Promise<string | null>;
   /** Reports a retry (origin and path only). */
   retried(url: string): void;
+  /** The retry with `token`, minted by a refresh for this very 401, was refused too. */
+  futile(token: string): void;
 }
 
 /**
  * Builds the session's `authFetch`: same signature and result as `fetch`.
  *
+ * - The final `Request` is built first — from a string, a `URL`, any object with a `toString`, or
+ *   a `Request` of any realm or subclass — and the bearer policy is decided on that request's own
+ *   parsed URL, which is exactly what is sent (also on the retry). An input that reads differently
+ *   twice is read once.
  * - `Authorization: Bearer …` only for exact allowed origins (page, api, `allowedOrigins`); every
- *   other request goes out exactly as `fetch(input, init)` would send it.
+ *   other request goes out exactly as `fetch(input, init)` would send it. A redirect to another
+ *   origin never carries the header (the Fetch standard removes it; tested in every engine).
  * - `credentials: 'include'` for the api's origin unless the caller chose otherwise.
  * - Waits for the restore; refreshes first when the token is stale.
- * - On 401 refreshes once and retries once; a second 401 is returned as it is.
+ * - On 401 refreshes once and retries once; a second 401 is returned as it is. A 401 with
+ *   `WWW-Authenticate: Bearer error="insufficient_scope"` (RFC 6750: a new token would not help)
+ *   never refreshes, and when a retry with a token minted for it is refused as well, 401s do not
+ *   refresh again for a while (see the session).
  * - A request that already carries an `Authorization` header is sent as it is, never retried.
  * - A `ReadableStream` body cannot be replayed: on 401 the session is refreshed (so the next call
  *   works) and the 401 is returned.
@@ -34,20 +43,24 @@ export interface AuthFetchHooks {
  */
 export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
   return async (input, init) => {
-    const url = resolveUrl(input instanceof Request ? input.url : input, 'authFetch');
+    // Read the input once, into a Request of this realm: from here on only its URL counts.
+    const request = new Request(input, init);
+    const url = new URL(request.url);
     const { api, bearerOrigins } = hooks.options();
-    if (!bearerOrigins.has(url.origin)) return fetch(input, init);
+    if (!bearerOrigins.has(url.origin)) return fetch(request);
     await hooks.whenSettled();
 
-    const credentials = init?.credentials ?? (input instanceof Request ? input.credentials : url.origin === api.origin ? 'include' : undefined);
-    const original = new Request(input, { ...init, credentials });
+    // The caller's choice stands (an init option, or the one a Request was built with).
+    const chosen = init?.credentials ?? (isRequest(input) ? input.credentials : undefined);
+    const original = chosen || url.origin !== api.origin ? request : new Request(request, { credentials: 'include' });
     const token = original.headers.has('Authorization') ? null : await hooks.token();
     if (token === null) return fetch(original);
     const replayable = !(init?.body instanceof ReadableStream);
     // A request without a body can be sent twice as it is; one with a body is cloned for the retry.
     const response = await fetch(withBearer(replayable && original.body ? original.clone() : original, token));
-    if (response.status !== 401) return response;
-
+    if (response.status !== 401 || /\berror\s*=\s*"?insufficient_scope\b/i.test(response.headers.get('WWW-Authenticate') ?? '')) {
+      return response;
+    }
     if (!replayable) {
       hooks.token(token).catch(() => {});
       return response;
@@ -56,9 +69,14 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     if (next === null) return response;
     await response.body?.cancel().catch(() => {});
     hooks.retried(url.origin + url.pathname);
-    return fetch(withBearer(original, next));
+    const retried = await fetch(withBearer(original, next));
+    if (retried.status === 401) hooks.futile(next);
+    return retried;
   };
 }
+
+/** A Request of any realm (an iframe's, another micro-frontend's window): `instanceof` fails there. */
+const isRequest = (input: unknown): input is Request => Object.prototype.toString.call(input) === '[object Request]';
 
 function withBearer(request: Request, token: string): Request {
   request.headers.set('Authorization', `Bearer ${token}`);

@@ -1,4 +1,4 @@
-import { type AuthOperation, NetworkError, ProtocolError, TimeoutError } from './errors.js';
+import { type AuthOperation, NetworkError, ProtocolError, RateLimitError, TimeoutError } from './errors.js';
 
 /** What the session needs of an answer from its own endpoints. */
 export interface Exchange {
@@ -7,6 +7,8 @@ export interface Exchange {
   text: string;
   /** Clock reading when the response headers arrived: the start of a granted token lifetime. */
   receivedAt: number;
+  /** The response headers (`Date`, `Retry-After`, as far as CORS lets the page read them). */
+  headers: Headers;
 }
 
 export interface ExchangeOptions {
@@ -28,7 +30,7 @@ export async function exchange(url: string, init: RequestInit, options: Exchange
   try {
     const response = await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
     const receivedAt = clock();
-    return { status: response.status, text: await response.text(), receivedAt };
+    return { status: response.status, text: await response.text(), receivedAt, headers: response.headers };
   } catch (cause) {
     if (signal?.aborted) throw signal.reason;
     const where = `${operation}: ${init.method} ${url}`;
@@ -40,6 +42,23 @@ export async function exchange(url: string, init: RequestInit, options: Exchange
 /** Statuses that mean "try again later", not "the session is over". */
 export function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * The typed error of a "try again later" answer: a {@link RateLimitError} carrying `Retry-After`
+ * (seconds, or an HTTP date) for 429, a {@link NetworkError} with the status otherwise.
+ */
+export function transientError(message: string, status: number, headers: Headers, operation: AuthOperation): NetworkError {
+  if (status !== 429) return new NetworkError(message, { status, operation });
+  const header = headers.get('Retry-After')?.trim() ?? '';
+  const seconds = /^\d+$/.test(header) ? Number(header) : Math.ceil((Date.parse(header) - (serverDate(headers) ?? Date.now())) / 1000);
+  return new RateLimitError(message, seconds >= 0 ? seconds : undefined, { operation });
+}
+
+/** The server's clock when it answered, from its `Date` header; `undefined` when unreadable. */
+export function serverDate(headers: Headers): number | undefined {
+  const date = Date.parse(headers.get('Date') ?? '');
+  return Number.isNaN(date) ? undefined : date;
 }
 
 /** The token response body: `{ access_token, expires_in? }`. Anything else is a {@link ProtocolError}. */

@@ -18,6 +18,7 @@ export {
   AuthError,
   InvalidCredentialsError,
   NetworkError,
+  RateLimitError,
   TimeoutError,
   ProtocolError,
   HttpError,

@@ -1,21 +1,26 @@
-import { apiKey, type SessionOptions } from './options.js';
+import { UsageError } from './errors.js';
+import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { Session } from './session.js';
+import { VERSION, isOlder } from './version.js';
 
 /**
  * The page's sessions, shared by every copy of auth-shell on the page (each micro-frontend may
  * bundle its own): a `Symbol.for` key on `globalThis` holds a versioned registry. A copy finds the
  * session another copy created and uses it through the session interface of that version — the
- * public members of `Session` and the `Symbol.for` token hook of the socket module — so one api has
- * one restore, one token, one refresh at a time and one logout, whatever the bundles.
+ * public members of `Session` and the `Symbol.for` socket hook — so one api has one restore, one
+ * token, one refresh at a time and one logout, whatever the bundles. The registry holds sessions,
+ * never a token: nothing reachable from it yields one.
  */
 interface Registry {
   /** Bumped only when the session interface changes incompatibly. */
   readonly version: 1;
-  readonly sessions: Map<string, { session: Session; signature: string }>;
+  /** Each session with the auth-shell version of the copy that created it (absent: 0.1.0). */
+  readonly sessions: Map<string, { session: Session; signature: string; library?: string }>;
 }
 
 const KEY = Symbol.for('auth-shell.registry');
 let own: Registry | undefined;
+let warnedOlder = false;
 
 function registry(): Registry {
   const global = globalThis as { [KEY]?: Registry };
@@ -35,10 +40,33 @@ function registry(): Registry {
 }
 
 /**
+ * Options that decide where credentials go and how the session's requests are protected. Two
+ * parts of a page that disagree on one of these must not silently share a session: one of them
+ * would get a weaker (or a different) session than it asked for.
+ */
+const SECURITY = {
+  allowedOrigins: 'bearerOrigins',
+  csrfHeader: 'csrfHeader',
+  refreshMethod: 'refreshMethod',
+  logoutMethod: 'logoutMethod',
+  loginPath: 'loginUrl',
+  refreshPath: 'refreshUrl',
+  logoutPath: 'logoutUrl',
+} as const satisfies Partial<Record<keyof SessionOptions, keyof ResolvedOptions>>;
+
+const canonical = (value: unknown) => JSON.stringify(value instanceof Set ? [...value].sort() : value);
+
+/**
  * The page's session for an api: created on first use, its restore started in a microtask, then
  * shared by every caller with the same api base URL — every `<auth-provider>` with that `api`, in
- * any bundled copy of auth-shell, route loaders, plain scripts. Options are taken from the first
- * caller; a later caller with other options gets the existing session and a console warning.
+ * any bundled copy of auth-shell, route loaders, plain scripts.
+ *
+ * Options are taken from the first caller. A later caller that gives a security option (allowed
+ * origins, CSRF header, methods, paths) with another value gets a {@link UsageError} instead of the
+ * session: a micro-frontend cannot widen or weaken what another configured.
+ * Options it does not give are not compared, so a bare `getSession('/api')` always gets the
+ * page's session. Other differing options (timeouts, leeway) keep the first value with a warning.
+ * Every error thrown here is also logged with `console.error`.
  *
  * @example
  * ```ts
@@ -49,14 +77,28 @@ function registry(): Registry {
  * ```
  */
 export function getSession(options: SessionOptions | string): Session {
-  const opts = typeof options === 'string' ? { api: options } : options;
+  try {
+    return findOrCreate(typeof options === 'string' ? { api: options } : options);
+  } catch (error) {
+    // Loud: a misconfiguration shows in the console even when the caller swallows the error.
+    console.error(`auth-shell: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
+function findOrCreate(opts: SessionOptions): Session {
   const key = apiKey(opts.api);
   const signature = signatureOf(opts);
   const { sessions } = registry();
   const found = sessions.get(key);
   if (found) {
-    if (found.signature !== signature && signature !== signatureOf({ api: opts.api })) {
-      console.warn(`auth-shell: a session for ${key} already exists with other options; the first options are kept.`);
+    if (found.signature !== signature) compare(found.session.options, opts, key);
+    if (!warnedOlder && isOlder(found.library ?? '0.1.0', VERSION)) {
+      warnedOlder = true;
+      console.warn(
+        `auth-shell ${VERSION}: the session for ${key} is served by an older copy (auth-shell ${found.library ?? '0.1.0'}) on this page; ` +
+          'its behaviour applies. Load the newest copy first, or share one copy.',
+      );
     }
     return found.session;
   }
@@ -64,10 +106,30 @@ export function getSession(options: SessionOptions | string): Session {
   session.addEventListener('dispose', () => {
     if (sessions.get(key)?.session === session) sessions.delete(key);
   });
-  sessions.set(key, { session, signature });
+  sessions.set(key, { session, signature, library: VERSION });
   // In a microtask, so listeners the caller adds right away see the restore start.
   queueMicrotask(() => void session.restore());
   return session;
+}
+
+/**
+ * Throws (and logs) when `opts` gives a security option the existing session has otherwise; warns
+ * when it gives another option (timeouts, leeway) the session has otherwise.
+ */
+function compare(existing: ResolvedOptions, opts: SessionOptions, key: string): void {
+  const asked = resolveOptions(opts);
+  const differing = (Object.keys(opts) as (keyof SessionOptions)[]).filter((given) => {
+    const name = (SECURITY as Partial<Record<string, keyof ResolvedOptions>>)[given] ?? given;
+    return given !== 'api' && given !== 'clock' && opts[given] !== undefined && canonical(asked[name as keyof ResolvedOptions]) !== canonical(existing[name as keyof ResolvedOptions]);
+  });
+  const conflicts = differing.filter((given) => given in SECURITY);
+  if (conflicts.length > 0) {
+    throw new UsageError(
+      `getSession: the session for ${key} already exists with another ${conflicts.join(', ')}; ` +
+        'every provider and getSession call of one api must give the same security options (or leave them out)',
+    );
+  }
+  if (differing.length > 0) console.warn(`auth-shell: a session for ${key} already exists with another ${differing.join(', ')}; the first options are kept.`);
 }
 
 /** The options that change behaviour, in a stable form (the api itself is the key). */

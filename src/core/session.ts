@@ -1,10 +1,12 @@
-import { AuthError, HttpError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
+import { AuthError, HttpError, InvalidCredentialsError, NetworkError, RateLimitError, UnauthenticatedError, UsageError } from './errors.js';
 import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
-import { exchange, isTransient, parseTokenBody, type Exchange } from './http.js';
+import { exchange, isTransient, parseTokenBody, serverDate, transientError, type Exchange } from './http.js';
+import { openLink, type LinkHandlers, type SocketLink } from './link.js';
 import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
-import { TabSync, type TabMessage } from './tab-sync.js';
-import { TokenStore, type User } from './token-store.js';
+import { logoutPending, markLogout } from './pending-logout.js';
+import { TabSync, sharedNow, type TabMessage } from './tab-sync.js';
+import { MIN_FRESH, TokenStore, type User } from './token-store.js';
 
 /** The session API as one value: what `session.value` gives and the context value builds on. */
 export interface SessionValue extends SessionSnapshot {
@@ -19,18 +21,35 @@ export interface SessionValue extends SessionSnapshot {
 }
 
 const MAX_TIMEOUT = 2 ** 31 - 1;
+/** How long 401s do not refresh once a token minted for a 401 was refused too (a refresh does not fix that endpoint). */
+const FUTILE_PAUSE = 30_000;
+/** Longest pause between proactive refreshes that keep failing (they back off from MIN_FRESH). */
+const MAX_PROACTIVE_BACKOFF = 60_000;
+/** A server's `Retry-After` up to this many seconds is waited for inside a refresh; a longer one fails it. */
+const MAX_RETRY_AFTER = 5;
 
 /**
- * Key of the session's token getter, for the core's own socket module — also a socket module from
- * another bundled copy of auth-shell on the page, hence `Symbol.for`. Not exported from the package.
+ * Key of the session's socket hook, for the core's socket module — also a socket module from
+ * another bundled copy of auth-shell on the page, hence `Symbol.for`. It hands out connections to
+ * allowed origins, never the token; any script may call it, as any script may call `authFetch`.
  */
-const TOKEN: unique symbol = Symbol.for('auth-shell.session.token');
+const CONNECT: unique symbol = Symbol.for('auth-shell.session.connect');
 
 /**
- * A token fit to send for `session` (refreshed first when stale), or — after a rejection of `used` —
- * the token to retry with. `null` without a session. For the core's socket module only.
+ * Opens a WebSocket to `url` (an allowed origin) with `session`'s credential in the query
+ * parameter `param`: the token (refreshed first when stale; after `refused` was refused, a new one
+ * unless someone already replaced it), or the one-time `ticket` given. `null` without a session.
+ * For the core's socket module only.
  */
-export const tokenFor = (session: Session, used?: string): Promise<string | null> => session[TOKEN](used);
+export const connect = (
+  session: Session,
+  url: URL,
+  param: string,
+  protocols: string | string[] | undefined,
+  on: LinkHandlers,
+  ticket?: string,
+  refused?: SocketLink,
+): Promise<SocketLink | null> => session[CONNECT](url, param, protocols, on, ticket, refused);
 
 /**
  * One browser session against one auth API: the state machine `restoring → authenticated |
@@ -73,14 +92,29 @@ export class Session extends EventTarget {
   #disposed = false;
   /** The other tabs: a lock around refresh, tokens and logouts handed over. `null` with `tabSync: false`. */
   readonly #tabs: TabSync | null;
-  /** Wall-clock time of the last logout seen here or in another tab: older tokens are not adopted. */
+  /** The api's canonical key: the tab channel's name and the pending-logout mark's. */
+  readonly #key: string;
+  /**
+   * {@link sharedNow} of the last logout seen here or in another tab: tokens requested before it are
+   * not adopted, logins answered after it are obsolete if they started before it.
+   */
   #loggedOutAt = 0;
+  /** Logouts done in this session: a login in flight across one of them is obsolete, whatever the clocks say. */
+  #logouts = 0;
+  /** A token minted for a 401 whose retry was refused too, and until when 401s with it do not refresh. */
+  #futile: string | null = null;
+  #futileUntil = 0;
+  /** Proactive refreshes that failed in a row: the next one waits longer. */
+  #proactiveFailures = 0;
+  /** The token each socket link was opened with, to tell a refused token from a replaced one. */
+  readonly #links = new WeakMap<SocketLink, string>();
 
   constructor(options: SessionOptions) {
     super();
     this.options = resolveOptions(options);
     this.#tokens = new TokenStore(this.options.clock, this.options.leeway);
-    this.#tabs = this.options.tabSync ? new TabSync(`auth-shell:${apiKey(this.options.api)}`, this.options.lockTimeout, this.#onTabMessage) : null;
+    this.#key = apiKey(this.options.api);
+    this.#tabs = this.options.tabSync ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, this.#onTabMessage) : null;
     // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
     globalThis.addEventListener?.('online', this.#onResume);
     globalThis.addEventListener?.('pageshow', this.#onResume);
@@ -88,9 +122,24 @@ export class Session extends EventTarget {
     globalThis.document?.addEventListener('visibilitychange', this.#onResume);
   }
 
-  /** See {@link tokenFor}. */
-  [TOKEN](used?: string): Promise<string | null> {
-    return this.#token(used);
+  /** See {@link connect}. */
+  async [CONNECT](
+    url: URL,
+    param: string,
+    protocols: string | string[] | undefined,
+    on: LinkHandlers,
+    ticket?: string,
+    refused?: SocketLink,
+  ): Promise<SocketLink | null> {
+    // The session's own policy, whoever calls: the credential goes only where the bearer may go.
+    if (!/^wss?:$/.test(url.protocol) || !this.options.bearerOrigins.has(url.origin.replace(/^ws/, 'http'))) {
+      throw new UsageError(`openSocket: ${url.origin} is not an allowed origin for the token`);
+    }
+    const credential = ticket ?? (await this.#token(refused && this.#links.get(refused)));
+    if (credential === null) return null;
+    const link = openLink(url, param, credential, protocols, on);
+    if (!ticket) this.#links.set(link, credential);
+    return link;
   }
 
   /** `restoring`, `authenticated` or `anonymous`. */
@@ -149,7 +198,8 @@ export class Session extends EventTarget {
     this.#restoreFailed = false;
     const epoch = this.#epoch;
     this.#step('restore', 'start');
-    return (this.#restoring = this.#refresh('restore')
+    // A logout that never reached the server (a closed tab, a navigation) is completed first.
+    return (this.#restoring = (this.#owesLogout() ? this.#settleLogout().then(() => this.#refresh('restore')) : this.#refresh('restore'))
       .then(
         () => this.#step('restore', 'success'),
         (error: AuthError) => {
@@ -178,18 +228,24 @@ export class Session extends EventTarget {
       throw new UsageError('login(login, pass) expects a non-empty login and a password string');
     }
     if (this.#disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
-    const requestedAt = Date.now();
+    const requestedAt = sharedNow();
+    const logouts = this.#logouts;
     this.#step('login', 'start');
     try {
+      // The previous session's logout, if still owed, goes first: its refresh token must not outlive it.
+      if (this.#owesLogout()) await this.#settleLogout().catch(() => {});
       const answer = await this.#send('login', JSON.stringify({ login, pass }));
       if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
-      // Only a logout after this login started (here or in another tab) makes it obsolete.
-      if (this.#loggedOutAt > requestedAt) throw superseded('login');
+      // Only a logout after this login started makes it obsolete: one done here (counted, no clock
+      // needed), or one in another tab that happened after the start (a logout still in transit
+      // from before it does not count).
+      if (this.#logouts !== logouts || this.#loggedOutAt > requestedAt) throw superseded('login');
       const user = this.#store(answer, 'login');
       this.#handOver(requestedAt);
       this.#epoch++;
       this.#refreshAbort?.abort(superseded('refresh'));
       this.#restoreFailed = this.#pendingLogout = false;
+      markLogout(this.#key, false); // the old refresh cookie is replaced: nothing left to revoke
       this.#authenticated();
       this.#step('login', 'success');
       return user;
@@ -206,6 +262,7 @@ export class Session extends EventTarget {
    * request is sent again when the browser comes back online.
    */
   logout = async (): Promise<void> => {
+    this.#logouts++;
     this.#endEverywhere();
     this.#pendingLogout = true;
     await this.#sendLogout();
@@ -222,8 +279,14 @@ export class Session extends EventTarget {
   readonly authFetch: AuthFetch = createAuthFetch({
     options: () => this.options,
     whenSettled: () => (this.state === 'restoring' ? this.restore() : Promise.resolve()),
-    token: (used) => this.#token(used),
+    // A 401 to a token that was minted for a 401 and refused again: a refresh does not fix that
+    // endpoint, so for a while such 401s are returned as they are instead of rotating again.
+    token: (used) => (used !== undefined && used === this.#futile && this.options.clock() < this.#futileUntil ? Promise.resolve(null) : this.#token(used)),
     retried: (url) => this.#step('retry', 'start', { url }),
+    futile: (token) => {
+      this.#futile = token;
+      this.#futileUntil = this.options.clock() + FUTILE_PAUSE;
+    },
   });
 
   /**
@@ -265,12 +328,12 @@ export class Session extends EventTarget {
         const outcome = await this.#locked(async () => {
           // Another tab refreshed while this one waited: its token was handed over, no request.
           if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';
-          const requestedAt = Date.now();
+          const requestedAt = sharedNow();
           const answer = await this.#send('refresh', undefined, signal);
           if (epoch !== this.#epoch) throw superseded('refresh');
           if (answer.status === 401) {
             // The cookie is shared: the session is over in every tab.
-            this.#tabs?.post({ v: 1, type: 'logout', at: (this.#loggedOutAt = Date.now()) });
+            this.#tabs?.post({ v: 1, type: 'logout', at: (this.#loggedOutAt = sharedNow()) });
             return 'ended';
           }
           this.#store(answer, 'refresh');
@@ -289,8 +352,15 @@ export class Session extends EventTarget {
           this.#step('refresh', 'failure', { reason, error });
           throw error;
         }
-        // Exponential backoff, jittered over its upper half so tabs and clients spread out.
-        const delay = retryDelay * 2 ** attempt * (0.5 + Math.random() / 2);
+        // Exponential backoff, jittered over its upper half so tabs and clients spread out; never
+        // sooner than a 429's Retry-After, and a long Retry-After fails the refresh instead of
+        // keeping its callers waiting.
+        const retryAfter = (error instanceof RateLimitError && error.retryAfter) || 0;
+        if (retryAfter > MAX_RETRY_AFTER) {
+          this.#step('refresh', 'failure', { reason, error });
+          throw error;
+        }
+        const delay = Math.max(retryDelay * 2 ** attempt * (0.5 + Math.random() / 2), retryAfter * 1000);
         this.#step('refresh', 'backoff', { reason, attempt: attempt + 1, delay, error });
         await sleep(delay, signal);
       }
@@ -304,7 +374,7 @@ export class Session extends EventTarget {
   /** Gives the token just stored to the other tabs (memory to memory, same origin). */
   #handOver(requestedAt: number): void {
     const { token, lifetime } = this.#tokens;
-    this.#tabs?.post({ v: 1, type: 'token', token: token!, remaining: this.#tokens.remaining, lifetime, requestedAt });
+    this.#tabs?.post({ v: 1, type: 'token', token: token!, remaining: Math.max(0, this.#tokens.remaining), lifetime, requestedAt });
   }
 
   /** Ends the session here and in every tab: memory first, in-flight work made obsolete. */
@@ -312,7 +382,7 @@ export class Session extends EventTarget {
     this.#epoch++;
     this.#refreshAbort?.abort(superseded('refresh'));
     this.#restoreFailed = false;
-    this.#loggedOutAt = Date.now();
+    this.#loggedOutAt = sharedNow();
     this.#tabs?.post({ v: 1, type: 'logout', at: this.#loggedOutAt });
     this.#end();
   }
@@ -321,7 +391,7 @@ export class Session extends EventTarget {
   #onTabMessage = (message: TabMessage): void => {
     if (this.#disposed) return;
     if (message.type === 'logout') {
-      if (message.at < this.#loggedOutAt) return;
+      if (message.at <= this.#loggedOutAt) return;
       this.#loggedOutAt = message.at;
       this.#epoch++;
       this.#refreshAbort?.abort(superseded('refresh'));
@@ -333,9 +403,9 @@ export class Session extends EventTarget {
       return;
     }
     // A token from a request sent before a logout we know of belongs to the ended session.
-    if (message.requestedAt < this.#loggedOutAt) return;
+    if (message.requestedAt <= this.#loggedOutAt) return;
     try {
-      this.#tokens.set(message.token, message.remaining / 1000, this.options.clock(), 'refresh', message.lifetime);
+      this.#tokens.set(message.token, message.remaining / 1000, this.options.clock(), 'refresh', undefined, message.lifetime);
     } catch {
       return; // not a token: ignore the message
     }
@@ -380,9 +450,8 @@ export class Session extends EventTarget {
    * checks on resume and in authFetch. Rounded up, because timers may fire a fraction of a
    * millisecond early; a timer that still finds the token fresh schedules itself again.
    */
-  #schedule(): void {
+  #schedule(due = this.#tokens.staleAt - this.options.clock()): void {
     clearTimeout(this.#timer);
-    const due = this.#tokens.staleAt - this.options.clock();
     if (!this.#disposed && due < Infinity) {
       this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, Math.ceil(due) + 1), MAX_TIMEOUT));
     }
@@ -406,9 +475,17 @@ export class Session extends EventTarget {
   #freshen(reason: RefreshReason): void {
     if (this.#disposed || this.state !== 'authenticated') return;
     if (this.#tokens.isFresh()) return void (reason === 'expiry' && this.#schedule());
-    this.#refresh(reason).catch((error: AuthError) => {
-      if (!(error instanceof UnauthenticatedError)) this.#report(error);
-    });
+    this.#refresh(reason).then(
+      () => (this.#proactiveFailures = 0),
+      (error: AuthError) => {
+        if (error instanceof UnauthenticatedError) return;
+        this.#report(error);
+        // Try again later, each failure waiting twice as long: never a storm, never giving up.
+        if (this.state === 'authenticated') {
+          this.#schedule(Math.min(MIN_FRESH * 2 ** this.#proactiveFailures++, MAX_PROACTIVE_BACKOFF));
+        }
+      },
+    );
   }
 
   // Arrow function: the same identity is added and removed as a listener.
@@ -427,12 +504,35 @@ export class Session extends EventTarget {
     try {
       // A 401 means the server no longer knows the session, which is what logout wants.
       await this.#send('logout');
-      if (epoch === this.#epoch) this.#pendingLogout = false;
       this.#step('logout', 'success');
     } catch (error) {
+      // Not heard by the server (offline, 5xx): owed, also to the next page of this origin. Any
+      // other answer (a 403, a 405) will not change by asking again.
+      if (!(error instanceof NetworkError)) this.#logoutSettled(epoch);
+      else if (epoch === this.#epoch) markLogout(this.#key, true);
       this.#step('logout', 'failure', { error });
       throw error;
     }
+    this.#logoutSettled(epoch);
+  }
+
+  #logoutSettled(epoch: number): void {
+    // A login since then has its own session: its state is not ours to change.
+    if (epoch !== this.#epoch) return;
+    this.#pendingLogout = false;
+    markLogout(this.#key, false);
+  }
+
+  /** A logout is owed to the server: from this page, or one a previous page of this origin could not send. */
+  #owesLogout(): boolean {
+    return this.#pendingLogout || logoutPending(this.#key);
+  }
+
+  /** Sends the owed logout before a restore or login; only a network failure stops them. */
+  #settleLogout(): Promise<void> {
+    return this.#sendLogout().catch((error: unknown) => {
+      if (error instanceof NetworkError) throw error;
+    });
   }
 
   /** One request to a session endpoint. Resolves for 2xx and 401; other statuses become typed errors. */
@@ -442,17 +542,19 @@ export class Session extends EventTarget {
     const method = operation === 'login' ? 'POST' : this.options[`${operation}Method`];
     const headers: Record<string, string> = body ? { 'Content-Type': 'application/json' } : {};
     if (csrfHeader) headers[csrfHeader[0]] = csrfHeader[1];
-    const answer = await exchange(url, { method, headers, body, credentials: 'include' }, { operation, timeout, clock, signal });
+    // keepalive: a logout survives the navigation or the closing tab that often follows it.
+    const init: RequestInit = { method, headers, body, credentials: 'include', keepalive: operation === 'logout' };
+    const answer = await exchange(url, init, { operation, timeout, clock, signal });
     const { status } = answer;
     if (status === 401 || (status >= 200 && status < 300)) return answer;
     const message = `${operation}: ${method} ${url} answered ${status}`;
-    throw isTransient(status) ? new NetworkError(message, { status, operation }) : new HttpError(message, { status, operation });
+    throw isTransient(status) ? transientError(message, status, answer.headers, operation) : new HttpError(message, { status, operation });
   }
 
   /** Stores the token of a token response; a malformed one throws ProtocolError and changes nothing. */
   #store(answer: Exchange, operation: 'login' | 'refresh'): User {
     const { accessToken, expiresIn } = parseTokenBody(answer.text, operation);
-    return this.#tokens.set(accessToken, expiresIn, answer.receivedAt, operation);
+    return this.#tokens.set(accessToken, expiresIn, answer.receivedAt, operation, serverDate(answer.headers));
   }
 
   #step(kind: Activity['kind'], phase: Activity['phase'], extra?: Omit<Partial<Activity>, 'error'> & { error?: unknown }): void {

@@ -1,7 +1,8 @@
-import { HttpError, NetworkError, ProtocolError, SocketError, UnauthenticatedError, UsageError, isAuthError, type AuthError } from './errors.js';
+import { HttpError, NetworkError, ProtocolError, SocketError, TimeoutError, UnauthenticatedError, UsageError, isAuthError, type AuthError } from './errors.js';
 import type { SessionSnapshot } from './events.js';
+import type { LinkHandlers, SocketLink } from './link.js';
 import { resolveUrl } from './origins.js';
-import { tokenFor, type Session } from './session.js';
+import { connect, type Session } from './session.js';
 
 /** What `send` accepts: the same as `WebSocket.send`. */
 export type SocketData = string | ArrayBufferLike | Blob | ArrayBufferView;
@@ -28,6 +29,11 @@ export interface SocketOptions {
   maxRetryDelay?: number;
   /** ms a connection must stay open before the attempt counter resets. Default 10000. */
   stableAfter?: number;
+  /**
+   * ms a connection may take to open (the ticket request included) before it counts as failed and
+   * the reconnect policy takes over. Default: the session's `timeout` (10000).
+   */
+  connectTimeout?: number;
   /** Messages kept while not open (sent in order on open). Default 100; more throws `queue-full`. */
   queueLimit?: number;
   /** Closes the socket (1000) when aborted, e.g. when the component that owns it goes away. */
@@ -108,7 +114,10 @@ export class AuthSocket extends EventTarget {
 
   readonly #session: Session;
   readonly #options: Required<Omit<SocketOptions, 'signal' | 'protocols'>> & SocketOptions;
-  #ws: WebSocket | null = null;
+  /** The current connection. The session made it; the credential in its URL never reaches this class. */
+  #ws: SocketLink | null = null;
+  /** The last connection refused with 1008/4001, so the session can tell if its token was replaced. */
+  #refused: SocketLink | undefined;
   #state = State.CONNECTING;
   #binaryType: BinaryType = 'blob';
   readonly #queue: SocketData[] = [];
@@ -120,16 +129,18 @@ export class AuthSocket extends EventTarget {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Counts connection attempts; only the latest one's events count. */
+  #generation = 0;
   #unsubscribe: (() => void) | undefined;
   #finished = false;
-  /** The token of the last connect (token mode), to tell a refused token from a replaced one. */
-  #usedToken: string | null = null;
 
   constructor(session: Session, url: string | URL, options: SocketOptions = {}) {
     super();
     const endpoint = resolveUrl(url, 'openSocket');
     endpoint.protocol = endpoint.protocol.replace(/^http/, 'ws');
-    // The credential goes only where the bearer may go: the same exact-origin policy as authFetch.
+    // The credential goes only where the bearer may go: the same exact-origin policy as authFetch
+    // (checked here to fail at once, and again by the session at every connect).
     const httpOrigin = endpoint.origin.replace(/^ws/, 'http');
     if (!/^wss?:$/.test(endpoint.protocol) || !session.options.bearerOrigins.has(httpOrigin)) {
       throw new UsageError(`openSocket: ${endpoint.origin} is not an allowed origin for the token`);
@@ -147,6 +158,7 @@ export class AuthSocket extends EventTarget {
       maxRetryDelay: count(options.maxRetryDelay, 30_000, 'maxRetryDelay'),
       stableAfter: count(options.stableAfter, 10_000, 'stableAfter'),
       queueLimit: count(options.queueLimit, 100, 'queueLimit'),
+      connectTimeout: count(options.connectTimeout, session.options.timeout, 'connectTimeout') || 1,
     };
     const { signal } = options;
     // After a microtask, so the caller's listeners are in place before anything happens.
@@ -168,6 +180,7 @@ export class AuthSocket extends EventTarget {
     return this.#state === State.OPEN && this.#ws?.readyState !== State.OPEN ? State.CONNECTING : this.#state;
   }
 
+  /** As for `WebSocket`: how binary messages arrive (`blob` or `arraybuffer`). */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }
@@ -250,14 +263,15 @@ export class AuthSocket extends EventTarget {
     this.#retryTimer = undefined;
     this.#state = State.CONNECTING;
     this.#connecting = true;
-    let ws: WebSocket;
+    const { connectTimeout, ticket: ticketMode, param, protocols } = this.#options;
+    const generation = ++this.#generation;
+    let ws: SocketLink | null;
     try {
-      const credential = await this.#credential();
+      const ticket = ticketMode ? await this.#ticket(AbortSignal.timeout(connectTimeout)) : undefined;
+      if (ticket === null || this.#ended) return;
+      ws = await connect(this.#session, new URL(this.url), param, protocols, this.#handlers(generation), ticket, this.#refused);
       // No session any more: the session listener closes the socket.
-      if (credential === null || this.#ended) return;
-      const url = new URL(this.url);
-      url.searchParams.set(this.#options.param, credential);
-      ws = new WebSocket(url, this.#options.protocols);
+      if (ws === null || this.#ended) return ws?.close(1000);
     } catch (error) {
       if (!isAuthError(error, 'unauthenticated')) {
         this.#emitError(error as AuthError);
@@ -268,38 +282,60 @@ export class AuthSocket extends EventTarget {
       this.#connecting = false;
     }
     ws.binaryType = this.#binaryType;
-    ws.onopen = () => {
-      this.#state = State.OPEN;
-      for (const data of this.#queue.splice(0)) ws.send(data);
-      this.dispatchEvent(new Event('open'));
-      if (this.#attempts > 0) this.dispatchEvent(new CustomEvent('reconnected', { detail: { attempts: this.#attempts } }));
-      this.#stableTimer = setTimeout(() => (this.#attempts = 0), this.#options.stableAfter);
-    };
-    ws.onmessage = (event) => this.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin }));
-    ws.onerror = () => this.#emitError(new NetworkError('socket: the connection failed or was lost', { operation: 'socket' }));
-    ws.onclose = ({ code, reason, wasClean }) => {
-      clearTimeout(this.#stableTimer);
-      this.#ws = null;
-      if (this.#ended || !(AUTH_CODES.includes(code) || TRANSIENT_CODES.includes(code))) {
-        this.#ended = true;
-        return this.#finish(code, reason, wasClean);
-      }
-      this.#state = State.CONNECTING;
-      this.dispatchEvent(new CustomEvent('disconnected', { detail: { code, reason, wasClean } }));
-      void this.#recover(code, reason);
-    };
     this.#ws = ws;
+    // A handshake that never completes is a failed attempt like any other (closing it gives 1006).
+    this.#openTimer = setTimeout(() => ws.close(), connectTimeout);
   }
 
-  /** The token, or in ticket mode a fresh one-time ticket; `null` without a session. */
-  async #credential(): Promise<string | null> {
-    if (!this.#options.ticket) return (this.#usedToken = await tokenFor(this.#session));
+  /**
+   * What a connection reports, for the connection of `generation` only: a connection this socket
+   * has given up on (timed out, replaced, closed for good) cannot move it any more.
+   */
+  #handlers = (generation: number): LinkHandlers => {
+    const current = () => generation === this.#generation && !this.#finished;
+    return {
+      open: () => current() && this.#opened(),
+      message: (data, origin) => current() && this.dispatchEvent(new MessageEvent('message', { data, origin })),
+      error: () => current() && this.#emitError(new NetworkError('socket: the connection failed or was lost', { operation: 'socket' })),
+      close: (code, reason, wasClean) => current() && this.#closed(code, reason, wasClean),
+    };
+  };
+
+  #opened(): void {
+    const ws = this.#ws!;
+    clearTimeout(this.#openTimer);
+    this.#state = State.OPEN;
+    for (const data of this.#queue.splice(0)) ws.send(data);
+    this.dispatchEvent(new Event('open'));
+    if (this.#attempts > 0) this.dispatchEvent(new CustomEvent('reconnected', { detail: { attempts: this.#attempts } }));
+    this.#stableTimer = setTimeout(() => (this.#attempts = 0), this.#options.stableAfter);
+  }
+
+  #closed(code: number, reason: string, wasClean: boolean): void {
+    clearTimeout(this.#stableTimer);
+    clearTimeout(this.#openTimer);
+    const ws = this.#ws;
+    this.#ws = null;
+    if (this.#ended || !(AUTH_CODES.includes(code) || TRANSIENT_CODES.includes(code))) {
+      this.#ended = true;
+      return this.#finish(code, reason, wasClean);
+    }
+    this.#state = State.CONNECTING;
+    this.#refused = AUTH_CODES.includes(code) ? (ws ?? undefined) : undefined;
+    this.dispatchEvent(new CustomEvent('disconnected', { detail: { code, reason, wasClean } }));
+    void this.#recover(code, reason);
+  }
+
+  /** A fresh one-time ticket (ticket mode); `null` without a session. */
+  async #ticket(signal: AbortSignal): Promise<string | null> {
     const where = `socket: POST ${this.#options.ticketPath}`;
     const response = await this.#session
-      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST' })
+      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST', signal })
       .catch((cause: unknown) => {
-        // fetch's TypeError (the network) becomes ours; auth-shell's own errors pass as they are.
-        throw isAuthError(cause) ? cause : new NetworkError(`${where} failed: the server could not be reached`, { operation: 'socket', cause });
+        // fetch's TypeError (the network) and the deadline become ours; auth-shell's own errors pass as they are.
+        if (isAuthError(cause)) throw cause;
+        if (signal.aborted) throw new TimeoutError(`${where} timed out after ${this.#options.connectTimeout} ms`, { operation: 'socket' });
+        throw new NetworkError(`${where} failed: the server could not be reached`, { operation: 'socket', cause });
       });
     // authFetch already refreshed and retried; a 401 that ended the session is no failure of ours.
     if (response.status === 401 && this.#session.state !== 'authenticated') return null;
@@ -313,13 +349,12 @@ export class AuthSocket extends EventTarget {
   }
 
   async #recover(code: number, reason: string): Promise<void> {
-    if (AUTH_CODES.includes(code)) {
+    // The server refused the token: the next connect asks the session for a new one (single-flight
+    // with everyone else; skipped if someone already replaced the refused one). A ticket hides its
+    // token: refresh here.
+    if (AUTH_CODES.includes(code) && this.#options.ticket) {
       try {
-        // The server refused the credential: a new token first (single-flight with everyone else;
-        // skipped if someone already replaced the refused one). A ticket hides its token: refresh.
-        const token = this.#usedToken ? await tokenFor(this.#session, this.#usedToken) : await this.#session.refresh();
-        // null: the refresh answered 401, the session ended and its listener closed this socket.
-        if (token === null) return;
+        await this.#session.refresh();
       } catch (error) {
         // isAuthError, not instanceof: the session may come from another bundled copy.
         if (isAuthError(error, 'unauthenticated')) return;
@@ -351,14 +386,13 @@ export class AuthSocket extends EventTarget {
   #finish(code: number, reason: string, wasClean: boolean): void {
     if (this.#finished) return;
     this.#finished = true;
-    for (const timer of [this.#retryTimer, this.#stableTimer, this.#closeTimer]) clearTimeout(timer);
+    for (const timer of [this.#retryTimer, this.#stableTimer, this.#closeTimer, this.#openTimer]) clearTimeout(timer);
     this.#retryTimer = this.#closeTimer = undefined;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
     globalThis.removeEventListener?.('online', this.#onWake);
     globalThis.document?.removeEventListener('visibilitychange', this.#onWake);
-    if (this.#ws) this.#ws.onopen = this.#ws.onmessage = this.#ws.onerror = this.#ws.onclose = null;
     this.#ws = null;
     this.#state = State.CLOSED;
     const event = Object.assign(new Event('close'), { code, reason, wasClean, unsent: this.#queue.splice(0) });

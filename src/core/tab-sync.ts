@@ -3,6 +3,9 @@
  * BroadcastChannel hands new tokens, logins and logouts to the other tabs. Without either API the
  * session degrades to single-tab behaviour (every tab refreshes on its own; the backend's grace
  * window absorbs the overlap), and nothing ever waits without a timeout.
+ *
+ * Every message is checked field by field before it reaches the session; anything else — another
+ * version's message, a bug, a hostile script of the origin — is ignored.
  */
 
 /** A token handed to the other tabs: memory to memory, same origin only, never stored. */
@@ -13,7 +16,7 @@ export interface TokenMessage {
   /** ms of lifetime left when it was sent, and its whole lifetime (for the leeway). */
   readonly remaining: number;
   readonly lifetime: number;
-  /** Wall-clock time (shared by the tabs of one machine) when the request that got it was sent. */
+  /** {@link sharedNow} when the request that got it was sent. */
   readonly requestedAt: number;
 }
 
@@ -21,6 +24,7 @@ export interface TokenMessage {
 export interface LogoutMessage {
   readonly v: 1;
   readonly type: 'logout';
+  /** {@link sharedNow} when it ended. */
   readonly at: number;
 }
 
@@ -35,6 +39,20 @@ export type TabMessage = TokenMessage | LogoutMessage;
 
 /** Longest wait for the news of a refresh another tab just finished (its messages in flight). */
 const NEWS_TIMEOUT = 1000;
+/** How far ahead of this tab's clock another tab's time may be before it is taken for junk. */
+const ALLOWANCE = 1000;
+
+/**
+ * The time every tab of the browser reads alike: the shared monotonic clock of the High Resolution
+ * Time standard (`timeOrigin + now()`), in ms since the epoch. Unlike `Date.now()` it does not jump
+ * when the wall clock is set, so the order of logins and logouts across tabs cannot be upset by a
+ * clock change.
+ */
+export const sharedNow = (): number => performance.timeOrigin + performance.now();
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value <= sharedNow() + ALLOWANCE;
+const isSpan = (value: unknown): value is number => typeof value === 'number' && value >= 0;
+const isId = (value: unknown): value is string => typeof value === 'string' && value.length <= 32;
 
 export class TabSync {
   readonly #name: string;
@@ -48,13 +66,17 @@ export class TabSync {
     this.#name = name;
     this.#lockTimeout = lockTimeout;
     this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null;
-    this.#channel?.addEventListener('message', ({ data }: MessageEvent<TabMessage | LockMessage>) => {
-      if (data?.v !== 1) return;
-      if (data.type === 'held') this.#held.add(data.id);
-      else if (data.type === 'released') {
-        this.#held.delete(data.id);
+    this.#channel?.addEventListener('message', ({ data }: MessageEvent<Partial<Record<string, unknown>> | null>) => {
+      if (typeof data !== 'object' || data === null || data.v !== 1) return;
+      const { type, id, at, token, remaining, lifetime, requestedAt } = data;
+      if (type === 'held' && isId(id) && this.#held.size < 64) this.#held.add(id);
+      else if (type === 'released' && isId(id)) {
+        this.#held.delete(id);
         if (this.#held.size === 0) this.#newsArrived?.();
-      } else if (data.type === 'token' || data.type === 'logout') receive(data);
+      } else if (type === 'logout' && isTime(at)) receive({ v: 1, type, at });
+      else if (type === 'token' && typeof token === 'string' && isSpan(remaining) && isSpan(lifetime) && isTime(requestedAt)) {
+        receive({ v: 1, type, token, remaining, lifetime, requestedAt });
+      }
     });
   }
 

@@ -28,17 +28,27 @@ const BOOKKEEPING = new Set(['exp', 'iat', 'nbf', 'jti']);
 export type Clock = () => number;
 
 /**
+ * The shortest time a token just received counts as fresh, whatever lifetime the server gave it:
+ * no input (a tiny `expires_in`, a skewed clock) can make the session refresh more than once per
+ * this many ms on its own.
+ */
+export const MIN_FRESH = 5000;
+
+/**
  * The one place the access token lives: a private field, never exposed as a property.
  *
- * Expiry is a point on the session's monotonic clock, computed from the lifetime the server
- * granted (`expires_in`, else `exp − iat`) and the moment the response arrived. The client's
- * wall clock is never compared with `exp`, so a machine whose clock is minutes off still
- * refreshes at the right time.
+ * Expiry is a point on the session's monotonic clock: the moment the response arrived plus the
+ * lifetime the response itself proves — `expires_in`, else `exp − iat`, else `exp` minus the
+ * response's `Date` header (the server's own clock). The client's wall clock is never compared
+ * with `exp`, so neither a client nor a server whose clock is off can shorten a lifetime. With no
+ * proof at all the token is used until the server answers 401.
  */
 export class TokenStore {
   #token: string | null = null;
   #expiresAt = 0;
   #lifetime = 0;
+  /** Clock reading before which the token counts as fresh anyway (see {@link MIN_FRESH}). */
+  #freshUntil = 0;
   #user: User | null = null;
   readonly #clock: Clock;
   readonly #leeway: number;
@@ -51,13 +61,14 @@ export class TokenStore {
 
   /**
    * Validates and stores a token. Throws {@link ProtocolError} (leaving the store as it was) when
-   * `token` is not a decodable JWT or `expiresIn` is not a positive number.
+   * `token` is not a decodable JWT or `expiresIn` is not a number ≥ 0.
    *
    * @param receivedAt clock reading taken when the response arrived.
+   * @param serverDate the response's `Date` header in ms, if it had a readable one.
    * @param lifetime the token's whole lifetime in ms, when `expiresIn` is only what is left of it
    *   (a token handed over by another tab); sets the leeway.
    */
-  set(token: unknown, expiresIn: unknown, receivedAt: number, operation: AuthOperation, lifetime?: number): User {
+  set(token: unknown, expiresIn: unknown, receivedAt: number, operation: AuthOperation, serverDate?: number, lifetime?: number): User {
     if (typeof token !== 'string' || token.split('.').length !== 3) {
       throw new ProtocolError(`${operation}: access_token is not a JWT`, { operation });
     }
@@ -71,10 +82,11 @@ export class TokenStore {
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
       throw new ProtocolError(`${operation}: access_token payload is not an object`, { operation });
     }
-    const remaining = lifetimeOf(claims, expiresIn, operation);
+    const remaining = lifetimeOf(claims, expiresIn, operation, serverDate);
     this.#token = token;
     this.#lifetime = lifetime ?? remaining;
     this.#expiresAt = receivedAt + remaining;
+    this.#freshUntil = receivedAt + MIN_FRESH;
     this.#user = sameUser(this.#user, userOf(claims));
     return this.#user;
   }
@@ -103,9 +115,12 @@ export class TokenStore {
     return Math.min(this.#leeway, this.#lifetime / 4);
   }
 
-  /** Clock reading at which the token becomes stale (Infinity for a token without expiry). */
+  /**
+   * Clock reading at which the token becomes stale (Infinity for a token without expiry): the
+   * leeway before its expiry, but never sooner than {@link MIN_FRESH} after it arrived.
+   */
   get staleAt(): number {
-    return this.#token === null ? 0 : this.#expiresAt - this.#effectiveLeeway;
+    return this.#token === null ? 0 : Math.max(this.#freshUntil, this.#expiresAt - this.#effectiveLeeway);
   }
 
   /** A token is held and it is not within the leeway of its expiry. */
@@ -121,28 +136,26 @@ export class TokenStore {
   clear(): void {
     this.#token = null;
     this.#user = null;
-    this.#expiresAt = 0;
-    this.#lifetime = 0;
+    this.#expiresAt = this.#lifetime = this.#freshUntil = 0;
   }
 }
 
-function lifetimeOf(claims: Claims, expiresIn: unknown, operation: AuthOperation): number {
+function lifetimeOf(claims: Claims, expiresIn: unknown, operation: AuthOperation, serverDate: number | undefined): number {
+  const { exp, iat } = claims;
   if (expiresIn !== undefined && expiresIn !== null) {
     const seconds = typeof expiresIn === 'string' && expiresIn.trim() !== '' ? Number(expiresIn) : expiresIn;
-    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
-      throw new ProtocolError(`${operation}: expires_in is not a positive number`, { operation });
+    if (typeof seconds !== 'number' || !(seconds >= 0)) {
+      throw new ProtocolError(`${operation}: expires_in is not a number ≥ 0`, { operation });
     }
     return seconds * 1000;
   }
-  const { exp, iat } = claims;
-  if (typeof exp === 'number' && typeof iat === 'number') {
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return Infinity; // used until a 401
+  // Both ends measured by the server's clock: the client's never enters.
+  if (typeof iat === 'number' && Number.isFinite(iat)) {
     if (!(exp > iat)) throw new ProtocolError(`${operation}: token exp is not after iat`, { operation });
     return (exp - iat) * 1000;
   }
-  // No lifetime to measure from receipt. Fall back on the wall clock only when it is all we have.
-  if (typeof exp === 'number') return Math.max(0, exp * 1000 - Date.now());
-  // A token without expiry is legal; only a 401 will trigger its refresh.
-  return Infinity;
+  return serverDate === undefined ? Infinity : Math.max(0, exp * 1000 - serverDate);
 }
 
 function userOf(claims: Claims): User {

@@ -159,8 +159,7 @@ export class AuthProvider extends ReactiveElement {
       session = getSession(this.#options());
     } catch (error) {
       if (!isAuthError(error)) throw error;
-      console.error(`<auth-provider>: ${error.message}`);
-      this.#dispatch('auth-error', { error });
+      this.#dispatch('auth-error', { error }); // getSession has logged it
       return;
     }
     this.#session = session;

@@ -174,6 +174,10 @@ export class AuthLoginForm extends ReactiveElement {
 
 function messageFor(error: unknown): string {
   if (isAuthError(error, 'invalid-credentials')) return 'Wrong login or password.';
+  if (isAuthError(error, 'rate-limited')) {
+    const seconds = (error as { retryAfter?: number }).retryAfter;
+    return seconds ? `Too many attempts. Try again in ${seconds} s.` : 'Too many attempts. Try again later.';
+  }
   if (isAuthError(error, 'network') || isAuthError(error, 'timeout')) {
     return 'Cannot reach the server. Check your connection and try again.';
   }

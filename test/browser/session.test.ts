@@ -379,9 +379,9 @@ describe('expiry and clocks', () => {
     expect(log.keys()).to.deep.equal(['POST /api/refresh', 'GET /api/me']);
   });
 
-  it('the proactive timer refreshes shortly before expiry, once', async () => {
+  it('the proactive timer refreshes shortly before expiry (leeway capped at a quarter of the lifetime), once', async () => {
     worker.use(
-      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 0.8 })),
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 8 })),
       http.post('/api/refresh', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 60 })),
     );
     const s = session({ leeway: 30 });
@@ -389,12 +389,27 @@ describe('expiry and clocks', () => {
     s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()));
     await s.login('alice', 'alice');
     const loggedInAt = performance.now();
-    await until(() => starts.length > 0, 'a proactive refresh', 3000);
+    await until(() => starts.length > 0, 'a proactive refresh', 8000);
     await sleep(200);
-    // Leeway capped at a quarter of the 0.8 s lifetime: due at ≈0.6 s, not at once and not after expiry.
+    // Leeway capped at a quarter of the 8 s lifetime: due at ≈6 s, not at once and not after expiry.
     expect(starts).to.have.length(1);
-    expect(starts[0]! - loggedInAt).to.be.at.least(550);
+    expect(starts[0]! - loggedInAt).to.be.within(5900, 7900);
     expect(s.state).to.equal('authenticated');
+  });
+
+  it('a token of a tiny lifetime is refreshed proactively no sooner than 5 s after it arrived', async () => {
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 0.001 })),
+      http.post('/api/refresh', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: 60 })),
+    );
+    const s = session();
+    const starts: number[] = [];
+    s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()));
+    await s.login('alice', 'alice');
+    const loggedInAt = performance.now();
+    await until(() => starts.length > 0, 'a proactive refresh', 8000);
+    expect(starts).to.have.length(1);
+    expect(starts[0]! - loggedInAt).to.be.at.least(4900);
   });
 
   it('a proactive timer that fires before the token is stale tries again instead of giving up', async () => {
@@ -409,7 +424,7 @@ describe('expiry and clocks', () => {
     await s.login('alice', 'alice');
     // The session's clock lags 80 ms behind the timers: the first timer finds the token still fresh.
     clock.advance(-80);
-    await until(() => starts.length > 0, 'a proactive refresh after an early timer', 2000);
+    await until(() => starts.length > 0, 'a proactive refresh after an early timer', 7000);
     expect(starts).to.have.length(1);
     expect(s.state).to.equal('authenticated');
   });

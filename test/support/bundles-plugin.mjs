@@ -23,7 +23,7 @@ async function bundle({ source, version }) {
         {
           name: 'version',
           setup(b) {
-            b.onLoad({ filter: /src[\\/]define\.ts$/ }, async (args) => ({
+            b.onLoad({ filter: /src[\\/]core[\\/]version\.ts$/ }, async (args) => ({
               contents: (await readFile(args.path, 'utf8')).replace(/VERSION = '[^']*'/, `VERSION = '${version}'`),
               loader: 'ts',
             }));
