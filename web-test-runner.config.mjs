@@ -6,6 +6,7 @@ import { playwrightLauncher } from '@web/test-runner-playwright';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
 import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
+import { probeMiddleware, probePlugin } from './test/support/probe.mjs';
 
 const port = Number(process.env.WTR_PORT ?? 8321);
 const backends = testBackends({ port });
@@ -17,8 +18,8 @@ export default {
   concurrency: 2,
   testFramework: { config: { timeout: 15000 } },
   testsFinishTimeout: 10 * 60 * 1000,
-  middleware: backends.middleware,
-  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin(), bundlesPlugin(), backends.plugin],
+  middleware: [probeMiddleware, ...backends.middleware],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin(), bundlesPlugin(), backends.plugin, probePlugin],
   browsers: [
     playwrightLauncher({
       product: 'chromium',
