@@ -95,6 +95,18 @@ describe('two bundled copies on one page', () => {
     expect(mine[0]).to.include('9.9.9-test').and.include('0.1.0');
   });
 
+  it('a newer copy that finds the session served by an older copy says so once; the older copy says nothing', async () => {
+    const win = await openFrame<Page>(twoBundlesThreeProviders);
+    await waitFor(() => !!win.A && !!win.B, 'both bundles loaded');
+    // The providers upgraded with bundle A's classes (0.1.0): A's copy created the session.
+    const before = win.warnings.length;
+    expect(win.A.getSession('/api')).to.equal(win.B.getSession('/api'));
+    win.B.getSession('/api');
+    const added = win.warnings.slice(before);
+    expect(added).to.have.length(1);
+    expect(added[0]).to.include('9.9.9-test').and.include('older copy').and.include('0.1.0');
+  });
+
   it('a consumer that connected before the provider was defined gets the session once it is', async () => {
     await serverLogin('alice');
     const win = await openFrame<{ got: string[] }>(`

@@ -235,6 +235,34 @@ describe('<auth-provider>', () => {
     }
   });
 
+  it('a provider that would widen a configured session (another allowed-origins) gets a UsageError, not the session', async () => {
+    const errors: unknown[] = [];
+    const logged: string[] = [];
+    const listener = (e: Event) => errors.push((e as CustomEvent).detail.error);
+    document.addEventListener('auth-error', listener);
+    const originalError = console.error;
+    console.error = (...args: unknown[]) => logged.push(args.map(String).join(' '));
+    try {
+      const root = await mount<HTMLElement>(html`
+        <div>
+          <auth-provider api="/api" id="first"></auth-provider>
+          <auth-provider api="/api" allowed-origins="https://evil.example" id="second"></auth-provider>
+        </div>
+      `);
+      const [first, second] = ['#first', '#second'].map((q) => $<AuthProvider>(root, q));
+      await first!.ready;
+      expect(errors).to.have.length(1);
+      expect(isAuthError(errors[0], 'usage')).to.be.true;
+      expect(String((errors[0] as Error).message)).to.include('allowedOrigins');
+      expect(logged).to.have.length(1);
+      expect(second!.session).to.equal(null);
+      expect(first!.session!.options.bearerOrigins.has('https://evil.example')).to.be.false;
+    } finally {
+      console.error = originalError;
+      document.removeEventListener('auth-error', listener);
+    }
+  });
+
   it('attaches when api is set after connecting, as frameworks do', async () => {
     const provider = await mount<AuthProvider>(html`<auth-provider></auth-provider>`);
     expect(provider.session).to.equal(null);

@@ -275,6 +275,23 @@ describe('tab messages are validated', () => {
     channel.close();
   });
 
+  it('a token whose request was sent before this tab logged out is not adopted; one requested after it is', async () => {
+    const s = await loggedIn();
+    const shared = () => performance.timeOrigin + performance.now();
+    const requestedBefore = shared();
+    await sleep(5);
+    await s.logout();
+    const channel = new BroadcastChannel(channelName);
+    const token = fakeJwt({ sub: '2', name: 'Bob', iat: 1000, exp: 1060 });
+    channel.postMessage({ v: 1, type: 'token', token, remaining: 60_000, lifetime: 60_000, requestedAt: requestedBefore });
+    await sleep(100);
+    expect(s.state).to.equal('anonymous');
+    channel.postMessage({ v: 1, type: 'token', token, remaining: 60_000, lifetime: 60_000, requestedAt: shared() });
+    await until(() => s.state === 'authenticated', 'the token requested after the logout is adopted');
+    expect(s.user).to.include({ name: 'Bob' });
+    channel.close();
+  });
+
   it('a far-future logout on the channel cannot block a later login', async () => {
     const s = session();
     await s.restore();

@@ -121,6 +121,15 @@ describe('<auth-login-form>', () => {
     expect(error.textContent).to.match(/Cannot reach the server/);
   });
 
+  it('shows how long to wait when the server throttles logins (429 + Retry-After)', async () => {
+    worker.use(http.post('/api/login', () => HttpResponse.json({ error: 'too_many_attempts' }, { status: 429, headers: { 'Retry-After': '30' } })));
+    const { login, pass, error, provider } = await setup();
+    typeAndEnter(login, pass, 'alice', 'alice');
+    await until(() => error.textContent !== '', 'an error message');
+    expect(error.textContent).to.equal('Too many attempts. Try again in 30 s.');
+    expect(provider.state).to.equal('anonymous');
+  });
+
   it('asks for both fields before sending anything', async () => {
     const { login, pass, error } = await setup();
     let logins = 0;

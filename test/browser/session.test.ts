@@ -5,6 +5,7 @@ import {
   InvalidCredentialsError,
   NetworkError,
   ProtocolError,
+  RateLimitError,
   TimeoutError,
   UnauthenticatedError,
   UsageError,
@@ -144,6 +145,62 @@ describe('login', () => {
   });
 });
 
+describe('login throttled by the server', () => {
+  it('a 429 rejects with a RateLimitError carrying Retry-After (seconds or an HTTP date); nothing stored', async () => {
+    const s = session();
+    await s.restore();
+    worker.use(http.post('/api/login', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '120' } }), { once: true }));
+    const error = (await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError;
+    expect(error).to.be.instanceOf(RateLimitError);
+    expect(error).to.be.instanceOf(NetworkError); // never a logout, like any "try again later"
+    expect(error.code).to.equal('rate-limited');
+    expect(error.status).to.equal(429);
+    expect(error.operation).to.equal('login');
+    expect(error.retryAfter).to.equal(120);
+    expect(s.state).to.equal('anonymous');
+    // An HTTP date is read against the server's own Date header, not the client's clock.
+    const serverNow = Date.now() - 3_600_000;
+    worker.use(
+      http.post(
+        '/api/login',
+        () =>
+          HttpResponse.json(
+            {},
+            { status: 429, headers: { Date: new Date(serverNow).toUTCString(), 'Retry-After': new Date(serverNow + 45_000).toUTCString() } },
+          ),
+        { once: true },
+      ),
+    );
+    expect(((await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError).retryAfter).to.equal(45);
+    worker.use(http.post('/api/login', () => new HttpResponse(null, { status: 429 }), { once: true }));
+    expect(((await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError).retryAfter).to.equal(undefined);
+  });
+
+  it('a refresh answered 429 with a short Retry-After waits that long before its retry', async () => {
+    const s = await loggedIn();
+    let calls = 0;
+    worker.use(
+      http.post('/api/refresh', () => (calls++ === 0 ? HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '1' } }) : passthrough())),
+    );
+    const backoffs: Activity[] = [];
+    s.addEventListener('activity', (e) => e.detail.phase === 'backoff' && backoffs.push(e.detail));
+    await s.refresh();
+    expect(backoffs.map((b) => b.delay! >= 1000)).to.deep.equal([true]);
+    expect(s.state).to.equal('authenticated');
+  });
+
+  it('a refresh answered 429 with a long Retry-After fails at once (callers are not kept waiting), the session stays', async () => {
+    const s = await loggedIn();
+    worker.use(http.post('/api/refresh', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '3600' } })));
+    const log = requestLog();
+    const error = await s.refresh().catch((e: unknown) => e);
+    log.stop();
+    expect(error).to.be.instanceOf(RateLimitError);
+    expect(log.count('POST /api/refresh')).to.equal(1);
+    expect(s.state).to.equal('authenticated');
+  });
+});
+
 describe('refresh', () => {
   it('is single-flight: concurrent callers share one request; the next call starts a new one', async () => {
     const s = await loggedIn();
@@ -259,6 +316,19 @@ describe('logout', () => {
     const again = session();
     await again.restore();
     expect(again.state).to.equal('anonymous');
+  });
+
+  it('is sent with keepalive, so a navigation or a closing tab does not cancel it; login and refresh are not', async () => {
+    const keepalive: Record<string, boolean> = {};
+    const record = ({ request }: { request: Request }) => {
+      keepalive[new URL(request.url).pathname] = request.keepalive;
+      return passthrough();
+    };
+    worker.use(http.post('/api/login', record), http.post('/api/refresh', record), http.post('/api/logout', record));
+    const s = await loggedIn();
+    await s.refresh();
+    await s.logout();
+    expect(keepalive).to.deep.equal({ '/api/login': false, '/api/refresh': false, '/api/logout': true });
   });
 
   it('clears memory even offline, rejects with a NetworkError, and resends when back online', async () => {

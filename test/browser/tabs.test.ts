@@ -124,6 +124,26 @@ describe('many tabs', () => {
   });
 });
 
+describe('a logout and the page going away', () => {
+  // That the request is sent at once, in the task of the call (keepalive, which lets it outlive the
+  // page on a slow network, is asserted on the request itself in session.test.ts).
+  it('a logout called right before the tab closes reaches the server: its refresh token is revoked', async () => {
+    const [a] = await openTabs(1);
+    await a!.login('alice');
+    const before = await stats();
+    void a!.logout().catch(() => {});
+    closeFrames(); // the tab is gone in the same task
+    let after = await stats();
+    for (let i = 0; i < 50 && after.revokedFamilies === before.revokedFamilies; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await stats();
+    }
+    expect(after.revokedFamilies - before.revokedFamilies).to.equal(1);
+    const refresh = await fetch('/tabs-api/refresh', { method: 'POST', headers: { 'X-Requested-With': 'auth-shell' } });
+    expect(refresh.status).to.equal(401);
+  });
+});
+
 describe('a session ended by the server', () => {
   it('a refresh answered 401 in tab A (stolen token revoked, logout elsewhere) makes tab B anonymous within 1 s', async () => {
     const [a, b] = await openTabs(2);
