@@ -25,9 +25,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * `page` (main + the login form, the documented page): 12 KB, then 13.5 KB with sockets, then
  * 14.5 KB with the multi-tab work — always main's budget plus the form's ≈1 KB.
  *
+ * Hardening (measured core 7,625 B, main 15,050 B, page 16,153 B): the bearer decided on the
+ * request actually sent, lifetimes only from what a response proves with a freshness floor and
+ * backoff, the 401 pause, validated tab messages on a shared monotonic clock, conflicting-option
+ * errors and the older-copy notice in the registry, the socket connection hook that keeps the token
+ * inside the session, owed logouts, RateLimitError. Raised to just above those figures (+1.5 KB
+ * each); the structure work that follows is to win the bytes back.
+ *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 6400, main: 13824, page: 14848 };
+export const BUDGETS = { core: 7680, main: 15104, page: 16256 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];

@@ -4,7 +4,8 @@ import type { SocketData } from './socket.js';
 export interface LinkHandlers {
   open(): void;
   message(data: unknown, origin: string): void;
-  error(): void;
+  /** The connection failed; `detail` says how, in words that never include the URL. */
+  error(detail: string): void;
   close(code: number, reason: string, wasClean: boolean): void;
 }
 
@@ -28,7 +29,7 @@ export function openLink(url: URL, param: string, credential: string, protocols:
   const ws = new WebSocket(target, protocols);
   ws.onopen = () => on.open();
   ws.onmessage = (event) => on.message(event.data, event.origin);
-  ws.onerror = () => on.error();
+  ws.onerror = () => on.error('the connection failed or was lost');
   ws.onclose = (event) => on.close(event.code, event.reason, event.wasClean);
   return {
     send: (data) => ws.send(data),

@@ -340,6 +340,8 @@ export class Session extends EventTarget {
           this.#handOver(requestedAt);
           return 'stored';
         }, signal);
+        // A logout or login may land while the lock is being released: checked again after it.
+        if (epoch !== this.#epoch) throw superseded('refresh');
         if (outcome === 'ended') {
           this.#end();
           throw new UnauthenticatedError('refresh: 401, the session is over', { status: 401, operation: 'refresh' });

@@ -296,7 +296,7 @@ export class AuthSocket extends EventTarget {
     return {
       open: () => current() && this.#opened(),
       message: (data, origin) => current() && this.dispatchEvent(new MessageEvent('message', { data, origin })),
-      error: () => current() && this.#emitError(new NetworkError('socket: the connection failed or was lost', { operation: 'socket' })),
+      error: (detail) => current() && this.#emitError(new NetworkError(`socket: ${detail}`, { operation: 'socket' })),
       close: (code, reason, wasClean) => current() && this.#closed(code, reason, wasClean),
     };
   };

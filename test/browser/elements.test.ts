@@ -130,7 +130,9 @@ describe('<auth-gate>', () => {
     expect(visible(provider, '#forbidden')).to.be.false;
   });
 
-  it('the documented CSS rule hides login and protected children before the element is defined', async () => {
+  it('the documented CSS rule hides login and protected children before definition; the real elements take over without a flash', async () => {
+    // A page as the README shows it: the rule in the head, the markup, then the library (a bundled
+    // copy of this project's code) loaded late. Every frame is watched, before and after definition.
     const frame = document.createElement('iframe');
     frame.srcdoc = `
       <style>auth-gate:not(:defined) > :not([slot="pending"]) { display: none !important }</style>
@@ -140,11 +142,24 @@ describe('<auth-gate>', () => {
     document.body.append(frame);
     try {
       await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+      const win = frame.contentWindow!;
       const doc = frame.contentDocument!;
+      const shown = () => ['#pending', '#login', '#secret'].filter((id) => doc.querySelector(id)!.checkVisibility()).join(',');
       expect(doc.querySelector('auth-gate')!.matches(':defined')).to.be.false;
-      expect(doc.querySelector('#pending')!.checkVisibility()).to.be.true;
-      expect(doc.querySelector('#login')!.checkVisibility()).to.be.false;
-      expect(doc.querySelector('#secret')!.checkVisibility()).to.be.false;
+      expect(shown()).to.equal('#pending');
+      const frames: string[] = [];
+      const script = doc.createElement('script');
+      script.type = 'module';
+      script.textContent = "import '/__bundles__/a.js';";
+      doc.body.append(script);
+      const started = performance.now();
+      while (shown() !== '#login' && performance.now() - started < 5000) {
+        frames.push(shown());
+        await new Promise((resolve) => win.requestAnimationFrame(resolve));
+      }
+      expect(doc.querySelector('auth-gate')!.matches(':defined')).to.be.true;
+      expect(shown()).to.equal('#login');
+      expect(new Set(frames)).to.deep.equal(new Set(['#pending']));
     } finally {
       frame.remove();
     }
@@ -351,7 +366,22 @@ describe('no token leaks', () => {
       };
       for (const [where, text] of Object.entries(surfaces)) expect(text, where).not.to.match(JWT_PATTERN);
       expect(events.length).to.be.greaterThan(5);
-      expect(document.cookie).not.to.match(/\brt=/);
+      // The refresh cookie is scoped to /api: only a page under that path could read it if it were
+      // not HttpOnly. A same-origin frame there (the backend's 404 page) shows what script sees.
+      const frame = document.createElement('iframe');
+      frame.src = '/api/no-such-page';
+      const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+      document.body.append(frame);
+      await loaded;
+      try {
+        expect(frame.contentWindow!.location.pathname).to.equal('/api/no-such-page');
+        frame.contentDocument!.cookie = 'probe=1; path=/api';
+        expect(frame.contentDocument!.cookie, 'a script-visible cookie under /api is seen there').to.include('probe=1');
+        expect(frame.contentDocument!.cookie).not.to.match(/(^|;\s*)(__Host-|__Secure-)?rt=/);
+      } finally {
+        frame.contentDocument!.cookie = 'probe=; path=/api; max-age=0';
+        frame.remove();
+      }
     } finally {
       methods.forEach((m, i) => (console[m] = originals[i]!));
       for (const type of ['auth-change', 'auth-activity', 'auth-error', 'auth-login']) document.removeEventListener(type, record);

@@ -202,6 +202,49 @@ describe('login throttled by the server', () => {
 });
 
 describe('refresh', () => {
+  it('is single-flight within one page, without the cross-tab lock too (tabSync: false)', async () => {
+    const s = await loggedIn({ tabSync: false });
+    const log = requestLog();
+    await Promise.all(Array.from({ length: 10 }, () => s.refresh()));
+    log.stop();
+    expect(log.count('POST /api/refresh')).to.equal(1);
+  });
+
+  it('a cross-tab lock held forever (a stuck tab) delays a refresh by lockTimeout at most, then it runs without it', async () => {
+    const s = await loggedIn({ lockTimeout: 300 });
+    let releaseStuck!: () => void;
+    const stuck = new Promise<void>((resolve) => (releaseStuck = resolve));
+    void navigator.locks.request(`auth-shell:${location.origin}/api`, () => stuck);
+    try {
+      const started = performance.now();
+      await s.refresh();
+      expect(performance.now() - started).to.be.within(250, 2000);
+      expect(s.state).to.equal('authenticated');
+    } finally {
+      releaseStuck();
+    }
+  });
+
+  it('pagehide aborts a refresh in flight (the page may sleep in the back/forward cache): a NetworkError at once, the lock free', async () => {
+    const s = await loggedIn({ refreshRetries: 0 });
+    worker.use(
+      http.post('/api/refresh', async () => {
+        await delay(2000);
+        return passthrough();
+      }),
+    );
+    const refreshing = s.refresh().catch((e: unknown) => e);
+    await sleep(50);
+    const started = performance.now();
+    window.dispatchEvent(new Event('pagehide'));
+    const error = await refreshing;
+    expect(error).to.be.instanceOf(NetworkError);
+    expect(performance.now() - started).to.be.below(500);
+    const { held = [] } = await navigator.locks.query();
+    expect(held.map((lock) => lock.name)).not.to.include(`auth-shell:${location.origin}/api`);
+    expect(s.state).to.equal('authenticated');
+  });
+
   it('is single-flight: concurrent callers share one request; the next call starts a new one', async () => {
     const s = await loggedIn();
     const log = requestLog();
@@ -348,25 +391,37 @@ describe('logout', () => {
     expect(again.state).to.equal('anonymous');
   });
 
-  it('a refresh in flight during logout cannot bring the session back', async () => {
+});
+
+describe('logout and work in flight', () => {
+  /** Whether this page (or another tab) holds or waits for the session's cross-tab refresh lock. */
+  const lockBusy = async () => {
+    const { held = [], pending = [] } = await navigator.locks.query();
+    return [...held, ...pending].some((lock) => lock.name === `auth-shell:${location.origin}/api`);
+  };
+
+  it('a logout aborts the refresh in flight at once: its caller is told, the cross-tab lock is free', async () => {
     const s = await loggedIn();
+    let answered = false;
     worker.use(
       http.post('/api/refresh', async () => {
-        await delay(300);
-        return passthrough();
+        await delay(2000);
+        answered = true;
+        return HttpResponse.json({ access_token: fakeJwt({ sub: '9' }), expires_in: 60 });
       }),
     );
     const refreshing = s.refresh().catch((e: unknown) => e);
+    await until(() => s.state === 'authenticated', 'authenticated');
     await sleep(50);
-    await s.logout();
-    expect(s.state).to.equal('anonymous');
+    expect(await lockBusy()).to.be.true;
+    void s.logout();
     expect(await refreshing).to.be.instanceOf(UnauthenticatedError);
-    await sleep(400);
+    expect(answered).to.be.false; // the caller did not wait for the server
+    expect(await lockBusy()).to.be.false;
     expect(s.state).to.equal('anonymous');
-    expect(s.user).to.equal(null);
   });
 
-  it('a scripted refresh answer arriving after logout is ignored', async () => {
+  it('a refresh answer (200, a valid token) arriving after logout cannot bring the session back', async () => {
     const s = await loggedIn();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -382,8 +437,65 @@ describe('logout', () => {
     const logout = s.logout();
     release();
     await logout;
-    await refreshing;
+    expect(await refreshing).to.be.instanceOf(UnauthenticatedError);
+    await sleep(100);
     expect(s.state).to.equal('anonymous');
+    expect(s.user).to.equal(null);
+    expect((await s.authFetch('/api/me')).status).to.equal(401);
+  });
+
+  it('a logout that lands while the refresh lock is being released still wins', async () => {
+    const s = await loggedIn();
+    // Delay the lock's release past the end of the refresh: the answer is stored, then the logout comes.
+    const request = navigator.locks.request.bind(navigator.locks) as (...args: unknown[]) => Promise<unknown>;
+    let released!: () => void;
+    const releasing = new Promise<void>((resolve) => (released = resolve));
+    (navigator.locks as { request: unknown }).request = async (...args: unknown[]) => {
+      const result = await request(...args);
+      released();
+      await sleep(100);
+      return result;
+    };
+    try {
+      const refreshing = s.refresh().catch((e: unknown) => e);
+      await releasing;
+      await s.logout();
+      expect(await refreshing).to.be.instanceOf(UnauthenticatedError);
+      expect(s.state).to.equal('anonymous');
+      expect(s.user).to.equal(null);
+    } finally {
+      delete (navigator.locks as { request?: unknown }).request;
+    }
+  });
+});
+
+describe('login and logout racing', () => {
+  it('a logout while a login request is in flight wins: the login rejects and nothing is stored', async () => {
+    const s = session();
+    await s.restore();
+    worker.use(
+      http.post('/api/login', async () => {
+        await delay(200);
+        return passthrough();
+      }),
+    );
+    const changes: string[] = [];
+    s.addEventListener('change', (e) => changes.push(e.detail.state));
+    const login = s.login('alice', 'alice').catch((e: unknown) => e);
+    await sleep(50);
+    await s.logout();
+    expect(await login).to.be.instanceOf(UnauthenticatedError);
+    expect(s.state).to.equal('anonymous');
+    expect(changes).not.to.include('authenticated');
+    expect((await s.authFetch('/api/me')).status).to.equal(401);
+  });
+
+  it('a logout before a login starts does not cancel it (same task)', async () => {
+    const s = await loggedIn();
+    void s.logout();
+    await s.login('bob', 'bob');
+    expect(s.state).to.equal('authenticated');
+    expect(s.user).to.include({ name: 'Bob' });
   });
 });
 

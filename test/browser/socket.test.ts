@@ -13,7 +13,6 @@ import {
   authContext,
   consumeAuth,
   createSession,
-  isAuthError,
   openSocket,
   type Activity,
   type AuthSocketCloseEvent,
@@ -425,13 +424,31 @@ describe('sockets through the context', () => {
 });
 
 describe('AuthSocket: no token leaks', () => {
-  it('no token in any socket event, error or URL', async () => {
+  it('no token in any socket event, error or URL — failed connections and error events included', async () => {
     const session = await loggedIn();
     const socket = open(session, { maxAttempts: 1 });
-    const texts: string[] = [socket.url];
-    const record = (e: Event) =>
-      texts.push(JSON.stringify({ ...(e as CustomEvent).detail, code: (e as CloseEvent).code, reason: (e as CloseEvent).reason, error: String((e as { error?: unknown }).error ?? '') }));
-    for (const type of ['open', 'close', 'error', 'reconnecting', 'reconnected', 'giveup']) socket.addEventListener(type, record);
+    // A second socket whose handshake never completes: its attempts fail with error events.
+    const hanging = openSocket(session, '/__probe/ws-hang', { maxAttempts: 1, connectTimeout: 200, retryDelay: 20 });
+    sockets.push(hanging);
+    const texts: string[] = [socket.url, hanging.url];
+    let errors = 0;
+    const record = (e: Event) => {
+      const error = (e as { error?: Error }).error;
+      if (e.type === 'error') errors++;
+      texts.push(
+        JSON.stringify({
+          ...(e as CustomEvent).detail,
+          code: (e as CloseEvent).code,
+          reason: (e as CloseEvent).reason,
+          data: (e as MessageEvent).data,
+          origin: (e as MessageEvent).origin,
+          error: `${String(error ?? '')} ${error?.message ?? ''} ${String(error?.cause ?? '')}`,
+        }),
+      );
+    };
+    for (const target of [socket, hanging]) {
+      for (const type of ['open', 'message', 'close', 'error', 'disconnected', 'reconnecting', 'reconnected', 'giveup']) target.addEventListener(type, record);
+    }
     await hello(socket);
     const greeted = hello(socket);
     const reconnected = next(socket, 'reconnected');
@@ -442,11 +459,29 @@ describe('AuthSocket: no token leaks', () => {
     const gaveUp = next(socket, 'giveup');
     await serverClose(session, 1011);
     await gaveUp;
+    await until(() => errors >= 2, 'error events from the hanging handshakes');
     socket.close();
     await sleep(50);
     expect(texts.length).to.be.greaterThan(5);
     for (const text of texts) expect(text).not.to.match(JWT_PATTERN);
-    expect(isAuthError(new UnauthenticatedError())).to.be.true;
+  });
+});
+
+describe('AuthSocket: closing', () => {
+  it('a server that never answers the close frame: `close` comes within about 1 s anyway, not clean', async () => {
+    const session = await loggedIn();
+    const socket = openSocket(session, '/__probe/ws-deaf', { retryDelay: 20 });
+    sockets.push(socket);
+    await next(socket, 'open');
+    const closed = next<AuthSocketCloseEvent>(socket, 'close', 5000);
+    const started = performance.now();
+    socket.close(1000, 'bye');
+    expect(socket.readyState).to.equal(AuthSocket.CLOSING);
+    const event = await closed;
+    expect(performance.now() - started).to.be.below(1500);
+    expect(event.wasClean).to.be.false;
+    expect(event.code).to.equal(1000);
+    expect(socket.readyState).to.equal(AuthSocket.CLOSED);
   });
 });
 

@@ -4,6 +4,9 @@
 //   ANY  /__probe/record/<id>          records the Authorization header it got (CORS open to any origin)
 //   GET  /__probe/seen/<id>            the recorded headers, as JSON: [{ method, authorization }]
 //   WS   /__probe/ws-hang              accepts the TCP connection and never answers the upgrade
+//   WS   /__probe/ws-deaf              completes the handshake, then never answers anything (not even a close frame)
+import { createHash } from 'node:crypto';
+
 const seen = new Map();
 
 export const probeMiddleware = async (ctx, next) => {
@@ -44,11 +47,18 @@ export const probePlugin = {
   serverStart({ server }) {
     const held = new Set();
     server.on('upgrade', (req, socket) => {
-      if (!req.url?.startsWith('/__probe/ws-hang')) return;
-      // Never answer: the client's handshake can only time out.
+      const path = req.url?.split('?')[0];
+      if (path !== '/__probe/ws-hang' && path !== '/__probe/ws-deaf') return;
       held.add(socket);
       socket.on('close', () => held.delete(socket));
       socket.on('error', () => {});
+      // ws-hang never answers: the client's handshake can only time out.
+      if (path === '/__probe/ws-deaf') {
+        const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        // Frames (a close frame included) are read and ignored: the closing handshake never completes.
+        socket.on('data', () => {});
+      }
     });
     this.held = held;
   },
