@@ -1,0 +1,326 @@
+// The mutants `npm run mutants` plants, one at a time: the bugs a tired developer could write into
+// each behaviour the product promises (its threat model, and the behaviours the suite once missed).
+// Each is a small edit: `find` (a snippet that must occur exactly once in `file`) becomes `replace`.
+// A mutant judged equivalent (no observable behaviour changes) says why in `equivalent` and is
+// not run.
+//
+// `behaviour` starts with the threat-model row it attacks (T1…T31, see docs/threat-model.md) or
+// the behaviour it removes.
+
+/** @type {{ id: string, behaviour: string, file: string, find: string, replace: string, equivalent?: string }[]} */
+export const MUTANTS = [
+  // ---- one session, one refresh at a time ----
+  {
+    id: 'single-flight-removed',
+    behaviour: 'T1 refresh stampede: concurrent callers share one refresh (also without the cross-tab lock)',
+    file: 'src/core/session.ts',
+    find: 'if (this.#inflight) return this.#inflight;',
+    replace: '',
+  },
+  {
+    id: 'registry-never-shares',
+    behaviour: 'T2 several providers and bundled copies share one session per api',
+    file: 'src/core/registry.ts',
+    find: 'const found = sessions.get(key);',
+    replace: 'const found = undefined as ReturnType<typeof sessions.get>;',
+  },
+  {
+    id: 'tab-handover-ignored',
+    behaviour: 'T3 a tab granted the lock after another refreshed uses the handed-over token',
+    file: 'src/core/session.ts',
+    find: "if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';",
+    replace: '',
+  },
+  {
+    id: 'lock-fallback-removed',
+    behaviour: 'T3 a stuck cross-tab lock delays a refresh by lockTimeout at most',
+    file: 'src/core/tab-sync.ts',
+    find: 'return work(); // waited long enough: go on unlocked',
+    replace: 'throw error;',
+  },
+  // ---- faults while refreshing ----
+  {
+    id: 'refresh-never-retried',
+    behaviour: 'T4/T6 a refresh that failed at network level is retried with backoff',
+    file: 'src/core/session.ts',
+    find: 'epoch !== this.#epoch || attempt >= refreshRetries',
+    replace: 'epoch !== this.#epoch || true',
+  },
+  {
+    id: 'refresh-401-keeps-session',
+    behaviour: 'T5 a refresh answered 401 ends the session (memory cleared, every tab)',
+    file: 'src/core/session.ts',
+    find: "if (outcome === 'ended') {\n          this.#end();",
+    replace: "if (outcome === 'ended') {\n          void 0;",
+  },
+  {
+    id: 'no-request-timeout',
+    behaviour: 'T6 every session request has a timeout',
+    file: 'src/core/http.ts',
+    find: 'const deadline = AbortSignal.timeout(timeout);',
+    replace: 'const deadline = AbortSignal.timeout(2 ** 31 - 1);',
+  },
+  {
+    id: 'restore-network-failure-final',
+    behaviour: 'T6 a restore that failed at network level is retried when the network is back',
+    file: 'src/core/session.ts',
+    find: 'this.#restoreFailed = error instanceof NetworkError;',
+    replace: 'this.#restoreFailed = false;',
+  },
+  {
+    id: 'no-retry-after-401',
+    behaviour: 'T7 a 401 is refreshed and retried once',
+    file: 'src/core/fetch.ts',
+    find: 'if (next === null) return response;',
+    replace: 'return response;',
+  },
+  // ---- clocks ----
+  {
+    id: 'lifetime-from-wall-clock',
+    behaviour: 'T8 the lifetime is exp − iat from receipt, never exp against the client clock',
+    file: 'src/core/token-store.ts',
+    find: 'return (exp - iat) * 1000;',
+    replace: 'return exp * 1000 - Date.now();',
+  },
+  {
+    id: 'authfetch-skips-freshness',
+    behaviour: 'T9 every authFetch checks freshness (timers are only hints)',
+    file: 'src/core/session.ts',
+    find: 'if (tokens.isFresh() && tokens.token !== used) return tokens.token;',
+    replace: 'if (tokens.token !== used) return tokens.token;',
+  },
+  {
+    id: 'online-not-rechecked',
+    behaviour: 'T9 online/pageshow/visibilitychange re-check the session',
+    file: 'src/core/session.ts',
+    find: "globalThis.addEventListener?.('online', this.#onResume);",
+    replace: '',
+  },
+  {
+    id: 'no-freshness-floor',
+    behaviour: 'T24 a new token is fresh for at least 5 s, whatever its lifetime',
+    file: 'src/core/token-store.ts',
+    find: 'this.#freshUntil = receivedAt + MIN_FRESH;',
+    replace: 'this.#freshUntil = receivedAt;',
+  },
+  {
+    id: 'exp-only-against-client-clock',
+    behaviour: "T24 an exp-only token is measured against the server's Date header",
+    file: 'src/core/token-store.ts',
+    find: 'Math.max(0, exp * 1000 - serverDate)',
+    replace: 'Math.max(0, exp * 1000 - Date.now())',
+  },
+  {
+    id: 'proactive-failure-no-backoff',
+    behaviour: 'T24 a failing proactive refresh backs off and tries again',
+    file: 'src/core/session.ts',
+    find: 'this.#schedule(Math.min(MIN_FRESH * 2 ** this.#proactiveFailures++, MAX_PROACTIVE_BACKOFF));',
+    replace: '',
+  },
+  // ---- answers ----
+  {
+    id: 'token-shape-unchecked',
+    behaviour: 'T10 a malformed token is a ProtocolError and changes nothing',
+    file: 'src/core/token-store.ts',
+    find: "if (typeof token !== 'string' || token.split('.').length !== 3) {",
+    replace: "if (typeof token !== 'string') {",
+  },
+  {
+    id: 'retry-401-not-paused',
+    behaviour: 'T25 a refresh that did not fix a 401 is not repeated for a while',
+    file: 'src/core/fetch.ts',
+    find: 'if (retried.status === 401) hooks.futile(next);',
+    replace: '',
+  },
+  {
+    id: 'insufficient-scope-refreshes',
+    behaviour: 'T25 WWW-Authenticate: insufficient_scope never refreshes (RFC 6750)',
+    file: 'src/core/fetch.ts',
+    find: "if (response.status !== 401 || /\\berror\\s*=\\s*\"?insufficient_scope\\b/i.test(response.headers.get('WWW-Authenticate') ?? '')) {",
+    replace: 'if (response.status !== 401) {',
+  },
+  {
+    id: 'rate-limit-untyped',
+    behaviour: 'T30 a 429 is a RateLimitError carrying Retry-After',
+    file: 'src/core/http.ts',
+    find: 'if (status !== 429) return new NetworkError(message, { status, operation });',
+    replace: 'return new NetworkError(message, { status, operation });',
+  },
+  // ---- where the token goes ----
+  {
+    id: 'bearer-to-any-origin',
+    behaviour: 'T16 the bearer goes only to exact allowed origins',
+    file: 'src/core/fetch.ts',
+    find: 'if (!bearerOrigins.has(url.origin)) return fetch(request);',
+    replace: '',
+  },
+  {
+    id: 'allowed-origin-with-path',
+    behaviour: 'T16 allowed-origins entries must be bare origins',
+    file: 'src/core/origins.ts',
+    find: "url.href !== `${url.origin}/`",
+    replace: 'false',
+  },
+  {
+    id: 'bearer-decided-on-input',
+    behaviour: 'T26 the bearer is decided on the request actually sent',
+    file: 'src/core/fetch.ts',
+    find: 'const url = new URL(request.url);',
+    replace: 'const url = new URL(String(input instanceof Request ? input.url : input), location.href);',
+  },
+  {
+    id: 'token-in-activity',
+    behaviour: 'T17 no token in events, logs or errors',
+    file: 'src/core/session.ts',
+    find: "this.#step('login', 'success');",
+    replace: "this.#step('login', 'success', { url: String(this.#tokens.token) });",
+  },
+  {
+    id: 'global-token-hook',
+    behaviour: 'T28 no Symbol.for path yields the token',
+    file: 'src/core/session.ts',
+    find: '  /** `restoring`, `authenticated` or `anonymous`. */',
+    replace: "  [Symbol.for('auth-shell.debug')]() {\n    return this.#tokens.token;\n  }\n\n  /** `restoring`, `authenticated` or `anonymous`. */",
+  },
+  {
+    id: 'socket-error-shows-url',
+    behaviour: 'T17/T18 a socket error event never carries the URL with the credential',
+    file: 'src/core/link.ts',
+    find: "on.error('the connection failed or was lost')",
+    replace: 'on.error(`the connection to ${target} failed`)',
+  },
+  {
+    id: 'csrf-header-dropped',
+    behaviour: 'T12/T13 login, refresh and logout carry the static anti-CSRF header by default',
+    file: 'src/core/options.ts',
+    find: "options.csrfHeader ?? 'X-Requested-With: auth-shell'",
+    replace: "options.csrfHeader ?? ''",
+  },
+  // ---- logout ----
+  {
+    id: 'logout-keeps-refresh-running',
+    behaviour: 'T20 a logout aborts the refresh in flight (request and cross-tab lock)',
+    file: 'src/core/session.ts',
+    find: "this.#epoch++;\n    this.#refreshAbort?.abort(superseded('refresh'));\n    this.#restoreFailed = false;",
+    replace: 'this.#epoch++;\n    this.#restoreFailed = false;',
+  },
+  {
+    id: 'epoch-unchecked-after-lock',
+    behaviour: 'T20 a logout landing while the refresh lock is released still wins',
+    file: 'src/core/session.ts',
+    find: "// A logout or login may land while the lock is being released: checked again after it.\n        if (epoch !== this.#epoch) throw superseded('refresh');",
+    replace: '',
+  },
+  {
+    id: 'epoch-unchecked-after-answer',
+    behaviour: 'T20 a refresh answer arriving after a logout is not stored',
+    file: 'src/core/session.ts',
+    find: "const answer = await this.#send('refresh', undefined, signal);\n          if (epoch !== this.#epoch) throw superseded('refresh');",
+    replace: "const answer = await this.#send('refresh', undefined, signal);",
+    equivalent:
+      'a logout aborts the request (its answer is never read) and the epoch is checked again after the lock; ' +
+      'only a logout within the microtasks between the body being read and this line could tell, which no caller can time',
+  },
+  {
+    id: 'login-not-superseded-by-logout',
+    behaviour: 'a logout while a login request is in flight makes the login obsolete',
+    file: 'src/core/session.ts',
+    find: "if (this.#logouts !== logouts || this.#loggedOutAt > requestedAt) throw superseded('login');",
+    replace: '',
+  },
+  {
+    id: 'pre-logout-token-adopted',
+    behaviour: 'a token requested before a logout this tab knows of is not adopted',
+    file: 'src/core/session.ts',
+    find: 'if (message.requestedAt <= this.#loggedOutAt) return;',
+    replace: '',
+  },
+  {
+    id: 'pagehide-keeps-refresh',
+    behaviour: 'pagehide aborts a refresh in flight (no lock held in the back/forward cache)',
+    file: 'src/core/session.ts',
+    find: "globalThis.addEventListener?.('pagehide', this.#onHide);",
+    replace: '',
+  },
+  {
+    id: 'logout-without-keepalive',
+    behaviour: 'T31 the logout request is sent with keepalive',
+    file: 'src/core/session.ts',
+    find: "keepalive: operation === 'logout'",
+    replace: 'keepalive: false',
+  },
+  {
+    id: 'owed-logout-forgotten',
+    behaviour: 'T31 a logout that could not reach the server is completed by the next page',
+    file: 'src/core/session.ts',
+    find: 'else if (epoch === this.#epoch) markLogout(this.#key, true);',
+    replace: '',
+  },
+  // ---- tab messages and micro-frontends ----
+  {
+    id: 'tab-time-unchecked',
+    behaviour: 'T27 a tab message time more than 1 s ahead is junk',
+    file: 'src/core/tab-sync.ts',
+    find: "typeof value === 'number' && Number.isFinite(value) && value <= sharedNow() + ALLOWANCE",
+    replace: "typeof value === 'number'",
+  },
+  {
+    id: 'conflicting-options-shared',
+    behaviour: 'T28 conflicting security options for one api are a UsageError',
+    file: 'src/core/registry.ts',
+    find: 'if (conflicts.length > 0) {',
+    replace: 'if (false) {',
+  },
+  // ---- sockets ----
+  {
+    id: 'socket-reconnects-forever',
+    behaviour: 'T19 reconnects are capped (maxAttempts), then giveup',
+    file: 'src/core/socket.ts',
+    find: 'if (this.#attempts >= maxAttempts) {',
+    replace: 'if (false) {',
+  },
+  {
+    id: 'socket-survives-logout',
+    behaviour: 'T19/T20 the session ending closes its sockets',
+    file: 'src/core/socket.ts',
+    find: "this.close(1000, 'session ended');",
+    replace: '',
+  },
+  {
+    id: 'socket-close-waits-forever',
+    behaviour: 'a socket whose server never answers the close frame is closed after 1 s anyway',
+    file: 'src/core/socket.ts',
+    find: 'this.#closeTimer = setTimeout(() => this.#finish(code, reason, false), 1000);',
+    replace: '',
+  },
+  {
+    id: 'socket-handshake-no-timeout',
+    behaviour: 'T6 a WebSocket handshake that never completes times out',
+    file: 'src/core/socket.ts',
+    find: 'this.#openTimer = setTimeout(() => ws.close(), connectTimeout);',
+    replace: '',
+  },
+  // ---- elements ----
+  {
+    id: 'gate-keeps-stamped-content',
+    behaviour: "protected <template> content is removed when the session ends (no user's data survives)",
+    file: 'src/elements/auth-gate.ts',
+    find: '      this.#unstamp();',
+    replace: '',
+  },
+  {
+    id: 'gate-shows-login-while-restoring',
+    behaviour: 'nothing but `pending` while the session restores',
+    file: 'src/elements/auth-gate.ts',
+    find: "if (!auth || auth.state === 'restoring') return 'pending';",
+    replace: "if (!auth) return 'pending';",
+  },
+  // ---- reference backend ----
+  {
+    id: 'cookie-not-httponly',
+    behaviour: 'T14 the refresh cookie is HttpOnly',
+    file: 'demo/server/http-utils.js',
+    find: '=${value}; HttpOnly; SameSite=Strict',
+    replace: '=${value}; SameSite=Strict',
+  },
+];

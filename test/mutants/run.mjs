@@ -1,0 +1,112 @@
+// `npm run mutants [-- <filter>…] [--list]`: the project's mutation practice. Applies each named
+// mutant of test/mutants/mutants.mjs — a small edit anchored on a snippet of the code, so it keeps
+// applying while unrelated code changes — runs the test suite against it, restores the file, and
+// reports whether a test caught it (killed) or not (survived), with the catching tests and a score.
+//
+// The suite per mutant: the node tests (`node --test test/node/`), then — if they all passed — the
+// browser suite in Chromium (web-test-runner). Not part of `npm test` or CI: it takes a while.
+// A mutant whose anchor is missing or ambiguous is reported as stale and fails the run: fix its
+// anchor, never delete it to make the run pass.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MUTANTS } from './mutants.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const args = process.argv.slice(2);
+const filters = args.filter((a) => !a.startsWith('--'));
+const selected = MUTANTS.filter((m) => filters.length === 0 || filters.some((f) => m.id.includes(f) || m.behaviour.includes(f)));
+const port = process.env.MUTANTS_PORT ?? '8640';
+
+/** Checks every anchor before running anything. */
+function prepare(mutant) {
+  const path = `${root}/${mutant.file}`;
+  const original = readFileSync(path, 'utf8');
+  const count = original.split(mutant.find).length - 1;
+  if (count !== 1) return { error: `anchor found ${count} times in ${mutant.file}` };
+  return { path, original, mutated: original.replace(mutant.find, mutant.replace) };
+}
+
+/** Runs a command; resolves with its exit code and output. */
+function run(command, commandArgs, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, commandArgs, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/** Names of the failed tests in node:test and web-test-runner output. */
+function failures(output) {
+  const names = new Set();
+  for (const line of output.split('\n')) {
+    const wtr = /❌ (.+)$/.exec(line);
+    if (wtr) names.add(wtr[1].trim());
+    const node = /^\s*not ok \d+ - (.+)$/.exec(line);
+    if (node) names.add(`node: ${node[1].trim()}`);
+  }
+  return [...names];
+}
+
+async function suite() {
+  const node = await run(process.execPath, ['--test', 'test/node/']);
+  if (node.code !== 0) return { killed: true, by: failures(node.output).filter((n) => !/^node: test\/node\//.test(n)) };
+  const browser = await run(process.execPath, ['node_modules/@web/test-runner/dist/bin.js'], { WTR_PORT: port, BROWSERS: 'chromium' });
+  return { killed: browser.code !== 0, by: failures(browser.output) };
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+
+if (args.includes('--list')) {
+  for (const m of MUTANTS) console.log(`${pad(m.id, 34)} ${m.equivalent ? '(equivalent) ' : ''}${m.behaviour}`);
+  process.exit(0);
+}
+
+const prepared = selected.map((m) => ({ mutant: m, ...prepare(m) }));
+const stale = prepared.filter((p) => p.error);
+for (const p of stale) console.error(`stale mutant ${p.mutant.id}: ${p.error}`);
+
+// Whatever happens, the sources are put back.
+let current;
+const restore = () => current && writeFileSync(current.path, current.original);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (restore(), process.exit(130)));
+
+const results = [];
+const started = performance.now();
+for (const p of prepared.filter((p) => !p.error)) {
+  const { mutant } = p;
+  if (mutant.equivalent) {
+    results.push({ id: mutant.id, behaviour: mutant.behaviour, result: 'equivalent', by: [mutant.equivalent], seconds: 0 });
+    console.log(`${pad(mutant.id, 34)} equivalent — ${mutant.equivalent}`);
+    continue;
+  }
+  const t0 = performance.now();
+  current = p;
+  writeFileSync(p.path, p.mutated);
+  let outcome;
+  try {
+    outcome = await suite();
+  } finally {
+    restore();
+    current = undefined;
+  }
+  const seconds = Math.round((performance.now() - t0) / 1000);
+  results.push({ id: mutant.id, behaviour: mutant.behaviour, result: outcome.killed ? 'killed' : 'survived', by: outcome.by, seconds });
+  console.log(`${pad(mutant.id, 34)} ${outcome.killed ? 'killed  ' : 'SURVIVED'} ${pad(`${seconds}s`, 5)} ${outcome.by.slice(0, 2).join(' | ')}`);
+}
+
+const counted = results.filter((r) => r.result !== 'equivalent');
+const killed = counted.filter((r) => r.result === 'killed').length;
+const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+console.log(`\n${killed}/${counted.length} killed (score ${counted.length ? Math.round((100 * killed) / counted.length) : 0} %), ` +
+  `${results.length - counted.length} equivalent, ${stale.length} stale, ${minutes} min`);
+for (const r of counted.filter((r) => r.result === 'survived')) console.log(`survived: ${r.id} — ${r.behaviour}`);
+mkdirSync(`${root}/.mutants`, { recursive: true });
+writeFileSync(`${root}/.mutants/report.json`, JSON.stringify({ when: new Date().toISOString(), minutes: Number(minutes), results }, null, 2));
+process.exit(stale.length > 0 || killed < counted.length ? 1 : 0);
