@@ -37,7 +37,7 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @property {number} [ticketTtl] lifetime of a socket ticket, s, > 0 and <= 60 (default 30)
  *
  * @typedef {{ logins: number, refreshes: number, rotations: number, graceHits: number,
- *   reuseDetections: number, revokedFamilies: number, logouts: number,
+ *   reuseDetections: number, revokedFamilies: number, logouts: number, ambiguousCookies: number,
  *   socketsOpened?: number, socketsClosed?: number }} Stats
  *   The socket counters appear once attachWebSocket() has been called.
  *
@@ -73,6 +73,8 @@ const MFE_ITEMS = Object.freeze({
 });
 
 const BODY_LIMIT = 10 * 1024;
+/** Every form of the refresh cookie's name: more than one of them in a request is ambiguous. */
+const REFRESH_COOKIE_NAMES = new Set(['rt', '__Secure-rt', '__Host-rt']);
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 /** @param {string} s */
@@ -109,7 +111,7 @@ export function createBackend(options = {}) {
   const keyOpts = { secret, issuer, audience, now };
 
   /** @type {Stats} */
-  const stats = { logins: 0, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0 };
+  const stats = { logins: 0, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0, ambiguousCookies: 0 };
   const store = createRefreshStore({ refreshTtl, idleTtl, graceMs, now });
   /** @type {Set<FamilyRevokedListener>} */
   const revokeListeners = new Set();
@@ -152,6 +154,38 @@ export function createBackend(options = {}) {
   const refreshCookie = (token, family) =>
     serializeCookie(cookieName, token, { path: base, secure, maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
   const clearCookie = () => serializeCookie(cookieName, '', { path: base, secure, maxAge: 0 });
+
+  /**
+   * The refresh token of a request. A request carrying more than one refresh cookie (the same name
+   * twice, or two forms of it) is ambiguous: a sibling subdomain or a network attacker can plant
+   * (toss) a cookie of that name for a longer path or a parent domain, which the browser then sends
+   * alongside, even first. Which one the user got from us cannot be told from the header, so
+   * neither is used.
+   * @param {Req} req
+   * @returns {{ ambiguous: false, token: string | undefined } | { ambiguous: true, names: string[] }}
+   */
+  function readRefreshCookie(req) {
+    const found = parseCookies(req.headers.cookie).filter((c) => REFRESH_COOKIE_NAMES.has(c.name));
+    if (found.length > 1) return { ambiguous: true, names: [...new Set(found.map((c) => c.name))] };
+    return { ambiguous: false, token: found[0]?.name === cookieName ? found[0].value : undefined };
+  }
+
+  /**
+   * Answers a request with ambiguous refresh cookies: 401 invalid_grant, like any unusable cookie,
+   * and nothing rotated or revoked (revoking would let whoever tossed a cookie end sessions).
+   * The cookies this backend could have set are cleared; a tossed one (another Domain or Path)
+   * cannot be reached from here and stays until it expires.
+   * @param {Res} res @param {string[]} names
+   */
+  function refuseAmbiguous(res, names) {
+    stats.ambiguousCookies++;
+    const clears = new Set([clearCookie()]);
+    for (const name of names) {
+      const prefixed = name !== 'rt';
+      clears.add(serializeCookie(name, '', { path: name === '__Host-rt' ? '/' : base, secure: prefixed || secure, maxAge: 0 }));
+    }
+    send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': [...clears] });
+  }
 
   /** jti → ms until which it stays revoked (its exp plus the clock leeway). @type {Map<string, number>} */
   const revokedJtis = new Map();
@@ -287,7 +321,9 @@ export function createBackend(options = {}) {
       requireMethod(req, sessionMethods);
       csrfCheck(req);
       stats.refreshes++;
-      const result = store.use(parseCookies(req.headers.cookie)[cookieName]);
+      const cookie = readRefreshCookie(req);
+      if (cookie.ambiguous) return refuseAmbiguous(res, cookie.names);
+      const result = store.use(cookie.token);
       const user = result.ok ? findUserById(result.family.userId) : undefined;
       if (!result.ok || !user) {
         if (!result.ok && result.reason === 'reuse') stats.reuseDetections++;
@@ -308,7 +344,10 @@ export function createBackend(options = {}) {
     async '/logout'(req, res) {
       requireMethod(req, sessionMethods);
       csrfCheck(req);
-      store.revokeByToken(parseCookies(req.headers.cookie)[cookieName], 'logout');
+      const cookie = readRefreshCookie(req);
+      // The client treats a 401 on logout as "the server no longer knows the session": signed out.
+      if (cookie.ambiguous) return refuseAmbiguous(res, cookie.names);
+      store.revokeByToken(cookie.token, 'logout');
       stats.logouts++;
       send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
     },
@@ -387,7 +426,8 @@ export function createBackend(options = {}) {
     // Scoped to the caller's own refresh family, so test files running side by side do not interfere.
     routes['/_faults/drop-next-refresh'] = async (req, res) => {
       requireMethod(req, ['POST']);
-      const family = store.findFamily(parseCookies(req.headers.cookie)[cookieName]);
+      const cookie = readRefreshCookie(req);
+      const family = cookie.ambiguous ? undefined : store.findFamily(cookie.token);
       if (!family) return send(res, 404, { error: 'no_family' });
       const times = Number(new URL(req.url ?? '', 'http://x').searchParams.get('times') ?? 1);
       dropAfterRotate.set(family.id, Number.isInteger(times) && times > 0 ? times : 1);

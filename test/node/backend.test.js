@@ -587,9 +587,91 @@ describe('hardened backend', () => {
 
   test('stats has exactly the documented counters', () => {
     assert.deepEqual(Object.keys(srv.backend.stats).sort(), [
-      'graceHits', 'logins', 'logouts', 'refreshes', 'reuseDetections', 'revokedFamilies', 'rotations',
+      'ambiguousCookies', 'graceHits', 'logins', 'logouts', 'refreshes', 'reuseDetections', 'revokedFamilies', 'rotations',
     ]);
     for (const value of Object.values(srv.backend.stats)) assert.equal(typeof value, 'number');
+  });
+});
+
+describe('cookie tossing: more than one refresh cookie', () => {
+  /** @type {Srv} */
+  let srv;
+  before(async () => {
+    srv = await startServer({ secret: SECRET });
+  });
+  after(() => srv.close());
+
+  /** @param {string} path @param {string} cookie */
+  const post = (path, cookie) => srv.fetch(path, { method: 'POST', headers: { ...XRW, Cookie: cookie } });
+
+  test('refresh with two sessions\' cookies (rt=<bob>; rt=<alice>) → 401 invalid_grant, neither rotates', async () => {
+    const alice = await login(srv);
+    const bob = await login(srv, { login: 'bob', pass: 'bob' });
+    const before = { ...srv.backend.stats };
+    for (const cookie of [`rt=${bob.rt}; rt=${alice.rt}`, `rt=${alice.rt}; other=1; rt=${bob.rt}`]) {
+      const res = await post('/api/refresh', cookie);
+      assert.equal(res.status, 401, cookie);
+      assert.deepEqual(await res.json(), { error: 'invalid_grant' });
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(res.headers.getSetCookie(), [CLEARED]);
+    }
+    const after = srv.backend.stats;
+    assert.equal(after.ambiguousCookies - before.ambiguousCookies, 2);
+    assert.equal(after.refreshes - before.refreshes, 2);
+    assert.equal(after.rotations - before.rotations, 0);
+    assert.equal(after.graceHits - before.graceHits, 0);
+    assert.equal(after.reuseDetections - before.reuseDetections, 0);
+    assert.equal(after.revokedFamilies - before.revokedFamilies, 0);
+    // Nothing rotated: each session still refreshes with its own (first) cookie alone, and the
+    // rotation is a normal one, not a grace answer to an already rotated token.
+    for (const { rt, user } of [{ rt: alice.rt, user: 1 }, { rt: bob.rt, user: 2 }]) {
+      const res = await refresh(srv, rt);
+      assert.equal(res.status, 200);
+      assert.notEqual(rtOf(res), rt);
+      assert.equal(decodeJwt((await res.json()).access_token).user_id, user);
+    }
+    assert.equal(srv.backend.stats.rotations - before.rotations, 2);
+    assert.equal(srv.backend.stats.graceHits - before.graceHits, 0);
+  });
+
+  test('the same name under the prefixed and the plain form is ambiguous too; all forms are cleared', async () => {
+    const alice = await login(srv);
+    const before = { ...srv.backend.stats };
+    const res = await post('/api/refresh', `__Secure-rt=${'x'.repeat(43)}; rt=${alice.rt}`);
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: 'invalid_grant' });
+    assert.deepEqual(res.headers.getSetCookie(), [CLEARED, '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+    const host = await post('/api/refresh', `rt=${alice.rt}; __Host-rt=${'y'.repeat(43)}`);
+    assert.equal(host.status, 401);
+    assert.deepEqual(host.headers.getSetCookie(), [CLEARED, '__Host-rt=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure']);
+    assert.equal(srv.backend.stats.ambiguousCookies - before.ambiguousCookies, 2);
+    assert.equal(srv.backend.stats.rotations - before.rotations, 0);
+    assert.equal((await refresh(srv, alice.rt)).status, 200, 'alice\'s session was not touched');
+    // A cookie of another name is no refresh cookie: the request is not ambiguous.
+    const unrelated = await login(srv);
+    assert.equal((await post('/api/refresh', `rt=${unrelated.rt}; rtx=1; RT=2; __Secure-rtx=3`)).status, 200);
+  });
+
+  test('logout with two refresh cookies → 401 invalid_grant, no family revoked, cookie cleared', async () => {
+    const alice = await login(srv);
+    const bob = await login(srv, { login: 'bob', pass: 'bob' });
+    const before = { ...srv.backend.stats };
+    const res = await post('/api/logout', `rt=${bob.rt}; rt=${alice.rt}`);
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: 'invalid_grant' });
+    assert.deepEqual(res.headers.getSetCookie(), [CLEARED]);
+    assert.equal(srv.backend.stats.logouts - before.logouts, 0);
+    assert.equal(srv.backend.stats.revokedFamilies - before.revokedFamilies, 0);
+    assert.equal(srv.backend.stats.ambiguousCookies - before.ambiguousCookies, 1);
+    assert.equal((await refresh(srv, alice.rt)).status, 200);
+    assert.equal((await refresh(srv, bob.rt)).status, 200);
+  });
+
+  test('a single refresh cookie among other cookies is used as before', async () => {
+    const { rt } = await login(srv);
+    const res = await post('/api/refresh', `theme=dark; rt=${rt}; lang=en`);
+    assert.equal(res.status, 200);
+    assert.notEqual(rtOf(res), rt);
   });
 });
 
@@ -738,6 +820,7 @@ describe('options', () => {
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), {
         logins: 1, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0,
+        ambiguousCookies: 0,
       });
     } finally {
       await srv.close();
