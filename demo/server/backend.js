@@ -7,7 +7,7 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import { CLOCK_TOLERANCE_S, signAccessToken as signJwt, verifyAccessToken as verifyJwt } from './access-token.js';
 import { createRefreshStore } from './refresh-store.js';
-import { HttpError, mediaType, parseCookies, readBody, redactUrl, serializeCookie } from './http-utils.js';
+import { HttpError, mediaType, parseCookies, parseHost, readBody, redactUrl, serializeCookie } from './http-utils.js';
 import { CLOSE, createSocketHub, isInjectableCode } from './sockets.js';
 
 export { signAccessToken, verifyAccessToken } from './access-token.js';
@@ -16,7 +16,7 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @typedef {{ login: string, pass: string, user_id: number, role: string, name: string }} User
  *
  * @typedef {object} BackendOptions
- * @property {string} [base] path prefix of every route (default '/api')
+ * @property {string} [base] path prefix of every route (default '/api'; '/' serves the routes at the root)
  * @property {'hardened' | 'seed'} [mode] default 'hardened'
  * @property {number} [accessTtl] seconds (default 60)
  * @property {number} [refreshTtl] absolute lifetime of a refresh-token family, seconds (default 8 h)
@@ -29,7 +29,10 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @property {string[]} [allowedOrigins] exact origins allowed for credentialed CORS
  * @property {boolean} [sendExpiresIn] include expires_in in token responses (default true)
  * @property {number} [latency] ms to wait before every response (default 0)
- * @property {boolean} [secure] Secure cookie named __Secure-rt (default false)
+ * @property {boolean | 'auto'} [secure] `Secure` refresh cookie with a `__Secure-` or `__Host-` name: always,
+ *   never, or ('auto', the default) unless the request's Host is localhost, 127.0.0.1 or [::1] over plain http
+ * @property {string} [cookiePath] `Path` of the refresh cookie: `base` (default) or a path prefix of it;
+ *   '/' makes the Secure cookie a `__Host-` one
  * @property {(line: string) => void} [log] one line per request (default console.log)
  * @property {() => number} [now] clock in ms (default Date.now)
  * @property {boolean} [testRoutes] enable GET {base}/_stats, the fault routes and the socket test routes (default false)
@@ -73,6 +76,8 @@ const MFE_ITEMS = Object.freeze({
 });
 
 const BODY_LIMIT = 10 * 1024;
+/** Host names of this machine: the refresh cookie may go without `Secure` there ('auto'). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Every form of the refresh cookie's name: more than one of them in a request is ambiguous. */
 const REFRESH_COOKIE_NAMES = new Set(['rt', '__Secure-rt', '__Host-rt']);
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
@@ -95,7 +100,7 @@ export function createBackend(options = {}) {
     users = DEFAULT_USERS,
     sendExpiresIn = true,
     latency = 0,
-    secure = false,
+    secure = 'auto',
     log = console.log,
     now = Date.now,
     testRoutes = false,
@@ -105,9 +110,20 @@ export function createBackend(options = {}) {
   if (mode !== 'hardened' && mode !== 'seed') throw new TypeError(`unknown mode: ${mode}`);
   if (!(Number.isFinite(feedInterval) && feedInterval >= 0)) throw new RangeError(`feedInterval must be a number of ms >= 0, not ${feedInterval}`);
   if (!(Number.isFinite(ticketTtl) && ticketTtl > 0 && ticketTtl <= 60)) throw new RangeError(`ticketTtl must be > 0 and <= 60 s, not ${ticketTtl}`);
+  if (secure !== 'auto' && typeof secure !== 'boolean') throw new TypeError(`secure must be true, false or 'auto', not ${secure}`);
+  // The base ends up in the cookie's Path attribute: no room for ';' or spaces.
+  if (base !== '/' && !/^(?:\/[\w.~!$&'()*+,=:@%-]+)+$/.test(base)) throw new TypeError(`base must be '/' or a path like '/api', not ${base}`);
+  /** What request paths start with: '' for base '/'. */
+  const prefix = base === '/' ? '' : base;
+  const cookiePath = options.cookiePath ?? (prefix || '/');
+  // The cookie must reach {base}/refresh and {base}/logout, so its Path is base or a prefix of it.
+  if (!(cookiePath === '/' || cookiePath === prefix || prefix.startsWith(`${cookiePath}/`))) {
+    throw new TypeError(`cookiePath must be '/' or a path prefix of base (${base}), not ${cookiePath}`);
+  }
   const hardened = mode === 'hardened';
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
-  const cookieName = secure ? '__Secure-rt' : 'rt';
+  /** The strongest prefix the path allows: `__Host-` needs Path=/ (and Secure, no Domain). */
+  const secureCookieName = cookiePath === '/' ? '__Host-rt' : '__Secure-rt';
   const keyOpts = { secret, issuer, audience, now };
 
   /** @type {Stats} */
@@ -150,10 +166,28 @@ export function createBackend(options = {}) {
     return body;
   }
 
-  /** @param {string} token @param {import('./refresh-store.js').Family} family */
-  const refreshCookie = (token, family) =>
-    serializeCookie(cookieName, token, { path: base, secure, maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
-  const clearCookie = () => serializeCookie(cookieName, '', { path: base, secure, maxAge: 0 });
+  /**
+   * Whether this request's refresh cookie is `Secure`. With 'auto' it is, unless the request came
+   * over plain http to a loopback name: browsers drop `Secure` cookies set over http except on
+   * localhost, and a loopback name means a developer's machine. Any other Host is a deployment,
+   * usually behind a TLS-terminating proxy that talks plain http to this server, so `Secure` stays.
+   * @param {Req} req
+   */
+  function isSecure(req) {
+    if (secure !== 'auto') return secure;
+    if (/** @type {{ encrypted?: boolean }} */ (req.socket).encrypted) return true;
+    const host = parseHost(req.headers.host);
+    return !(host && LOOPBACK_HOSTS.has(host.hostname));
+  }
+
+  /** @param {Req} req */
+  const cookieNameFor = (req) => (isSecure(req) ? secureCookieName : 'rt');
+
+  /** @param {Req} req @param {string} token @param {import('./refresh-store.js').Family} family */
+  const refreshCookie = (req, token, family) =>
+    serializeCookie(cookieNameFor(req), token, { path: cookiePath, secure: isSecure(req), maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
+  /** @param {Req} req */
+  const clearCookie = (req) => serializeCookie(cookieNameFor(req), '', { path: cookiePath, secure: isSecure(req), maxAge: 0 });
 
   /**
    * The refresh token of a request. A request carrying more than one refresh cookie (the same name
@@ -167,7 +201,9 @@ export function createBackend(options = {}) {
   function readRefreshCookie(req) {
     const found = parseCookies(req.headers.cookie).filter((c) => REFRESH_COOKIE_NAMES.has(c.name));
     if (found.length > 1) return { ambiguous: true, names: [...new Set(found.map((c) => c.name))] };
-    return { ambiguous: false, token: found[0]?.name === cookieName ? found[0].value : undefined };
+    // One cookie, but of another form than this request's (say a plain `rt` where `__Secure-rt` is
+    // expected): not read, or anyone able to set a plain cookie could choose the session.
+    return { ambiguous: false, token: found[0]?.name === cookieNameFor(req) ? found[0].value : undefined };
   }
 
   /**
@@ -175,14 +211,14 @@ export function createBackend(options = {}) {
    * and nothing rotated or revoked (revoking would let whoever tossed a cookie end sessions).
    * The cookies this backend could have set are cleared; a tossed one (another Domain or Path)
    * cannot be reached from here and stays until it expires.
-   * @param {Res} res @param {string[]} names
+   * @param {Req} req @param {Res} res @param {string[]} names
    */
-  function refuseAmbiguous(res, names) {
+  function refuseAmbiguous(req, res, names) {
     stats.ambiguousCookies++;
-    const clears = new Set([clearCookie()]);
+    const clears = new Set([clearCookie(req)]);
     for (const name of names) {
-      const prefixed = name !== 'rt';
-      clears.add(serializeCookie(name, '', { path: name === '__Host-rt' ? '/' : base, secure: prefixed || secure, maxAge: 0 }));
+      const path = name === '__Host-rt' ? '/' : cookiePath;
+      clears.add(serializeCookie(name, '', { path, secure: name !== 'rt' || isSecure(req), maxAge: 0 }));
     }
     send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': [...clears] });
   }
@@ -237,7 +273,7 @@ export function createBackend(options = {}) {
     const host = req.headers.host?.toLowerCase();
     if (!host) return false;
     const encrypted = /** @type {{ encrypted?: boolean }} */ (req.socket).encrypted;
-    return origin === `${encrypted ? 'https' : 'http'}://${host}` || (secure && origin === `https://${host}`);
+    return origin === `${encrypted ? 'https' : 'http'}://${host}` || (isSecure(req) && origin === `https://${host}`);
   }
 
   /** Hardened CSRF defence: custom header + Origin / Sec-Fetch-Site. @param {Req} req */
@@ -253,7 +289,7 @@ export function createBackend(options = {}) {
   // ---- sockets -------------------------------------------------------------------------------
 
   const hub = createSocketHub({
-    base,
+    base: prefix,
     feedInterval,
     ticketTtl,
     testRoutes,
@@ -314,7 +350,7 @@ export function createBackend(options = {}) {
       if (!user) return send(res, 401, { error: 'invalid_credentials' });
       const { token, family } = store.createFamily(user.user_id);
       stats.logins++;
-      send(res, 200, await tokenBody(user, family), { 'Set-Cookie': refreshCookie(token, family) });
+      send(res, 200, await tokenBody(user, family), { 'Set-Cookie': refreshCookie(req, token, family) });
     },
 
     async '/refresh'(req, res) {
@@ -322,12 +358,12 @@ export function createBackend(options = {}) {
       csrfCheck(req);
       stats.refreshes++;
       const cookie = readRefreshCookie(req);
-      if (cookie.ambiguous) return refuseAmbiguous(res, cookie.names);
+      if (cookie.ambiguous) return refuseAmbiguous(req, res, cookie.names);
       const result = store.use(cookie.token);
       const user = result.ok ? findUserById(result.family.userId) : undefined;
       if (!result.ok || !user) {
         if (!result.ok && result.reason === 'reuse') stats.reuseDetections++;
-        return send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': clearCookie() });
+        return send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': clearCookie(req) });
       }
       if (result.kind === 'rotated') stats.rotations++;
       else stats.graceHits++;
@@ -338,7 +374,7 @@ export function createBackend(options = {}) {
         req.socket.destroy();
         return;
       }
-      send(res, 200, await tokenBody(user, result.family), { 'Set-Cookie': refreshCookie(result.token, result.family) });
+      send(res, 200, await tokenBody(user, result.family), { 'Set-Cookie': refreshCookie(req, result.token, result.family) });
     },
 
     async '/logout'(req, res) {
@@ -346,10 +382,10 @@ export function createBackend(options = {}) {
       csrfCheck(req);
       const cookie = readRefreshCookie(req);
       // The client treats a 401 on logout as "the server no longer knows the session": signed out.
-      if (cookie.ambiguous) return refuseAmbiguous(res, cookie.names);
+      if (cookie.ambiguous) return refuseAmbiguous(req, res, cookie.names);
       store.revokeByToken(cookie.token, 'logout');
       stats.logouts++;
-      send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
+      send(res, 204, undefined, { 'Set-Cookie': clearCookie(req) });
     },
 
     async '/me'(req, res) {
@@ -398,7 +434,7 @@ export function createBackend(options = {}) {
       const auth = await authenticate(req);
       if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
       store.revokeUser(auth.user.user_id, 'revoked');
-      send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
+      send(res, 204, undefined, { 'Set-Cookie': clearCookie(req) });
     },
   };
 
@@ -524,14 +560,14 @@ export function createBackend(options = {}) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path !== base && !path.startsWith(`${base}/`)) return false;
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) return false;
     const started = performance.now();
     res.once('close', () => {
       log(`${req.method} ${redactUrl(url)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
     });
     try {
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-      await dispatch(req, res, path.slice(base.length) || '/');
+      await dispatch(req, res, path.slice(prefix.length) || '/');
     } catch (err) {
       log(`backend error on ${req.method} ${redactUrl(url)}: ${err instanceof Error ? err.name : 'unknown'}`);
       if (!res.headersSent) send(res, 500, { error: 'server_error' });
@@ -555,7 +591,8 @@ export function createBackend(options = {}) {
     stats,
     base,
     mode,
-    cookieName,
+    /** The refresh cookie's name where it is Secure (`rt` with `secure: false`); `rt` on localhost with 'auto'. */
+    cookieName: secure === false ? 'rt' : secureCookieName,
     signAccessToken,
     /** Resolves the payload of a valid, unrevoked access token or rejects. @param {string} token */
     async verifyAccessToken(/** @type {string} */ token) {

@@ -46,6 +46,31 @@ async function startServer(options = {}) {
 
 /** @typedef {Awaited<ReturnType<typeof startServer>>} Srv */
 
+/**
+ * A request with a Host header of the test's choosing (Node's fetch always sends the URL's host).
+ * @param {Srv} srv @param {string} path
+ * @param {{ method?: string, headers?: Record<string, string>, body?: string }} [o]
+ * @returns {Promise<{ status: number, headers: import('node:http').IncomingHttpHeaders, cookies: string[], body: any }>}
+ */
+function rawRequest(srv, path, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(srv.origin + path, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, cookies: res.headers['set-cookie'] ?? [], body: text ? JSON.parse(text) : undefined }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Logs in alice with a given Host header. @param {Srv} srv @param {string} host @param {string} [base] */
+const loginAt = (srv, host, base = '/api') =>
+  rawRequest(srv, `${base}/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW, Host: host }, body: '{"login":"alice","pass":"alice"}' });
+
 /** The single Set-Cookie header of a response (asserts there is exactly one). @param {Response} res */
 function setCookie(res) {
   const cookies = res.headers.getSetCookie();
@@ -672,6 +697,100 @@ describe('cookie tossing: more than one refresh cookie', () => {
     const res = await post('/api/refresh', `theme=dark; rt=${rt}; lang=en`);
     assert.equal(res.status, 200);
     assert.notEqual(rtOf(res), rt);
+  });
+});
+
+describe('cookie flags and prefix', () => {
+  /** @param {string} cookie */
+  const valueOf = (cookie) => cookie.slice(cookie.indexOf('=') + 1, cookie.indexOf(';'));
+
+  test('localhost, 127.0.0.1 and [::1] over http: plain rt, HttpOnly, SameSite=Strict, Path=base, not Secure', async () => {
+    const srv = await startServer();
+    try {
+      const port = new URL(srv.origin).port;
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LocalHost']) {
+        const res = await loginAt(srv, host);
+        assert.equal(res.status, 200, host);
+        assert.equal(res.cookies.length, 1);
+        assert.match(res.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/, host);
+        assert.equal(res.headers['cache-control'], 'no-store');
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('another Host, even over plain http (TLS ends at a proxy): __Secure-rt with Secure, path-scoped; plain rt not read', async () => {
+    const srv = await startServer();
+    try {
+      const host = 'app.example.com';
+      const res = await loginAt(srv, host);
+      assert.equal(res.status, 200);
+      assert.equal(res.cookies.length, 1);
+      assert.match(res.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      const rt = valueOf(res.cookies[0]);
+      // https://<Host> is the page's own origin behind the proxy.
+      const headers = { ...XRW, Host: host, Origin: `https://${host}` };
+      const plain = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `rt=${rt}` } });
+      assert.equal(plain.status, 401, 'the unprefixed name is not read where the prefixed one is expected');
+      assert.deepEqual(plain.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+      const ok = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `__Secure-rt=${rt}` } });
+      assert.equal(ok.status, 200);
+      assert.match(ok.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.notEqual(valueOf(ok.cookies[0]), rt);
+      const out = await rawRequest(srv, '/api/logout', { method: 'POST', headers: { ...headers, Cookie: ok.cookies[0].split(';')[0] } });
+      assert.equal(out.status, 204);
+      assert.deepEqual(out.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+      assert.equal(srv.backend.stats.revokedFamilies, 1);
+      assert.equal(srv.backend.cookieName, '__Secure-rt');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test("cookiePath '/' (or base '/'): __Host-rt, Path=/, Secure off localhost; plain rt with Path=/ on localhost", async () => {
+    for (const options of [{ cookiePath: '/' }, { base: '/' }]) {
+      const srv = await startServer(options);
+      const base = options.base === '/' ? '' : '/api';
+      try {
+        const res = await loginAt(srv, 'app.example.com', base);
+        assert.equal(res.status, 200, JSON.stringify(options));
+        assert.match(res.cookies[0], /^__Host-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
+        assert.doesNotMatch(res.cookies[0], /Domain=/i);
+        const rt = valueOf(res.cookies[0]);
+        const headers = { ...XRW, Host: 'app.example.com' };
+        const ok = await rawRequest(srv, `${base}/refresh`, { method: 'POST', headers: { ...headers, Cookie: `__Host-rt=${rt}` } });
+        assert.equal(ok.status, 200);
+        assert.match(ok.cookies[0], /^__Host-rt=.*; Path=\/; Max-Age=28800; Secure$/);
+        const local = await loginAt(srv, 'localhost', base);
+        assert.match(local.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800$/);
+        assert.equal(srv.backend.cookieName, '__Host-rt');
+      } finally {
+        await srv.close();
+      }
+    }
+  });
+
+  test('secure: false never sets Secure; secure: true always does, also on localhost', async () => {
+    const never = await startServer({ secure: false });
+    const always = await startServer({ secure: true });
+    try {
+      const plain = await loginAt(never, 'app.example.com');
+      assert.match(plain.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/);
+      const local = await loginAt(always, 'localhost');
+      assert.match(local.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+    } finally {
+      await never.close();
+      await always.close();
+    }
+  });
+
+  test('bad secure, cookiePath or base options throw', () => {
+    assert.throws(() => createBackend({ secure: /** @type {any} */ ('yes') }), TypeError);
+    assert.throws(() => createBackend({ cookiePath: '/other' }), TypeError);
+    assert.throws(() => createBackend({ cookiePath: '/ap' }), TypeError, 'a prefix must end at a path segment');
+    for (const base of ['api', '/api/', '/a;b', '/a b', '']) assert.throws(() => createBackend({ base }), TypeError, base);
+    assert.doesNotThrow(() => createBackend({ base: '/auth/v1', cookiePath: '/auth', log: () => {} }));
   });
 });
 
