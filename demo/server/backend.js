@@ -27,6 +27,8 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @property {string} [audience] default 'auth-shell-demo-api'
  * @property {User[]} [users] default alice/alice, bob/bob, admin/admin
  * @property {string[]} [allowedOrigins] exact origins allowed for credentialed CORS
+ * @property {string[]} [allowedHosts] Host names (any port) or `name:port` this backend answers to; anything
+ *   else gets 421 (DNS rebinding). Default localhost, 127.0.0.1, [::1]; the hosts of allowedOrigins are always added
  * @property {boolean} [sendExpiresIn] include expires_in in token responses (default true)
  * @property {number} [latency] ms to wait before every response (default 0)
  * @property {boolean | 'auto'} [secure] `Secure` refresh cookie with a `__Secure-` or `__Host-` name: always,
@@ -76,7 +78,7 @@ const MFE_ITEMS = Object.freeze({
 });
 
 const BODY_LIMIT = 10 * 1024;
-/** Host names of this machine: the refresh cookie may go without `Secure` there ('auto'). */
+/** Host names of this machine: the default allow-list, and where the refresh cookie may go without `Secure` ('auto'). */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Every form of the refresh cookie's name: more than one of them in a request is ambiguous. */
 const REFRESH_COOKIE_NAMES = new Set(['rt', '__Secure-rt', '__Host-rt']);
@@ -84,6 +86,36 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 /** @param {string} s */
 const digest = (s) => createHash('sha256').update(s).digest();
+
+/**
+ * Host name → the ports allowed with it ('' = any port), from `name` and `name:port` entries plus
+ * the host names of the allowed origins (any port).
+ * @param {string[]} entries @param {Set<string>} origins
+ */
+function hostAllowList(entries, origins) {
+  /** @type {Map<string, Set<string>>} */
+  const list = new Map();
+  const add = (/** @type {string} */ hostname, /** @type {string} */ port) => {
+    const ports = list.get(hostname) ?? new Set();
+    list.set(hostname, ports.add(port));
+  };
+  for (const entry of entries) {
+    const host = typeof entry === 'string' ? parseHost(entry) : undefined;
+    if (!host) throw new TypeError(`allowedHosts: not a host name or name:port: ${entry}`);
+    add(host.hostname, host.port);
+  }
+  for (const origin of origins) {
+    /** @type {URL | undefined} */
+    let url;
+    try {
+      url = new URL(origin);
+    } catch {
+      continue; // not an origin with a host (e.g. 'null'): nothing to add
+    }
+    if (url.hostname) add(url.hostname.toLowerCase(), '');
+  }
+  return list;
+}
 
 /** @param {BackendOptions} [options] */
 export function createBackend(options = {}) {
@@ -122,6 +154,7 @@ export function createBackend(options = {}) {
   }
   const hardened = mode === 'hardened';
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const allowedHosts = hostAllowList(options.allowedHosts ?? [...LOOPBACK_HOSTS], allowedOrigins);
   /** The strongest prefix the path allows: `__Host-` needs Path=/ (and Secure, no Domain). */
   const secureCookieName = cookiePath === '/' ? '__Host-rt' : '__Secure-rt';
   const keyOpts = { secret, issuer, audience, now };
@@ -268,6 +301,18 @@ export function createBackend(options = {}) {
 
   // ---- request checks ------------------------------------------------------------------------
 
+  /**
+   * DNS rebinding defence: a page on an attacker's name that resolves (after a first lookup) to
+   * this server is same-origin with it in the browser, so CORS and the Origin checks pass; its
+   * requests still carry the attacker's name in `Host`. Only names this backend is reached at pass.
+   * @param {Req} req
+   */
+  function isAllowedHost(req) {
+    const host = parseHost(req.headers.host);
+    const ports = host && allowedHosts.get(host.hostname);
+    return Boolean(ports && host && (ports.has('') || ports.has(host.port)));
+  }
+
   /** Origins this server is reached at, from the Host header and the connection's protocol. @param {Req} req */
   function isOwnOrigin(req, /** @type {string} */ origin) {
     const host = req.headers.host?.toLowerCase();
@@ -296,6 +341,7 @@ export function createBackend(options = {}) {
     log,
     now,
     stats: /** @type {Record<string, number>} */ (/** @type {unknown} */ (stats)),
+    isAllowedHost,
     isAllowedOrigin: (req, origin) => allowedOrigins.has(origin) || isOwnOrigin(req, origin),
     checkToken,
     isJtiRevoked,
@@ -530,6 +576,7 @@ export function createBackend(options = {}) {
   /** @param {Req} req @param {Res} res @param {string} path */
   async function dispatch(req, res, path) {
     const corsAllowed = commonHeaders(req, res);
+    if (!isAllowedHost(req)) return send(res, 421, { error: 'host_not_allowed' });
     if (req.method === 'OPTIONS') {
       if (corsAllowed) {
         return send(res, 204, undefined, {

@@ -38,13 +38,14 @@ export function serializeCookie(name, value, { path, maxAge, secure }) {
 /**
  * The host name and port of a `Host` header (or an allow-list entry), lower-cased: `[::1]:8080` →
  * `{ hostname: '[::1]', port: '8080' }`, `example.com` → `{ hostname: 'example.com', port: '' }`.
- * Undefined for anything else (a missing header, a path, userinfo, spaces).
+ * Undefined for anything else (a missing header, a path, userinfo, spaces, a port over 65535).
  * @param {string | undefined} host
  * @returns {{ hostname: string, port: string } | undefined}
  */
 export function parseHost(host) {
   const m = /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::(\d{1,5}))?$/i.exec(host ?? '');
-  return m ? { hostname: m[1].toLowerCase(), port: m[2] ?? '' } : undefined;
+  if (!m || Number(m[2] ?? 0) > 65535) return undefined;
+  return { hostname: m[1].toLowerCase(), port: m[2] ?? '' };
 }
 
 /** An error answered as `status` with body `{ error: code }` and extra `headers`. */

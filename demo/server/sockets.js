@@ -30,6 +30,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_RECORDS_PER_SID = 200;
 const MAX_SIDS_LOGGED = 1000;
 const TICKET_KEEP_MS = 60_000;
+const STATUS_TEXT = Object.freeze({ 400: 'Bad Request', 403: 'Forbidden', 421: 'Misdirected Request' });
 
 /** @param {string} s */
 const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
@@ -51,6 +52,7 @@ const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
  * @property {(line: string) => void} log
  * @property {() => number} now
  * @property {Record<string, number>} stats
+ * @property {(req: Req) => boolean} isAllowedHost the Host header is one this backend answers to
  * @property {(req: Req, origin: string) => boolean} isAllowedOrigin
  * @property {(token: string) => Promise<TokenCheck>} checkToken signature, claims, revoked jti, known user
  * @property {(jti: string) => boolean} isJtiRevoked
@@ -294,13 +296,13 @@ export function createSocketHub(o) {
     Object.assign(record, { closedAt: o.now(), closeCode: closed.code, closeReason: closed.reason, closedBy: closed.by });
   }
 
-  /** @param {Duplex} socket @param {number} status @param {string} code */
+  /** @param {Duplex} socket @param {400 | 403 | 421} status @param {string} code */
   function refuseUpgrade(socket, status, code) {
     const body = JSON.stringify({ error: code });
     socket.on('error', () => socket.destroy());
     socket.once('finish', () => socket.destroy());
     socket.end(
-      `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Request'}\r\nConnection: close\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n\r\n${body}`,
     );
   }
@@ -333,6 +335,11 @@ export function createSocketHub(o) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       if ((q < 0 ? url : url.slice(0, q)) !== path) return; // someone else's socket
+      if (!o.isAllowedHost(req)) {
+        o.log(`WS ${redactUrl(url)} 421 host_not_allowed`);
+        refuseUpgrade(socket, 421, 'host_not_allowed');
+        return;
+      }
       const origin = req.headers.origin;
       if (origin === undefined || !o.isAllowedOrigin(req, origin)) {
         o.log(`WS ${redactUrl(url)} 403 origin_not_allowed`);

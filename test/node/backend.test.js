@@ -51,6 +51,7 @@ async function startServer(options = {}) {
  * @param {Srv} srv @param {string} path
  * @param {{ method?: string, headers?: Record<string, string>, body?: string }} [o]
  * @returns {Promise<{ status: number, headers: import('node:http').IncomingHttpHeaders, cookies: string[], body: any }>}
+ *   `body` parsed when it is JSON, else the text
  */
 function rawRequest(srv, path, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
@@ -58,9 +59,10 @@ function rawRequest(srv, path, { method = 'GET', headers = {}, body } = {}) {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, cookies: res.headers['set-cookie'] ?? [], body: text ? JSON.parse(text) : undefined }),
-      );
+      res.on('end', () => {
+        const json = res.headers['content-type'] === 'application/json';
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, cookies: res.headers['set-cookie'] ?? [], body: json ? JSON.parse(text) : text });
+      });
     });
     req.on('error', reject);
     req.end(body);
@@ -701,6 +703,8 @@ describe('cookie tossing: more than one refresh cookie', () => {
 });
 
 describe('cookie flags and prefix', () => {
+  /** The loopback defaults plus a deployment's name. */
+  const allowedHosts = ['localhost', '127.0.0.1', '[::1]', 'app.example.com'];
   /** @param {string} cookie */
   const valueOf = (cookie) => cookie.slice(cookie.indexOf('=') + 1, cookie.indexOf(';'));
 
@@ -721,7 +725,7 @@ describe('cookie flags and prefix', () => {
   });
 
   test('another Host, even over plain http (TLS ends at a proxy): __Secure-rt with Secure, path-scoped; plain rt not read', async () => {
-    const srv = await startServer();
+    const srv = await startServer({ allowedHosts });
     try {
       const host = 'app.example.com';
       const res = await loginAt(srv, host);
@@ -750,7 +754,7 @@ describe('cookie flags and prefix', () => {
 
   test("cookiePath '/' (or base '/'): __Host-rt, Path=/, Secure off localhost; plain rt with Path=/ on localhost", async () => {
     for (const options of [{ cookiePath: '/' }, { base: '/' }]) {
-      const srv = await startServer(options);
+      const srv = await startServer({ ...options, allowedHosts });
       const base = options.base === '/' ? '' : '/api';
       try {
         const res = await loginAt(srv, 'app.example.com', base);
@@ -772,8 +776,8 @@ describe('cookie flags and prefix', () => {
   });
 
   test('secure: false never sets Secure; secure: true always does, also on localhost', async () => {
-    const never = await startServer({ secure: false });
-    const always = await startServer({ secure: true });
+    const never = await startServer({ secure: false, allowedHosts });
+    const always = await startServer({ secure: true, allowedHosts });
     try {
       const plain = await loginAt(never, 'app.example.com');
       assert.match(plain.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/);
@@ -791,6 +795,66 @@ describe('cookie flags and prefix', () => {
     assert.throws(() => createBackend({ cookiePath: '/ap' }), TypeError, 'a prefix must end at a path segment');
     for (const base of ['api', '/api/', '/a;b', '/a b', '']) assert.throws(() => createBackend({ base }), TypeError, base);
     assert.doesNotThrow(() => createBackend({ base: '/auth/v1', cookiePath: '/auth', log: () => {} }));
+  });
+});
+
+describe('Host allow-list (DNS rebinding)', () => {
+  test('a foreign Host → 421 host_not_allowed on every route, before anything else; no cookie, no-store', async () => {
+    // The attacker's name resolved to this server: same-origin for the browser, so Origin passes.
+    const srv = await startServer();
+    try {
+      const port = new URL(srv.origin).port;
+      const before = { ...srv.backend.stats };
+      for (const host of [`rebind.evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io', 'localhost.', `0.0.0.0:${port}`]) {
+        const headers = { ...XRW, ...JSON_CT, Host: host, Origin: `http://${host}` };
+        for (const [method, path] of [['POST', '/api/login'], ['POST', '/api/refresh'], ['POST', '/api/logout'], ['GET', '/api/me'], ['OPTIONS', '/api/refresh'], ['GET', '/api/nope']]) {
+          const res = await rawRequest(srv, path, { method, headers, body: method === 'POST' ? '{"login":"alice","pass":"alice"}' : undefined });
+          assert.equal(res.status, 421, `${host} ${method} ${path}`);
+          assert.deepEqual(res.body, { error: 'host_not_allowed' });
+          assert.deepEqual(res.cookies, []);
+          assert.equal(res.headers['cache-control'], 'no-store');
+        }
+      }
+      assert.deepEqual(srv.backend.stats, before, 'nothing was counted: no route ran');
+      // Paths outside base are not the backend's business.
+      const outside = await rawRequest(srv, '/elsewhere', { headers: { Host: 'rebind.evil.example' } });
+      assert.deepEqual([outside.status, outside.body], [404, 'fallback']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('default: localhost, 127.0.0.1, [::1] on any port (any case) and the hosts of allowedOrigins', async () => {
+    const srv = await startServer({ allowedOrigins: [ALLOWED, 'null'] });
+    try {
+      for (const host of ['localhost', 'LOCALHOST:1', '127.0.0.1:65535', '[::1]:8080', '[::1]', 'app.example', 'app.example:444']) {
+        assert.equal((await loginAt(srv, host)).status, 200, host);
+      }
+      for (const host of ['example', 'evil.app.example', '[::2]', 'localhost:99999']) {
+        assert.equal((await loginAt(srv, host)).status, 421, host);
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('allowedHosts replaces the loopback names; name:port entries allow that port only; bad entries throw', async () => {
+    const srv = await startServer({ allowedHosts: ['api.example.com', 'Admin.Example.com:8443'] });
+    try {
+      assert.equal((await loginAt(srv, 'api.example.com')).status, 200);
+      assert.equal((await loginAt(srv, 'api.example.com:3000')).status, 200);
+      assert.equal((await loginAt(srv, 'admin.example.com:8443')).status, 200);
+      assert.equal((await loginAt(srv, 'admin.example.com:8444')).status, 421);
+      assert.equal((await loginAt(srv, 'admin.example.com')).status, 421);
+      assert.equal((await loginAt(srv, 'app.example')).status, 200, 'the hosts of allowedOrigins stay allowed');
+      assert.equal((await loginAt(srv, 'localhost')).status, 421);
+      assert.equal((await srv.fetch('/api/me')).status, 421, 'the listening address 127.0.0.1 is not on the list');
+    } finally {
+      await srv.close();
+    }
+    for (const bad of ['http://example.com', 'example.com/path', 'user@example.com', '', 'a b']) {
+      assert.throws(() => createBackend({ allowedHosts: [bad] }), TypeError, bad);
+    }
   });
 });
 

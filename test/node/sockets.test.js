@@ -92,10 +92,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Opens a client socket. `upgrade` resolves 'open' on 101 or the HTTP status of a refused upgrade.
- * @param {Srv} srv @param {string} [query] @param {{ origin?: string | null, path?: string }} [o]
+ * `host` replaces the Host header (the URL's by default).
+ * @param {Srv} srv @param {string} [query] @param {{ origin?: string | null, path?: string, host?: string }} [o]
  */
-function connect(srv, query = '', { origin = srv.origin, path = '/api/ws' } = {}) {
-  const ws = new WebSocket(`${srv.origin.replace('http', 'ws')}${path}${query}`, { headers: origin ? { Origin: origin } : {} });
+function connect(srv, query = '', { origin = srv.origin, path = '/api/ws', host } = {}) {
+  const headers = { ...(origin ? { Origin: origin } : {}), ...(host ? { Host: host } : {}) };
+  const ws = new WebSocket(`${srv.origin.replace('http', 'ws')}${path}${query}`, { headers });
   srv.clients.add(ws);
   /** @type {any[]} */
   const messages = [];
@@ -155,7 +157,7 @@ function connect(srv, query = '', { origin = srv.origin, path = '/api/ws' } = {}
 
 /** @typedef {ReturnType<typeof connect>} Client */
 
-/** Connects and waits for hello. @param {Srv} srv @param {string} query @param {{ origin?: string | null, path?: string }} [o] */
+/** Connects and waits for hello. @param {Srv} srv @param {string} query @param {{ origin?: string | null, path?: string, host?: string }} [o] */
 async function open(srv, query, o) {
   const client = connect(srv, query, o);
   assert.equal(await client.upgrade, 'open');
@@ -317,6 +319,23 @@ describe('handshake', () => {
       }
       assert.equal(srv.backend.stats.socketsOpened, 0);
       assert.deepEqual(srv.lines.filter((l) => l.startsWith('WS ')), Array(3).fill('WS /api/ws?[redacted] 403 origin_not_allowed'));
+    }));
+
+  test('a foreign Host (DNS rebinding) → 421 at the upgrade, before the Origin check, no socket', () =>
+    withServer(async (srv) => {
+      const { at } = await login(srv);
+      const port = new URL(srv.origin).port;
+      const rebound = `rebind.evil.example:${port}`;
+      // The attacker's page is same-origin with its own name, so its Origin matches the Host.
+      for (const origin of [`http://${rebound}`, ALLOWED]) {
+        const client = connect(srv, `?access_token=${at}`, { host: rebound, origin });
+        assert.deepEqual(await client.upgrade, { status: 421, body: '{"error":"host_not_allowed"}' }, origin);
+      }
+      assert.equal(srv.backend.stats.socketsOpened, 0);
+      assert.deepEqual(srv.lines.filter((l) => l.startsWith('WS ')), Array(2).fill('WS /api/ws?[redacted] 421 host_not_allowed'));
+      // The loopback names stay usable, with their own origin.
+      const local = await open(srv, `?access_token=${at}`, { host: `localhost:${port}`, origin: `http://localhost:${port}` });
+      assert.deepEqual(await local.echo('still fine'), { type: 'echo', data: 'still fine' });
     }));
 
   test('an allowed foreign origin works', () =>
