@@ -5,8 +5,10 @@
  * as Koa middleware (@web/dev-server, @web/test-runner). See README.md next to this file.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { CLOCK_TOLERANCE_S, signAccessToken as signJwt, verifyAccessToken as verifyJwt } from './access-token.js';
 import { createRefreshStore } from './refresh-store.js';
+import { createLoginThrottle } from './login-throttle.js';
 import { HttpError, mediaType, parseCookies, parseHost, readBody, redactUrl, serializeCookie } from './http-utils.js';
 import { CLOSE, createSocketHub, isInjectableCode } from './sockets.js';
 
@@ -35,6 +37,10 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  *   never, or ('auto', the default) unless the request's Host is localhost, 127.0.0.1 or [::1] over plain http
  * @property {string} [cookiePath] `Path` of the refresh cookie: `base` (default) or a path prefix of it;
  *   '/' makes the Secure cookie a `__Host-` one
+ * @property {import('./login-throttle.js').LoginThrottleOptions} [loginThrottle] failed-login limits per account
+ *   and per client (defaults: 5 per account, 20 per client in 15 min, then locked 15 min; 10000 keys tracked)
+ * @property {boolean} [trustProxy] take the client address for the login throttle from the last
+ *   X-Forwarded-For entry (default false: the connection's address)
  * @property {(line: string) => void} [log] one line per request (default console.log)
  * @property {() => number} [now] clock in ms (default Date.now)
  * @property {boolean} [testRoutes] enable GET {base}/_stats, the fault routes and the socket test routes (default false)
@@ -138,6 +144,7 @@ export function createBackend(options = {}) {
     testRoutes = false,
     feedInterval = 2000,
     ticketTtl = 30,
+    trustProxy = false,
   } = options;
   if (mode !== 'hardened' && mode !== 'seed') throw new TypeError(`unknown mode: ${mode}`);
   if (!(Number.isFinite(feedInterval) && feedInterval >= 0)) throw new RangeError(`feedInterval must be a number of ms >= 0, not ${feedInterval}`);
@@ -158,6 +165,7 @@ export function createBackend(options = {}) {
   /** The strongest prefix the path allows: `__Host-` needs Path=/ (and Secure, no Domain). */
   const secureCookieName = cookiePath === '/' ? '__Host-rt' : '__Secure-rt';
   const keyOpts = { secret, issuer, audience, now };
+  const throttle = createLoginThrottle(options.loginThrottle, now);
 
   /** @type {Stats} */
   const stats = { logins: 0, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0, ambiguousCookies: 0 };
@@ -174,6 +182,18 @@ export function createBackend(options = {}) {
 
   /** @param {number} id */
   const findUserById = (id) => users.find((u) => u.user_id === id);
+
+  /**
+   * The client's address for the login throttle. X-Forwarded-For is anyone's to write, so it
+   * counts only with `trustProxy`, and then only its last entry: the one your proxy appended.
+   * @param {Req} req
+   */
+  function clientAddress(req) {
+    const direct = req.socket.remoteAddress ?? '';
+    if (!trustProxy) return direct;
+    const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').at(-1)?.trim() ?? '';
+    return isIP(forwarded) ? forwarded : direct;
+  }
 
   /** Constant-time in the password; always compares, even for an unknown login. */
   function checkCredentials(/** @type {string} */ login, /** @type {string} */ pass) {
@@ -392,8 +412,16 @@ export function createBackend(options = {}) {
         throw new HttpError(400, 'invalid_request');
       }
       if (typeof body?.login !== 'string' || typeof body?.pass !== 'string') throw new HttpError(400, 'invalid_request');
+      const attempt = { login: body.login, client: clientAddress(req) };
+      // Locked: answered before the password is looked at, so a right guess looks like a wrong one.
+      const wait = throttle.retryAfter(attempt);
+      if (wait > 0) throw new HttpError(429, 'too_many_attempts', { 'Retry-After': String(Math.ceil(wait / 1000)) });
       const user = checkCredentials(body.login, body.pass);
-      if (!user) return send(res, 401, { error: 'invalid_credentials' });
+      if (!user) {
+        throttle.failed(attempt);
+        return send(res, 401, { error: 'invalid_credentials' });
+      }
+      throttle.succeeded(attempt);
       const { token, family } = store.createFamily(user.user_id);
       stats.logins++;
       send(res, 200, await tokenBody(user, family), { 'Set-Cookie': refreshCookie(req, token, family) });
@@ -569,7 +597,7 @@ export function createBackend(options = {}) {
     if (origin === undefined || !allowedOrigins.has(origin)) return false;
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Allow-Credentials', 'true');
-    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
     return true;
   }
 

@@ -47,15 +47,16 @@ async function startServer(options = {}) {
 /** @typedef {Awaited<ReturnType<typeof startServer>>} Srv */
 
 /**
- * A request with a Host header of the test's choosing (Node's fetch always sends the URL's host).
+ * A request with a Host header of the test's choosing (Node's fetch always sends the URL's host),
+ * optionally from another local address (another client).
  * @param {Srv} srv @param {string} path
- * @param {{ method?: string, headers?: Record<string, string>, body?: string }} [o]
+ * @param {{ method?: string, headers?: Record<string, string>, body?: string, localAddress?: string }} [o]
  * @returns {Promise<{ status: number, headers: import('node:http').IncomingHttpHeaders, cookies: string[], body: any }>}
  *   `body` parsed when it is JSON, else the text
  */
-function rawRequest(srv, path, { method = 'GET', headers = {}, body } = {}) {
+function rawRequest(srv, path, { method = 'GET', headers = {}, body, localAddress } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(srv.origin + path, { method, headers }, (res) => {
+    const req = http.request(srv.origin + path, { method, headers, localAddress }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (text += chunk));
@@ -855,6 +856,171 @@ describe('Host allow-list (DNS rebinding)', () => {
     for (const bad of ['http://example.com', 'example.com/path', 'user@example.com', '', 'a b']) {
       assert.throws(() => createBackend({ allowedHosts: [bad] }), TypeError, bad);
     }
+  });
+});
+
+describe('login throttling', () => {
+  /**
+   * One login attempt, answered as status, body and the headers the tests look at.
+   * @param {Srv} srv @param {string} login @param {string} pass
+   * @param {{ headers?: Record<string, string>, localAddress?: string }} [o]
+   */
+  async function attempt(srv, login, pass, { headers = {}, localAddress } = {}) {
+    const res = await rawRequest(srv, '/api/login', {
+      method: 'POST',
+      headers: { ...JSON_CT, ...XRW, ...headers },
+      body: JSON.stringify({ login, pass }),
+      localAddress,
+    });
+    return { status: res.status, body: res.body, retryAfter: res.headers['retry-after'], cookies: res.cookies, headers: res.headers };
+  }
+
+  /** @param {Awaited<ReturnType<typeof attempt>>} res @param {string} retryAfter */
+  function assertThrottled(res, retryAfter) {
+    assert.equal(res.status, 429);
+    assert.deepEqual(res.body, { error: 'too_many_attempts' });
+    assert.equal(res.retryAfter, retryAfter);
+    assert.deepEqual(res.cookies, []);
+    assert.equal(res.headers['cache-control'], 'no-store');
+  }
+
+  test('300 wrong passwords: 401 ×5, then 429 with Retry-After; the right one is 429 too until the lock ends, then 200', async () => {
+    const srv = await startServer();
+    try {
+      const before = { ...srv.backend.stats };
+      /** @type {Record<string, number>} */
+      const statuses = {};
+      for (let i = 0; i < 300; i++) {
+        const res = await attempt(srv, 'alice', `guess-${i}`);
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (i < 5) assert.equal(res.status, 401, `attempt ${i + 1}`);
+        else assertThrottled(res, '900');
+      }
+      assert.deepEqual(statuses, { 401: 5, 429: 295 });
+      // The lock does not reveal a right guess: the right password gets the same answer.
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '900');
+      assertThrottled(await attempt(srv, 'ALICE', 'alice'), '900');
+      // Another account from the same client is not locked (5 failures < the client's 20).
+      assert.equal((await attempt(srv, 'bob', 'bob')).status, 200);
+      srv.clock.t += 899_000;
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '1');
+      srv.clock.t += 1000;
+      const ok = await attempt(srv, 'alice', 'alice');
+      assert.equal(ok.status, 200);
+      assert.equal(ok.cookies.length, 1);
+      assert.equal(srv.backend.stats.logins - before.logins, 2);
+      // The success reset the account's count: 4 + 4 failures around a success never lock.
+      for (let i = 0; i < 4; i++) assert.equal((await attempt(srv, 'alice', 'wrong')).status, 401);
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200);
+      for (let i = 0; i < 4; i++) assert.equal((await attempt(srv, 'alice', 'wrong')).status, 401);
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('unknown accounts lock the same way (no account enumeration); failures older than windowMs do not add up', async () => {
+    const srv = await startServer({ loginThrottle: { maxFailures: 3, windowMs: 60_000, lockMs: 30_000 } });
+    try {
+      for (const login of ['nobody', 'alice']) {
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+      }
+      srv.clock.t += 60_000; // both windows are over
+      for (const login of ['nobody', 'alice']) {
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+        assert.equal((await attempt(srv, login, 'x')).status, 401, 'the 3rd failure in the window locks');
+        assertThrottled(await attempt(srv, login, 'x'), '30');
+      }
+      srv.clock.t += 30_000;
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200);
+      assert.equal((await attempt(srv, 'nobody', 'x')).status, 401, 'a lock ends by itself');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('per client: failures across accounts lock that client, right password included; X-Forwarded-For is ignored; other clients go on', async () => {
+    const srv = await startServer();
+    try {
+      for (let i = 0; i < 19; i++) {
+        const res = await attempt(srv, `user-${i}`, 'x', { headers: { 'X-Forwarded-For': `198.51.100.${i}` } });
+        assert.equal(res.status, 401, `attempt ${i + 1}`);
+      }
+      // A success does not reset the client's count (or a client could reset it with its own account).
+      assert.equal((await attempt(srv, 'bob', 'bob')).status, 200);
+      assert.equal((await attempt(srv, 'user-19', 'x')).status, 401, 'the 20th failure locks the client');
+      assertThrottled(await attempt(srv, 'alice', 'alice', { headers: { 'X-Forwarded-For': '203.0.113.7' } }), '900');
+      assertThrottled(await attempt(srv, 'bob', 'bob'), '900');
+      // Another address of this machine is another client.
+      assert.equal((await attempt(srv, 'alice', 'alice', { localAddress: '127.0.0.2' })).status, 200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('trustProxy: the last X-Forwarded-For address is the client; IPv6 clients count per /64', async () => {
+    const srv = await startServer({ trustProxy: true, loginThrottle: { maxClientFailures: 3 } });
+    try {
+      /** @param {string} forwarded @param {string} [pass] */
+      const from = (forwarded, pass = 'x') => attempt(srv, 'alice', pass, { headers: { 'X-Forwarded-For': forwarded } });
+      const fail = async (/** @type {string} */ forwarded, /** @type {number} */ n) => {
+        for (let i = 0; i < n; i++) assert.equal((await attempt(srv, `u${i}`, 'x', { headers: { 'X-Forwarded-For': forwarded } })).status, 401);
+      };
+      await fail('10.0.0.1, 198.51.100.1', 3);
+      assertThrottled(await from('spoofed, 198.51.100.1', 'alice'), '900');
+      assert.equal((await from('10.0.0.1, 198.51.100.2', 'alice')).status, 200, 'the spoofable first entries do not matter');
+
+      await fail('2001:db8:1:2::1', 3);
+      assertThrottled(await from('2001:db8:1:2:ffff::9', 'alice'), '900');
+      assertThrottled(await from('2001:0db8:0001:0002:0000:0000:0000:0abc', 'alice'), '900');
+      assert.equal((await from('2001:db8:1:3::1', 'alice')).status, 200, 'another /64');
+
+      // Not an address: the connection's address counts instead.
+      await fail('not-an-ip', 3);
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '900');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('memory is bounded: beyond maxKeys the least recently seen key is forgotten', async () => {
+    const srv = await startServer({ loginThrottle: { maxFailures: 2, maxKeys: 4 } });
+    try {
+      await attempt(srv, 'alice', 'x');
+      await attempt(srv, 'alice', 'x');
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '900');
+      // Keys now: alice's account and this client. Three more accounts push alice's out.
+      for (const login of ['u1', 'u2', 'u3']) assert.equal((await attempt(srv, login, 'x')).status, 401);
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200, 'the oldest key (alice) was evicted');
+      // The newer ones were kept: u1's second failure locks it.
+      assert.equal((await attempt(srv, 'u1', 'x')).status, 401);
+      assertThrottled(await attempt(srv, 'u1', 'x'), '900');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('429 carries CORS headers for an allowed origin, with Retry-After exposed', async () => {
+    const srv = await startServer({ loginThrottle: { maxFailures: 1 } });
+    try {
+      await attempt(srv, 'alice', 'x');
+      const res = await attempt(srv, 'alice', 'x', { headers: { Origin: ALLOWED } });
+      assertThrottled(res, '900');
+      assert.equal(res.headers['access-control-allow-origin'], ALLOWED);
+      assert.equal(res.headers['access-control-allow-credentials'], 'true');
+      assert.deepEqual(String(res.headers['access-control-expose-headers']).split(/,\s*/).sort(), ['Retry-After', 'WWW-Authenticate']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('loginThrottle options are checked', () => {
+    for (const bad of [{ maxFailures: 0 }, { lockMs: -1 }, { windowMs: 1.5 }, { maxKeys: Infinity }, { maxClientFailures: /** @type {any} */ ('5') }]) {
+      assert.throws(() => createBackend({ loginThrottle: bad }), RangeError, JSON.stringify(bad));
+    }
+    assert.throws(() => createBackend({ loginThrottle: /** @type {any} */ ({ maxFailure: 5 }) }), TypeError, 'a typo is not ignored');
   });
 });
 
