@@ -46,6 +46,10 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @property {boolean} [testRoutes] enable GET {base}/_stats, the fault routes and the socket test routes (default false)
  * @property {number} [feedInterval] ms between `tick` messages on a socket; 0 disables (default 2000)
  * @property {number} [ticketTtl] lifetime of a socket ticket, s, > 0 and <= 60 (default 30)
+ * @property {number} [maxFamiliesPerUser] live refresh families (sessions) per user; a login beyond it
+ *   revokes the user's oldest with reason 'evicted' (default 10)
+ * @property {number} [maxTicketsPerToken] unused, unexpired socket tickets per access token; beyond → 429 (default 10)
+ * @property {number} [maxSocketsPerUser] open sockets per user; beyond, the handshake closes 1013 (default 20)
  *
  * @typedef {{ logins: number, refreshes: number, rotations: number, graceHits: number,
  *   reuseDetections: number, revokedFamilies: number, logouts: number, ambiguousCookies: number,
@@ -145,10 +149,16 @@ export function createBackend(options = {}) {
     feedInterval = 2000,
     ticketTtl = 30,
     trustProxy = false,
+    maxFamiliesPerUser = 10,
+    maxTicketsPerToken = 10,
+    maxSocketsPerUser = 20,
   } = options;
   if (mode !== 'hardened' && mode !== 'seed') throw new TypeError(`unknown mode: ${mode}`);
   if (!(Number.isFinite(feedInterval) && feedInterval >= 0)) throw new RangeError(`feedInterval must be a number of ms >= 0, not ${feedInterval}`);
   if (!(Number.isFinite(ticketTtl) && ticketTtl > 0 && ticketTtl <= 60)) throw new RangeError(`ticketTtl must be > 0 and <= 60 s, not ${ticketTtl}`);
+  for (const [name, value] of Object.entries({ maxFamiliesPerUser, maxTicketsPerToken, maxSocketsPerUser })) {
+    if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${name} must be an integer > 0, not ${value}`);
+  }
   if (secure !== 'auto' && typeof secure !== 'boolean') throw new TypeError(`secure must be true, false or 'auto', not ${secure}`);
   // The base ends up in the cookie's Path attribute: no room for ';' or spaces.
   if (base !== '/' && !/^(?:\/[\w.~!$&'()*+,=:@%-]+)+$/.test(base)) throw new TypeError(`base must be '/' or a path like '/api', not ${base}`);
@@ -357,6 +367,8 @@ export function createBackend(options = {}) {
     base: prefix,
     feedInterval,
     ticketTtl,
+    maxTicketsPerToken,
+    maxSocketsPerUser,
     testRoutes,
     log,
     now,
@@ -423,6 +435,8 @@ export function createBackend(options = {}) {
       }
       throttle.succeeded(attempt);
       const { token, family } = store.createFamily(user.user_id);
+      // A login always succeeds; the user's oldest sessions make room (their sockets close too).
+      store.limitUser(user.user_id, maxFamiliesPerUser, 'evicted');
       stats.logins++;
       send(res, 200, await tokenBody(user, family), { 'Set-Cookie': refreshCookie(req, token, family) });
     },

@@ -1024,6 +1024,62 @@ describe('login throttling', () => {
   });
 });
 
+describe('refresh families per user', () => {
+  test('a login beyond maxFamiliesPerUser revokes that user\'s oldest live family (evicted); the login succeeds', async () => {
+    const srv = await startServer({ maxFamiliesPerUser: 2 });
+    try {
+      /** @type {Array<[string, number, string]>} */
+      const heard = [];
+      srv.backend.onFamilyRevoked((familyId, userId, reason) => heard.push([familyId, userId, reason]));
+      const a = await login(srv);
+      const b = await login(srv);
+      const bob = await login(srv, { login: 'bob', pass: 'bob' });
+      const idOf = (/** @type {string} */ rt) => srv.backend.findFamilyByRefreshToken(rt)?.id;
+      const aId = idOf(a.rt);
+      const a1 = rtOf(await refresh(srv, a.rt)); // rotating does not make a family younger
+      assert.deepEqual(heard, []);
+      const c = await login(srv);
+      assert.deepEqual(heard, [[aId, 1, 'evicted']]);
+      assert.equal(srv.backend.stats.revokedFamilies, 1);
+      assert.equal(srv.backend.stats.reuseDetections, 0);
+      const evicted = await refresh(srv, a1);
+      assert.equal(evicted.status, 401);
+      assert.equal(setCookie(evicted), CLEARED);
+      for (const { rt } of [b, c, bob]) assert.equal((await refresh(srv, rt)).status, 200);
+      // Only live families count: after a logout the next login evicts nothing.
+      await srv.fetch('/api/logout', { method: 'POST', headers: { ...XRW, Cookie: `rt=${c.rt}` } });
+      await login(srv);
+      assert.deepEqual(heard.map(([, , r]) => r), ['evicted', 'logout']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('default: 10 live families per user; the 11th login evicts the first', async () => {
+    const srv = await startServer();
+    try {
+      const first = await login(srv);
+      for (let i = 0; i < 9; i++) await login(srv);
+      assert.equal(srv.backend.stats.revokedFamilies, 0);
+      assert.equal((await refresh(srv, first.rt)).status, 200);
+      await login(srv);
+      assert.equal(srv.backend.stats.revokedFamilies, 1);
+      assert.equal((await refresh(srv, rtOf(await refresh(srv, (await login(srv)).rt)))).status, 200);
+      assert.equal(srv.backend.findFamilyByRefreshToken(first.rt), undefined);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('cap options must be integers > 0', () => {
+    for (const name of ['maxFamiliesPerUser', 'maxTicketsPerToken', 'maxSocketsPerUser']) {
+      for (const value of [0, -1, 2.5, Infinity, '3']) {
+        assert.throws(() => createBackend({ [name]: value }), RangeError, `${name}: ${value}`);
+      }
+    }
+  });
+});
+
 describe('seed mode', () => {
   /** @type {Srv} */
   let srv;
