@@ -5,9 +5,11 @@
  * as Koa middleware (@web/dev-server, @web/test-runner). See README.md next to this file.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { CLOCK_TOLERANCE_S, signAccessToken as signJwt, verifyAccessToken as verifyJwt } from './access-token.js';
 import { createRefreshStore } from './refresh-store.js';
-import { HttpError, mediaType, parseCookies, readBody, redactUrl, serializeCookie } from './http-utils.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { HttpError, mediaType, parseCookies, parseHost, readBody, redactUrl, serializeCookie } from './http-utils.js';
 import { CLOSE, createSocketHub, isInjectableCode } from './sockets.js';
 
 export { signAccessToken, verifyAccessToken } from './access-token.js';
@@ -16,7 +18,7 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @typedef {{ login: string, pass: string, user_id: number, role: string, name: string }} User
  *
  * @typedef {object} BackendOptions
- * @property {string} [base] path prefix of every route (default '/api')
+ * @property {string} [base] path prefix of every route (default '/api'; '/' serves the routes at the root)
  * @property {'hardened' | 'seed'} [mode] default 'hardened'
  * @property {number} [accessTtl] seconds (default 60)
  * @property {number} [refreshTtl] absolute lifetime of a refresh-token family, seconds (default 8 h)
@@ -27,17 +29,30 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  * @property {string} [audience] default 'auth-shell-demo-api'
  * @property {User[]} [users] default alice/alice, bob/bob, admin/admin
  * @property {string[]} [allowedOrigins] exact origins allowed for credentialed CORS
+ * @property {string[]} [allowedHosts] Host names (any port) or `name:port` this backend answers to; anything
+ *   else gets 421 (DNS rebinding). Default localhost, 127.0.0.1, [::1]; the hosts of allowedOrigins are always added
  * @property {boolean} [sendExpiresIn] include expires_in in token responses (default true)
  * @property {number} [latency] ms to wait before every response (default 0)
- * @property {boolean} [secure] Secure cookie named __Secure-rt (default false)
+ * @property {boolean | 'auto'} [secure] `Secure` refresh cookie with a `__Secure-` or `__Host-` name: always,
+ *   never, or ('auto', the default) unless the request's Host is localhost, 127.0.0.1 or [::1] over plain http
+ * @property {string} [cookiePath] `Path` of the refresh cookie: `base` (default) or a path prefix of it;
+ *   '/' makes the Secure cookie a `__Host-` one
+ * @property {import('./login-throttle.js').LoginThrottleOptions} [loginThrottle] failed-login limits per account
+ *   and per client (defaults: 5 per account, 20 per client in 15 min, then locked 15 min; 10000 keys tracked)
+ * @property {boolean} [trustProxy] take the client address for the login throttle from the last
+ *   X-Forwarded-For entry (default false: the connection's address)
  * @property {(line: string) => void} [log] one line per request (default console.log)
  * @property {() => number} [now] clock in ms (default Date.now)
  * @property {boolean} [testRoutes] enable GET {base}/_stats, the fault routes and the socket test routes (default false)
  * @property {number} [feedInterval] ms between `tick` messages on a socket; 0 disables (default 2000)
  * @property {number} [ticketTtl] lifetime of a socket ticket, s, > 0 and <= 60 (default 30)
+ * @property {number} [maxFamiliesPerUser] live refresh families (sessions) per user; a login beyond it
+ *   revokes the user's oldest with reason 'evicted' (default 10)
+ * @property {number} [maxTicketsPerToken] unused, unexpired socket tickets per access token; beyond → 429 (default 10)
+ * @property {number} [maxSocketsPerUser] open sockets per user; beyond, the handshake closes 1013 (default 20)
  *
  * @typedef {{ logins: number, refreshes: number, rotations: number, graceHits: number,
- *   reuseDetections: number, revokedFamilies: number, logouts: number,
+ *   reuseDetections: number, revokedFamilies: number, logouts: number, ambiguousCookies: number,
  *   socketsOpened?: number, socketsClosed?: number }} Stats
  *   The socket counters appear once attachWebSocket() has been called.
  *
@@ -73,10 +88,44 @@ const MFE_ITEMS = Object.freeze({
 });
 
 const BODY_LIMIT = 10 * 1024;
+/** Host names of this machine: the default allow-list, and where the refresh cookie may go without `Secure` ('auto'). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Every form of the refresh cookie's name: more than one of them in a request is ambiguous. */
+const REFRESH_COOKIE_NAMES = new Set(['rt', '__Secure-rt', '__Host-rt']);
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 /** @param {string} s */
 const digest = (s) => createHash('sha256').update(s).digest();
+
+/**
+ * Host name → the ports allowed with it ('' = any port), from `name` and `name:port` entries plus
+ * the host names of the allowed origins (any port).
+ * @param {string[]} entries @param {Set<string>} origins
+ */
+function hostAllowList(entries, origins) {
+  /** @type {Map<string, Set<string>>} */
+  const list = new Map();
+  const add = (/** @type {string} */ hostname, /** @type {string} */ port) => {
+    const ports = list.get(hostname) ?? new Set();
+    list.set(hostname, ports.add(port));
+  };
+  for (const entry of entries) {
+    const host = typeof entry === 'string' ? parseHost(entry) : undefined;
+    if (!host) throw new TypeError(`allowedHosts: not a host name or name:port: ${entry}`);
+    add(host.hostname, host.port);
+  }
+  for (const origin of origins) {
+    /** @type {URL | undefined} */
+    let url;
+    try {
+      url = new URL(origin);
+    } catch {
+      continue; // not an origin with a host (e.g. 'null'): nothing to add
+    }
+    if (url.hostname) add(url.hostname.toLowerCase(), '');
+  }
+  return list;
+}
 
 /** @param {BackendOptions} [options] */
 export function createBackend(options = {}) {
@@ -93,23 +142,43 @@ export function createBackend(options = {}) {
     users = DEFAULT_USERS,
     sendExpiresIn = true,
     latency = 0,
-    secure = false,
+    secure = 'auto',
     log = console.log,
     now = Date.now,
     testRoutes = false,
     feedInterval = 2000,
     ticketTtl = 30,
+    trustProxy = false,
+    maxFamiliesPerUser = 10,
+    maxTicketsPerToken = 10,
+    maxSocketsPerUser = 20,
   } = options;
   if (mode !== 'hardened' && mode !== 'seed') throw new TypeError(`unknown mode: ${mode}`);
   if (!(Number.isFinite(feedInterval) && feedInterval >= 0)) throw new RangeError(`feedInterval must be a number of ms >= 0, not ${feedInterval}`);
   if (!(Number.isFinite(ticketTtl) && ticketTtl > 0 && ticketTtl <= 60)) throw new RangeError(`ticketTtl must be > 0 and <= 60 s, not ${ticketTtl}`);
+  for (const [name, value] of Object.entries({ maxFamiliesPerUser, maxTicketsPerToken, maxSocketsPerUser })) {
+    if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${name} must be an integer > 0, not ${value}`);
+  }
+  if (secure !== 'auto' && typeof secure !== 'boolean') throw new TypeError(`secure must be true, false or 'auto', not ${secure}`);
+  // The base ends up in the cookie's Path attribute: no room for ';' or spaces.
+  if (base !== '/' && !/^(?:\/[\w.~!$&'()*+,=:@%-]+)+$/.test(base)) throw new TypeError(`base must be '/' or a path like '/api', not ${base}`);
+  /** What request paths start with: '' for base '/'. */
+  const prefix = base === '/' ? '' : base;
+  const cookiePath = options.cookiePath ?? (prefix || '/');
+  // The cookie must reach {base}/refresh and {base}/logout, so its Path is base or a prefix of it.
+  if (!(cookiePath === '/' || cookiePath === prefix || prefix.startsWith(`${cookiePath}/`))) {
+    throw new TypeError(`cookiePath must be '/' or a path prefix of base (${base}), not ${cookiePath}`);
+  }
   const hardened = mode === 'hardened';
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
-  const cookieName = secure ? '__Secure-rt' : 'rt';
+  const allowedHosts = hostAllowList(options.allowedHosts ?? [...LOOPBACK_HOSTS], allowedOrigins);
+  /** The strongest prefix the path allows: `__Host-` needs Path=/ (and Secure, no Domain). */
+  const secureCookieName = cookiePath === '/' ? '__Host-rt' : '__Secure-rt';
   const keyOpts = { secret, issuer, audience, now };
+  const throttle = createLoginThrottle(options.loginThrottle, now);
 
   /** @type {Stats} */
-  const stats = { logins: 0, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0 };
+  const stats = { logins: 0, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0, ambiguousCookies: 0 };
   const store = createRefreshStore({ refreshTtl, idleTtl, graceMs, now });
   /** @type {Set<FamilyRevokedListener>} */
   const revokeListeners = new Set();
@@ -123,6 +192,18 @@ export function createBackend(options = {}) {
 
   /** @param {number} id */
   const findUserById = (id) => users.find((u) => u.user_id === id);
+
+  /**
+   * The client's address for the login throttle. X-Forwarded-For is anyone's to write, so it
+   * counts only with `trustProxy`, and then only its last entry: the one your proxy appended.
+   * @param {Req} req
+   */
+  function clientAddress(req) {
+    const direct = req.socket.remoteAddress ?? '';
+    if (!trustProxy) return direct;
+    const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').at(-1)?.trim() ?? '';
+    return isIP(forwarded) ? forwarded : direct;
+  }
 
   /** Constant-time in the password; always compares, even for an unknown login. */
   function checkCredentials(/** @type {string} */ login, /** @type {string} */ pass) {
@@ -148,10 +229,62 @@ export function createBackend(options = {}) {
     return body;
   }
 
-  /** @param {string} token @param {import('./refresh-store.js').Family} family */
-  const refreshCookie = (token, family) =>
-    serializeCookie(cookieName, token, { path: base, secure, maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
-  const clearCookie = () => serializeCookie(cookieName, '', { path: base, secure, maxAge: 0 });
+  /**
+   * Whether this request's refresh cookie is `Secure`. With 'auto' it is, unless the request came
+   * over plain http to a loopback name: browsers drop `Secure` cookies set over http except on
+   * localhost, and a loopback name means a developer's machine. Any other Host is a deployment,
+   * usually behind a TLS-terminating proxy that talks plain http to this server, so `Secure` stays.
+   * @param {Req} req
+   */
+  function isSecure(req) {
+    if (secure !== 'auto') return secure;
+    if (/** @type {{ encrypted?: boolean }} */ (req.socket).encrypted) return true;
+    const host = parseHost(req.headers.host);
+    return !(host && LOOPBACK_HOSTS.has(host.hostname));
+  }
+
+  /** @param {Req} req */
+  const cookieNameFor = (req) => (isSecure(req) ? secureCookieName : 'rt');
+
+  /** @param {Req} req @param {string} token @param {import('./refresh-store.js').Family} family */
+  const refreshCookie = (req, token, family) =>
+    serializeCookie(cookieNameFor(req), token, { path: cookiePath, secure: isSecure(req), maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
+  /** @param {Req} req */
+  const clearCookie = (req) => serializeCookie(cookieNameFor(req), '', { path: cookiePath, secure: isSecure(req), maxAge: 0 });
+
+  /**
+   * The refresh token of a request. A request carrying more than one refresh cookie (the same name
+   * twice, or two forms of it) is ambiguous: a sibling subdomain or a network attacker can plant
+   * (toss) a cookie of that name for a longer path or a parent domain, which the browser then sends
+   * alongside, even first. Which one the user got from us cannot be told from the header, so
+   * neither is used.
+   * @param {Req} req
+   * @returns {{ ambiguous: false, token: string | undefined } | { ambiguous: true, names: string[] }}
+   */
+  function readRefreshCookie(req) {
+    const found = parseCookies(req.headers.cookie).filter((c) => REFRESH_COOKIE_NAMES.has(c.name));
+    if (found.length > 1) return { ambiguous: true, names: [...new Set(found.map((c) => c.name))] };
+    // One cookie, but of another form than this request's (say a plain `rt` where `__Secure-rt` is
+    // expected): not read, or anyone able to set a plain cookie could choose the session.
+    return { ambiguous: false, token: found[0]?.name === cookieNameFor(req) ? found[0].value : undefined };
+  }
+
+  /**
+   * Answers a request with ambiguous refresh cookies: 401 invalid_grant, like any unusable cookie,
+   * and nothing rotated or revoked (revoking would let whoever tossed a cookie end sessions).
+   * The cookies this backend could have set are cleared; a tossed one (another Domain or Path)
+   * cannot be reached from here and stays until it expires.
+   * @param {Req} req @param {Res} res @param {string[]} names
+   */
+  function refuseAmbiguous(req, res, names) {
+    stats.ambiguousCookies++;
+    const clears = new Set([clearCookie(req)]);
+    for (const name of names) {
+      const path = name === '__Host-rt' ? '/' : cookiePath;
+      clears.add(serializeCookie(name, '', { path, secure: name !== 'rt' || isSecure(req), maxAge: 0 }));
+    }
+    send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': [...clears] });
+  }
 
   /** jti → ms until which it stays revoked (its exp plus the clock leeway). @type {Map<string, number>} */
   const revokedJtis = new Map();
@@ -198,12 +331,24 @@ export function createBackend(options = {}) {
 
   // ---- request checks ------------------------------------------------------------------------
 
+  /**
+   * DNS rebinding defence: a page on an attacker's name that resolves (after a first lookup) to
+   * this server is same-origin with it in the browser, so CORS and the Origin checks pass; its
+   * requests still carry the attacker's name in `Host`. Only names this backend is reached at pass.
+   * @param {Req} req
+   */
+  function isAllowedHost(req) {
+    const host = parseHost(req.headers.host);
+    const ports = host && allowedHosts.get(host.hostname);
+    return Boolean(ports && host && (ports.has('') || ports.has(host.port)));
+  }
+
   /** Origins this server is reached at, from the Host header and the connection's protocol. @param {Req} req */
   function isOwnOrigin(req, /** @type {string} */ origin) {
     const host = req.headers.host?.toLowerCase();
     if (!host) return false;
     const encrypted = /** @type {{ encrypted?: boolean }} */ (req.socket).encrypted;
-    return origin === `${encrypted ? 'https' : 'http'}://${host}` || (secure && origin === `https://${host}`);
+    return origin === `${encrypted ? 'https' : 'http'}://${host}` || (isSecure(req) && origin === `https://${host}`);
   }
 
   /** Hardened CSRF defence: custom header + Origin / Sec-Fetch-Site. @param {Req} req */
@@ -219,13 +364,16 @@ export function createBackend(options = {}) {
   // ---- sockets -------------------------------------------------------------------------------
 
   const hub = createSocketHub({
-    base,
+    base: prefix,
     feedInterval,
     ticketTtl,
+    maxTicketsPerToken,
+    maxSocketsPerUser,
     testRoutes,
     log,
     now,
     stats: /** @type {Record<string, number>} */ (/** @type {unknown} */ (stats)),
+    isAllowedHost,
     isAllowedOrigin: (req, origin) => allowedOrigins.has(origin) || isOwnOrigin(req, origin),
     checkToken,
     isJtiRevoked,
@@ -276,22 +424,34 @@ export function createBackend(options = {}) {
         throw new HttpError(400, 'invalid_request');
       }
       if (typeof body?.login !== 'string' || typeof body?.pass !== 'string') throw new HttpError(400, 'invalid_request');
+      const attempt = { login: body.login, client: clientAddress(req) };
+      // Locked: answered before the password is looked at, so a right guess looks like a wrong one.
+      const wait = throttle.retryAfter(attempt);
+      if (wait > 0) throw new HttpError(429, 'too_many_attempts', { 'Retry-After': String(Math.ceil(wait / 1000)) });
       const user = checkCredentials(body.login, body.pass);
-      if (!user) return send(res, 401, { error: 'invalid_credentials' });
+      if (!user) {
+        throttle.failed(attempt);
+        return send(res, 401, { error: 'invalid_credentials' });
+      }
+      throttle.succeeded(attempt);
       const { token, family } = store.createFamily(user.user_id);
+      // A login always succeeds; the user's oldest sessions make room (their sockets close too).
+      store.limitUser(user.user_id, maxFamiliesPerUser, 'evicted');
       stats.logins++;
-      send(res, 200, await tokenBody(user, family), { 'Set-Cookie': refreshCookie(token, family) });
+      send(res, 200, await tokenBody(user, family), { 'Set-Cookie': refreshCookie(req, token, family) });
     },
 
     async '/refresh'(req, res) {
       requireMethod(req, sessionMethods);
       csrfCheck(req);
       stats.refreshes++;
-      const result = store.use(parseCookies(req.headers.cookie)[cookieName]);
+      const cookie = readRefreshCookie(req);
+      if (cookie.ambiguous) return refuseAmbiguous(req, res, cookie.names);
+      const result = store.use(cookie.token);
       const user = result.ok ? findUserById(result.family.userId) : undefined;
       if (!result.ok || !user) {
         if (!result.ok && result.reason === 'reuse') stats.reuseDetections++;
-        return send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': clearCookie() });
+        return send(res, 401, { error: 'invalid_grant' }, { 'Set-Cookie': clearCookie(req) });
       }
       if (result.kind === 'rotated') stats.rotations++;
       else stats.graceHits++;
@@ -302,15 +462,18 @@ export function createBackend(options = {}) {
         req.socket.destroy();
         return;
       }
-      send(res, 200, await tokenBody(user, result.family), { 'Set-Cookie': refreshCookie(result.token, result.family) });
+      send(res, 200, await tokenBody(user, result.family), { 'Set-Cookie': refreshCookie(req, result.token, result.family) });
     },
 
     async '/logout'(req, res) {
       requireMethod(req, sessionMethods);
       csrfCheck(req);
-      store.revokeByToken(parseCookies(req.headers.cookie)[cookieName], 'logout');
+      const cookie = readRefreshCookie(req);
+      // The client treats a 401 on logout as "the server no longer knows the session": signed out.
+      if (cookie.ambiguous) return refuseAmbiguous(req, res, cookie.names);
+      store.revokeByToken(cookie.token, 'logout');
       stats.logouts++;
-      send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
+      send(res, 204, undefined, { 'Set-Cookie': clearCookie(req) });
     },
 
     async '/me'(req, res) {
@@ -359,7 +522,7 @@ export function createBackend(options = {}) {
       const auth = await authenticate(req);
       if (!auth) return send(res, 401, { error: 'invalid_token' }, INVALID_TOKEN);
       store.revokeUser(auth.user.user_id, 'revoked');
-      send(res, 204, undefined, { 'Set-Cookie': clearCookie() });
+      send(res, 204, undefined, { 'Set-Cookie': clearCookie(req) });
     },
   };
 
@@ -387,7 +550,8 @@ export function createBackend(options = {}) {
     // Scoped to the caller's own refresh family, so test files running side by side do not interfere.
     routes['/_faults/drop-next-refresh'] = async (req, res) => {
       requireMethod(req, ['POST']);
-      const family = store.findFamily(parseCookies(req.headers.cookie)[cookieName]);
+      const cookie = readRefreshCookie(req);
+      const family = cookie.ambiguous ? undefined : store.findFamily(cookie.token);
       if (!family) return send(res, 404, { error: 'no_family' });
       const times = Number(new URL(req.url ?? '', 'http://x').searchParams.get('times') ?? 1);
       dropAfterRotate.set(family.id, Number.isInteger(times) && times > 0 ? times : 1);
@@ -447,13 +611,14 @@ export function createBackend(options = {}) {
     if (origin === undefined || !allowedOrigins.has(origin)) return false;
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Allow-Credentials', 'true');
-    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    res.setHeader('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
     return true;
   }
 
   /** @param {Req} req @param {Res} res @param {string} path */
   async function dispatch(req, res, path) {
     const corsAllowed = commonHeaders(req, res);
+    if (!isAllowedHost(req)) return send(res, 421, { error: 'host_not_allowed' });
     if (req.method === 'OPTIONS') {
       if (corsAllowed) {
         return send(res, 204, undefined, {
@@ -484,14 +649,14 @@ export function createBackend(options = {}) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path !== base && !path.startsWith(`${base}/`)) return false;
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) return false;
     const started = performance.now();
     res.once('close', () => {
       log(`${req.method} ${redactUrl(url)} ${res.statusCode} ${Math.round(performance.now() - started)}ms`);
     });
     try {
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-      await dispatch(req, res, path.slice(base.length) || '/');
+      await dispatch(req, res, path.slice(prefix.length) || '/');
     } catch (err) {
       log(`backend error on ${req.method} ${redactUrl(url)}: ${err instanceof Error ? err.name : 'unknown'}`);
       if (!res.headersSent) send(res, 500, { error: 'server_error' });
@@ -515,7 +680,8 @@ export function createBackend(options = {}) {
     stats,
     base,
     mode,
-    cookieName,
+    /** The refresh cookie's name where it is Secure (`rt` with `secure: false`); `rt` on localhost with 'auto'. */
+    cookieName: secure === false ? 'rt' : secureCookieName,
     signAccessToken,
     /** Resolves the payload of a valid, unrevoked access token or rejects. @param {string} token */
     async verifyAccessToken(/** @type {string} */ token) {

@@ -2,14 +2,16 @@
 /** Small HTTP helpers for the reference backend: cookies, bodies, JSON responses. */
 
 /**
- * Parses a `Cookie` request header. The first occurrence of a name wins (browsers send the cookie
- * with the longest Path first). Values are returned as sent, without URI-decoding.
+ * Parses a `Cookie` request header into its `name=value` pairs, in order, duplicates kept: a
+ * browser sends one pair per cookie it holds for the URL, and two cookies may share a name (set for
+ * different paths or domains, possibly by someone else), so picking one would be a guess. Values are
+ * returned as sent, without URI-decoding.
  * @param {string | undefined} header
- * @returns {Record<string, string>}
+ * @returns {Array<{ name: string, value: string }>}
  */
 export function parseCookies(header) {
-  /** @type {Record<string, string>} */
-  const out = Object.create(null);
+  /** @type {Array<{ name: string, value: string }>} */
+  const out = [];
   if (!header) return out;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
@@ -17,7 +19,7 @@ export function parseCookies(header) {
     const name = part.slice(0, eq).trim();
     let value = part.slice(eq + 1).trim();
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (name && !(name in out)) out[name] = value;
+    if (name) out.push({ name, value });
   }
   return out;
 }
@@ -31,6 +33,19 @@ export function serializeCookie(name, value, { path, maxAge, secure }) {
   let cookie = `${name}=${value}; HttpOnly; SameSite=Strict; Path=${path}; Max-Age=${Math.max(0, Math.floor(maxAge))}`;
   if (secure) cookie += '; Secure';
   return cookie;
+}
+
+/**
+ * The host name and port of a `Host` header (or an allow-list entry), lower-cased: `[::1]:8080` →
+ * `{ hostname: '[::1]', port: '8080' }`, `example.com` → `{ hostname: 'example.com', port: '' }`.
+ * Undefined for anything else (a missing header, a path, userinfo, spaces, a port over 65535).
+ * @param {string | undefined} host
+ * @returns {{ hostname: string, port: string } | undefined}
+ */
+export function parseHost(host) {
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::(\d{1,5}))?$/i.exec(host ?? '');
+  if (!m || Number(m[2] ?? 0) > 65535) return undefined;
+  return { hostname: m[1].toLowerCase(), port: m[2] ?? '' };
 }
 
 /** An error answered as `status` with body `{ error: code }` and extra `headers`. */

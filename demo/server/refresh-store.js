@@ -53,6 +53,8 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
   const families = new Map();
   /** @type {Map<string, Family>} */
   const bySid = new Map();
+  /** userId → that user's families, oldest first (insertion order). @type {Map<number, Set<Family>>} */
+  const byUser = new Map();
   /** @type {Set<RevokeListener>} */
   const listeners = new Set();
   let lastSweep = now();
@@ -78,6 +80,9 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
       if (fam.expiresAt > t) continue;
       families.delete(id);
       bySid.delete(fam.sid);
+      const own = byUser.get(fam.userId);
+      own?.delete(fam);
+      if (own?.size === 0) byUser.delete(fam.userId);
     }
   }
 
@@ -113,6 +118,7 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
       };
       families.set(family.id, family);
       bySid.set(family.sid, family);
+      byUser.set(userId, (byUser.get(userId) ?? new Set()).add(family));
       return { token: issue(family).token, family };
     },
 
@@ -158,10 +164,21 @@ export function createRefreshStore({ refreshTtl, idleTtl, graceMs, now }) {
       return family ? revokeFamily(family, reason) : false;
     },
 
-    /** Live (unrevoked, unexpired) families of a user. @param {number} userId */
+    /** Live (unrevoked, unexpired) families of a user, oldest first. @param {number} userId */
     familiesOfUser(userId) {
       const t = now();
-      return [...families.values()].filter((f) => f.userId === userId && !f.revoked && f.expiresAt > t);
+      return [...(byUser.get(userId) ?? [])].filter((f) => !f.revoked && f.expiresAt > t);
+    },
+
+    /**
+     * Revokes the oldest live families of a user until at most `max` are left; returns how many.
+     * @param {number} userId @param {number} max @param {string} reason
+     */
+    limitUser(userId, max, reason) {
+      const live = this.familiesOfUser(userId);
+      let n = 0;
+      for (const f of live.slice(0, Math.max(0, live.length - max))) if (revokeFamily(f, reason)) n++;
+      return n;
     },
 
     /** Revokes every family of a user (e.g. password change). @param {number} userId @param {string} reason */

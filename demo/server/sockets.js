@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
-import { redactUrl } from './http-utils.js';
+import { HttpError, redactUrl } from './http-utils.js';
 
 /** Close codes sent by the server (1006 is never sent: it is what a client sees after terminate()). */
 export const CLOSE = Object.freeze({
@@ -14,6 +14,7 @@ export const CLOSE = Object.freeze({
   UNSUPPORTED_DATA: 1003,
   POLICY: 1008,
   SERVER_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013,
   UNAUTHORIZED: 4001,
 });
 
@@ -30,6 +31,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_RECORDS_PER_SID = 200;
 const MAX_SIDS_LOGGED = 1000;
 const TICKET_KEEP_MS = 60_000;
+const STATUS_TEXT = Object.freeze({ 400: 'Bad Request', 403: 'Forbidden', 421: 'Misdirected Request' });
 
 /** @param {string} s */
 const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
@@ -47,10 +49,13 @@ const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
  * @property {string} base
  * @property {number} feedInterval ms between ticks; 0 disables
  * @property {number} ticketTtl s
+ * @property {number} maxTicketsPerToken unused, unexpired tickets per access token
+ * @property {number} maxSocketsPerUser open (authenticated) sockets per user
  * @property {boolean} testRoutes keep per-sid handshake records
  * @property {(line: string) => void} log
  * @property {() => number} now
  * @property {Record<string, number>} stats
+ * @property {(req: Req) => boolean} isAllowedHost the Host header is one this backend answers to
  * @property {(req: Req, origin: string) => boolean} isAllowedOrigin
  * @property {(token: string) => Promise<TokenCheck>} checkToken signature, claims, revoked jti, known user
  * @property {(jti: string) => boolean} isJtiRevoked
@@ -61,7 +66,7 @@ const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
  *   closeCode?: number, closeReason?: string, closedBy?: 'client' | 'server' }} HandshakeRecord
  *
  * @typedef {{ userId: number, sid: string | null, jti: string | null, exp: number, expiresAt: number,
- *   usedAt: number | null }} Ticket
+ *   usedAt: number | null, minter: string }} Ticket `minter`: the key of the token that minted it
  *
  * @typedef {{ ok: true, via: 'token' | 'ticket', user: SocketUser, sid: string | null, jti: string | null, exp: number }
  *   | { ok: false, code: number, reason: string, via?: 'token' | 'ticket', sid?: string | null, jti?: string | null }} HandshakeAuth
@@ -70,6 +75,7 @@ const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
  * @property {WebSocket} ws
  * @property {string} shown the request path for logs, query redacted
  * @property {boolean} authed
+ * @property {number | null} userId set once authenticated
  * @property {string | null} sid
  * @property {string | null} jti
  * @property {HandshakeRecord | null} record
@@ -88,8 +94,12 @@ export function createSocketHub(o) {
   const path = `${o.base}/ws`;
   /** Authenticated sockets, not yet closing. @type {Set<Conn>} */
   const live = new Set();
+  /** userId → that user's live sockets (for maxSocketsPerUser). @type {Map<number, Set<Conn>>} */
+  const liveByUser = new Map();
   /** sha256(ticket) → ticket. @type {Map<string, Ticket>} */
   const tickets = new Map();
+  /** Minting token's key → hashes of its tickets not yet swept (for maxTicketsPerToken). @type {Map<string, Set<string>>} */
+  const ticketsByMinter = new Map();
   /** sid → injected fault. @type {Map<string, { code: number, remaining: number }>} */
   const faults = new Map();
   /** sid → handshake records, oldest first (testRoutes only). @type {Map<string, HandshakeRecord[]>} */
@@ -99,24 +109,45 @@ export function createSocketHub(o) {
 
   function sweepTickets() {
     const t = o.now();
-    for (const [hash, ticket] of tickets) if (ticket.expiresAt + TICKET_KEEP_MS <= t) tickets.delete(hash);
+    for (const [hash, ticket] of tickets) {
+      if (ticket.expiresAt + TICKET_KEEP_MS > t) continue;
+      tickets.delete(hash);
+      const minted = ticketsByMinter.get(ticket.minter);
+      minted?.delete(hash);
+      if (minted?.size === 0) ticketsByMinter.delete(ticket.minter);
+    }
   }
 
   /**
-   * A single-use ticket bound to the user, session and access token it was minted with.
+   * A single-use ticket bound to the user, session and access token it was minted with. A token
+   * holds at most maxTicketsPerToken outstanding (unused, unexpired) tickets: a leaked or
+   * misbehaving token cannot fill the server with them. Beyond that: 429, Retry-After = seconds
+   * until its soonest outstanding ticket expires (using one frees a slot at once).
    * @param {SocketUser} user @param {import('jose').JWTPayload} payload
    */
   function mintTicket(user, payload) {
     sweepTickets();
+    const t = o.now();
+    const jti = typeof payload.jti === 'string' ? payload.jti : null;
+    const minter = jti ? `jti:${jti}` : `user:${user.user_id}`;
+    const minted = ticketsByMinter.get(minter) ?? new Set();
+    const outstanding = [...minted].map((hash) => tickets.get(hash)).filter((k) => k && k.usedAt === null && k.expiresAt > t);
+    if (outstanding.length >= o.maxTicketsPerToken) {
+      const soonest = Math.min(...outstanding.map((k) => /** @type {Ticket} */ (k).expiresAt));
+      throw new HttpError(429, 'too_many_tickets', { 'Retry-After': String(Math.max(1, Math.ceil((soonest - t) / 1000))) });
+    }
     const ticket = randomBytes(32).toString('base64url');
-    tickets.set(sha256(ticket), {
+    const hash = sha256(ticket);
+    tickets.set(hash, {
       userId: user.user_id,
       sid: typeof payload.sid === 'string' ? payload.sid : null,
-      jti: typeof payload.jti === 'string' ? payload.jti : null,
+      jti,
       exp: Number(payload.exp),
-      expiresAt: o.now() + o.ticketTtl * 1000,
+      expiresAt: t + o.ticketTtl * 1000,
       usedAt: null,
+      minter,
     });
+    ticketsByMinter.set(minter, minted.add(hash));
     return { ticket, expires_in: o.ticketTtl };
   }
 
@@ -186,11 +217,27 @@ export function createSocketHub(o) {
     if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(message));
   }
 
+  /** @param {Conn} conn @param {number} userId */
+  function addLive(conn, userId) {
+    conn.userId = userId;
+    live.add(conn);
+    liveByUser.set(userId, (liveByUser.get(userId) ?? new Set()).add(conn));
+  }
+
+  /** @param {Conn} conn */
+  function dropLive(conn) {
+    live.delete(conn);
+    if (conn.userId === null) return;
+    const own = liveByUser.get(conn.userId);
+    own?.delete(conn);
+    if (own?.size === 0) liveByUser.delete(conn.userId);
+  }
+
   /** Starts a server-side close; 1006 means terminate() (no close frame). @param {Conn} conn @param {number} code @param {string} [reason] */
   function serverClose(conn, code, reason = '') {
     if (conn.closing || conn.closed || conn.ws.readyState !== WebSocket.OPEN) return false;
     conn.closing = { code, reason };
-    live.delete(conn);
+    dropLive(conn);
     for (const timer of conn.timers) clearTimeout(timer);
     if (code === 1006) conn.ws.terminate();
     else conn.ws.close(code, reason);
@@ -225,7 +272,7 @@ export function createSocketHub(o) {
   /** @param {WebSocket} ws @param {string} url @param {Set<Conn>} mine */
   async function onConnection(ws, url, mine) {
     /** @type {Conn} */
-    const conn = { ws, shown: `WS ${redactUrl(url)}`, authed: false, sid: null, jti: null, record: null, closing: null, closed: null, early: [], timers: [] };
+    const conn = { ws, shown: `WS ${redactUrl(url)}`, authed: false, userId: null, sid: null, jti: null, record: null, closing: null, closed: null, early: [], timers: [] };
     mine.add(conn);
     o.stats.socketsOpened++;
     ws.on('error', () => {}); // protocol errors and resets; 'close' follows
@@ -236,7 +283,7 @@ export function createSocketHub(o) {
     });
     ws.on('close', (code, reason) => {
       mine.delete(conn);
-      live.delete(conn);
+      dropLive(conn);
       for (const timer of conn.timers) clearTimeout(timer);
       o.stats.socketsClosed++;
       conn.closed = conn.closing ? { ...conn.closing, by: 'server' } : { code, reason: reason.toString(), by: 'client' };
@@ -274,11 +321,18 @@ export function createSocketHub(o) {
       serverClose(conn, auth.code, auth.reason);
       return;
     }
+    // 1013 (try again later), not 1008: the credential is fine, so a client should not refresh; it
+    // should retry with backoff, and gets in once one of the user's other sockets has closed.
+    if ((liveByUser.get(auth.user.user_id)?.size ?? 0) >= o.maxSocketsPerUser) {
+      o.log(`${conn.shown} 101 reject ${CLOSE.TRY_AGAIN_LATER}`);
+      serverClose(conn, CLOSE.TRY_AGAIN_LATER, 'too many sockets');
+      return;
+    }
 
     conn.authed = true;
     conn.sid = auth.sid;
     conn.jti = auth.jti;
-    live.add(conn);
+    addLive(conn, auth.user.user_id);
     o.log(`${conn.shown} 101 open`);
     sendJson(conn, { type: 'hello', user_id: auth.user.user_id, name: auth.user.name });
     for (const [data, isBinary] of conn.early.splice(0)) onMessage(conn, data, isBinary);
@@ -294,13 +348,13 @@ export function createSocketHub(o) {
     Object.assign(record, { closedAt: o.now(), closeCode: closed.code, closeReason: closed.reason, closedBy: closed.by });
   }
 
-  /** @param {Duplex} socket @param {number} status @param {string} code */
+  /** @param {Duplex} socket @param {400 | 403 | 421} status @param {string} code */
   function refuseUpgrade(socket, status, code) {
     const body = JSON.stringify({ error: code });
     socket.on('error', () => socket.destroy());
     socket.once('finish', () => socket.destroy());
     socket.end(
-      `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Request'}\r\nConnection: close\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n\r\n${body}`,
     );
   }
@@ -333,6 +387,11 @@ export function createSocketHub(o) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       if ((q < 0 ? url : url.slice(0, q)) !== path) return; // someone else's socket
+      if (!o.isAllowedHost(req)) {
+        o.log(`WS ${redactUrl(url)} 421 host_not_allowed`);
+        refuseUpgrade(socket, 421, 'host_not_allowed');
+        return;
+      }
       const origin = req.headers.origin;
       if (origin === undefined || !o.isAllowedOrigin(req, origin)) {
         o.log(`WS ${redactUrl(url)} 403 origin_not_allowed`);

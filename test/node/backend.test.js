@@ -46,6 +46,34 @@ async function startServer(options = {}) {
 
 /** @typedef {Awaited<ReturnType<typeof startServer>>} Srv */
 
+/**
+ * A request with a Host header of the test's choosing (Node's fetch always sends the URL's host),
+ * optionally from another local address (another client).
+ * @param {Srv} srv @param {string} path
+ * @param {{ method?: string, headers?: Record<string, string>, body?: string, localAddress?: string }} [o]
+ * @returns {Promise<{ status: number, headers: import('node:http').IncomingHttpHeaders, cookies: string[], body: any }>}
+ *   `body` parsed when it is JSON, else the text
+ */
+function rawRequest(srv, path, { method = 'GET', headers = {}, body, localAddress } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(srv.origin + path, { method, headers, localAddress }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        const json = res.headers['content-type'] === 'application/json';
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, cookies: res.headers['set-cookie'] ?? [], body: json ? JSON.parse(text) : text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Logs in alice with a given Host header. @param {Srv} srv @param {string} host @param {string} [base] */
+const loginAt = (srv, host, base = '/api') =>
+  rawRequest(srv, `${base}/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW, Host: host }, body: '{"login":"alice","pass":"alice"}' });
+
 /** The single Set-Cookie header of a response (asserts there is exactly one). @param {Response} res */
 function setCookie(res) {
   const cookies = res.headers.getSetCookie();
@@ -587,9 +615,468 @@ describe('hardened backend', () => {
 
   test('stats has exactly the documented counters', () => {
     assert.deepEqual(Object.keys(srv.backend.stats).sort(), [
-      'graceHits', 'logins', 'logouts', 'refreshes', 'reuseDetections', 'revokedFamilies', 'rotations',
+      'ambiguousCookies', 'graceHits', 'logins', 'logouts', 'refreshes', 'reuseDetections', 'revokedFamilies', 'rotations',
     ]);
     for (const value of Object.values(srv.backend.stats)) assert.equal(typeof value, 'number');
+  });
+});
+
+describe('cookie tossing: more than one refresh cookie', () => {
+  /** @type {Srv} */
+  let srv;
+  before(async () => {
+    srv = await startServer({ secret: SECRET });
+  });
+  after(() => srv.close());
+
+  /** @param {string} path @param {string} cookie */
+  const post = (path, cookie) => srv.fetch(path, { method: 'POST', headers: { ...XRW, Cookie: cookie } });
+
+  test('refresh with two sessions\' cookies (rt=<bob>; rt=<alice>) → 401 invalid_grant, neither rotates', async () => {
+    const alice = await login(srv);
+    const bob = await login(srv, { login: 'bob', pass: 'bob' });
+    const before = { ...srv.backend.stats };
+    for (const cookie of [`rt=${bob.rt}; rt=${alice.rt}`, `rt=${alice.rt}; other=1; rt=${bob.rt}`]) {
+      const res = await post('/api/refresh', cookie);
+      assert.equal(res.status, 401, cookie);
+      assert.deepEqual(await res.json(), { error: 'invalid_grant' });
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      assert.deepEqual(res.headers.getSetCookie(), [CLEARED]);
+    }
+    const after = srv.backend.stats;
+    assert.equal(after.ambiguousCookies - before.ambiguousCookies, 2);
+    assert.equal(after.refreshes - before.refreshes, 2);
+    assert.equal(after.rotations - before.rotations, 0);
+    assert.equal(after.graceHits - before.graceHits, 0);
+    assert.equal(after.reuseDetections - before.reuseDetections, 0);
+    assert.equal(after.revokedFamilies - before.revokedFamilies, 0);
+    // Nothing rotated: each session still refreshes with its own (first) cookie alone, and the
+    // rotation is a normal one, not a grace answer to an already rotated token.
+    for (const { rt, user } of [{ rt: alice.rt, user: 1 }, { rt: bob.rt, user: 2 }]) {
+      const res = await refresh(srv, rt);
+      assert.equal(res.status, 200);
+      assert.notEqual(rtOf(res), rt);
+      assert.equal(decodeJwt((await res.json()).access_token).user_id, user);
+    }
+    assert.equal(srv.backend.stats.rotations - before.rotations, 2);
+    assert.equal(srv.backend.stats.graceHits - before.graceHits, 0);
+  });
+
+  test('the same name under the prefixed and the plain form is ambiguous too; all forms are cleared', async () => {
+    const alice = await login(srv);
+    const before = { ...srv.backend.stats };
+    const res = await post('/api/refresh', `__Secure-rt=${'x'.repeat(43)}; rt=${alice.rt}`);
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: 'invalid_grant' });
+    assert.deepEqual(res.headers.getSetCookie(), [CLEARED, '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+    const host = await post('/api/refresh', `rt=${alice.rt}; __Host-rt=${'y'.repeat(43)}`);
+    assert.equal(host.status, 401);
+    assert.deepEqual(host.headers.getSetCookie(), [CLEARED, '__Host-rt=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure']);
+    assert.equal(srv.backend.stats.ambiguousCookies - before.ambiguousCookies, 2);
+    assert.equal(srv.backend.stats.rotations - before.rotations, 0);
+    assert.equal((await refresh(srv, alice.rt)).status, 200, 'alice\'s session was not touched');
+    // A cookie of another name is no refresh cookie: the request is not ambiguous.
+    const unrelated = await login(srv);
+    assert.equal((await post('/api/refresh', `rt=${unrelated.rt}; rtx=1; RT=2; __Secure-rtx=3`)).status, 200);
+  });
+
+  test('logout with two refresh cookies → 401 invalid_grant, no family revoked, cookie cleared', async () => {
+    const alice = await login(srv);
+    const bob = await login(srv, { login: 'bob', pass: 'bob' });
+    const before = { ...srv.backend.stats };
+    const res = await post('/api/logout', `rt=${bob.rt}; rt=${alice.rt}`);
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: 'invalid_grant' });
+    assert.deepEqual(res.headers.getSetCookie(), [CLEARED]);
+    assert.equal(srv.backend.stats.logouts - before.logouts, 0);
+    assert.equal(srv.backend.stats.revokedFamilies - before.revokedFamilies, 0);
+    assert.equal(srv.backend.stats.ambiguousCookies - before.ambiguousCookies, 1);
+    assert.equal((await refresh(srv, alice.rt)).status, 200);
+    assert.equal((await refresh(srv, bob.rt)).status, 200);
+  });
+
+  test('a single refresh cookie among other cookies is used as before', async () => {
+    const { rt } = await login(srv);
+    const res = await post('/api/refresh', `theme=dark; rt=${rt}; lang=en`);
+    assert.equal(res.status, 200);
+    assert.notEqual(rtOf(res), rt);
+  });
+});
+
+describe('cookie flags and prefix', () => {
+  /** The loopback defaults plus a deployment's name. */
+  const allowedHosts = ['localhost', '127.0.0.1', '[::1]', 'app.example.com'];
+  /** @param {string} cookie */
+  const valueOf = (cookie) => cookie.slice(cookie.indexOf('=') + 1, cookie.indexOf(';'));
+
+  test('localhost, 127.0.0.1 and [::1] over http: plain rt, HttpOnly, SameSite=Strict, Path=base, not Secure', async () => {
+    const srv = await startServer();
+    try {
+      const port = new URL(srv.origin).port;
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LocalHost']) {
+        const res = await loginAt(srv, host);
+        assert.equal(res.status, 200, host);
+        assert.equal(res.cookies.length, 1);
+        assert.match(res.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/, host);
+        assert.equal(res.headers['cache-control'], 'no-store');
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('another Host, even over plain http (TLS ends at a proxy): __Secure-rt with Secure, path-scoped; plain rt not read', async () => {
+    const srv = await startServer({ allowedHosts });
+    try {
+      const host = 'app.example.com';
+      const res = await loginAt(srv, host);
+      assert.equal(res.status, 200);
+      assert.equal(res.cookies.length, 1);
+      assert.match(res.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      const rt = valueOf(res.cookies[0]);
+      // https://<Host> is the page's own origin behind the proxy.
+      const headers = { ...XRW, Host: host, Origin: `https://${host}` };
+      const plain = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `rt=${rt}` } });
+      assert.equal(plain.status, 401, 'the unprefixed name is not read where the prefixed one is expected');
+      assert.deepEqual(plain.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+      const ok = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `__Secure-rt=${rt}` } });
+      assert.equal(ok.status, 200);
+      assert.match(ok.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.notEqual(valueOf(ok.cookies[0]), rt);
+      const out = await rawRequest(srv, '/api/logout', { method: 'POST', headers: { ...headers, Cookie: ok.cookies[0].split(';')[0] } });
+      assert.equal(out.status, 204);
+      assert.deepEqual(out.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+      assert.equal(srv.backend.stats.revokedFamilies, 1);
+      assert.equal(srv.backend.cookieName, '__Secure-rt');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test("cookiePath '/' (or base '/'): __Host-rt, Path=/, Secure off localhost; plain rt with Path=/ on localhost", async () => {
+    for (const options of [{ cookiePath: '/' }, { base: '/' }]) {
+      const srv = await startServer({ ...options, allowedHosts });
+      const base = options.base === '/' ? '' : '/api';
+      try {
+        const res = await loginAt(srv, 'app.example.com', base);
+        assert.equal(res.status, 200, JSON.stringify(options));
+        assert.match(res.cookies[0], /^__Host-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
+        assert.doesNotMatch(res.cookies[0], /Domain=/i);
+        const rt = valueOf(res.cookies[0]);
+        const headers = { ...XRW, Host: 'app.example.com' };
+        const ok = await rawRequest(srv, `${base}/refresh`, { method: 'POST', headers: { ...headers, Cookie: `__Host-rt=${rt}` } });
+        assert.equal(ok.status, 200);
+        assert.match(ok.cookies[0], /^__Host-rt=.*; Path=\/; Max-Age=28800; Secure$/);
+        const local = await loginAt(srv, 'localhost', base);
+        assert.match(local.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800$/);
+        assert.equal(srv.backend.cookieName, '__Host-rt');
+      } finally {
+        await srv.close();
+      }
+    }
+  });
+
+  test('secure: false never sets Secure; secure: true always does, also on localhost', async () => {
+    const never = await startServer({ secure: false, allowedHosts });
+    const always = await startServer({ secure: true, allowedHosts });
+    try {
+      const plain = await loginAt(never, 'app.example.com');
+      assert.match(plain.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/);
+      const local = await loginAt(always, 'localhost');
+      assert.match(local.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+    } finally {
+      await never.close();
+      await always.close();
+    }
+  });
+
+  test('bad secure, cookiePath or base options throw', () => {
+    assert.throws(() => createBackend({ secure: /** @type {any} */ ('yes') }), TypeError);
+    assert.throws(() => createBackend({ cookiePath: '/other' }), TypeError);
+    assert.throws(() => createBackend({ cookiePath: '/ap' }), TypeError, 'a prefix must end at a path segment');
+    for (const base of ['api', '/api/', '/a;b', '/a b', '']) assert.throws(() => createBackend({ base }), TypeError, base);
+    assert.doesNotThrow(() => createBackend({ base: '/auth/v1', cookiePath: '/auth', log: () => {} }));
+  });
+});
+
+describe('Host allow-list (DNS rebinding)', () => {
+  test('a foreign Host → 421 host_not_allowed on every route, before anything else; no cookie, no-store', async () => {
+    // The attacker's name resolved to this server: same-origin for the browser, so Origin passes.
+    const srv = await startServer();
+    try {
+      const port = new URL(srv.origin).port;
+      const before = { ...srv.backend.stats };
+      for (const host of [`rebind.evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io', 'localhost.', `0.0.0.0:${port}`]) {
+        const headers = { ...XRW, ...JSON_CT, Host: host, Origin: `http://${host}` };
+        for (const [method, path] of [['POST', '/api/login'], ['POST', '/api/refresh'], ['POST', '/api/logout'], ['GET', '/api/me'], ['OPTIONS', '/api/refresh'], ['GET', '/api/nope']]) {
+          const res = await rawRequest(srv, path, { method, headers, body: method === 'POST' ? '{"login":"alice","pass":"alice"}' : undefined });
+          assert.equal(res.status, 421, `${host} ${method} ${path}`);
+          assert.deepEqual(res.body, { error: 'host_not_allowed' });
+          assert.deepEqual(res.cookies, []);
+          assert.equal(res.headers['cache-control'], 'no-store');
+        }
+      }
+      assert.deepEqual(srv.backend.stats, before, 'nothing was counted: no route ran');
+      // Paths outside base are not the backend's business.
+      const outside = await rawRequest(srv, '/elsewhere', { headers: { Host: 'rebind.evil.example' } });
+      assert.deepEqual([outside.status, outside.body], [404, 'fallback']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('default: localhost, 127.0.0.1, [::1] on any port (any case) and the hosts of allowedOrigins', async () => {
+    const srv = await startServer({ allowedOrigins: [ALLOWED, 'null'] });
+    try {
+      for (const host of ['localhost', 'LOCALHOST:1', '127.0.0.1:65535', '[::1]:8080', '[::1]', 'app.example', 'app.example:444']) {
+        assert.equal((await loginAt(srv, host)).status, 200, host);
+      }
+      for (const host of ['example', 'evil.app.example', '[::2]', 'localhost:99999']) {
+        assert.equal((await loginAt(srv, host)).status, 421, host);
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('allowedHosts replaces the loopback names; name:port entries allow that port only; bad entries throw', async () => {
+    const srv = await startServer({ allowedHosts: ['api.example.com', 'Admin.Example.com:8443'] });
+    try {
+      assert.equal((await loginAt(srv, 'api.example.com')).status, 200);
+      assert.equal((await loginAt(srv, 'api.example.com:3000')).status, 200);
+      assert.equal((await loginAt(srv, 'admin.example.com:8443')).status, 200);
+      assert.equal((await loginAt(srv, 'admin.example.com:8444')).status, 421);
+      assert.equal((await loginAt(srv, 'admin.example.com')).status, 421);
+      assert.equal((await loginAt(srv, 'app.example')).status, 200, 'the hosts of allowedOrigins stay allowed');
+      assert.equal((await loginAt(srv, 'localhost')).status, 421);
+      assert.equal((await srv.fetch('/api/me')).status, 421, 'the listening address 127.0.0.1 is not on the list');
+    } finally {
+      await srv.close();
+    }
+    for (const bad of ['http://example.com', 'example.com/path', 'user@example.com', '', 'a b']) {
+      assert.throws(() => createBackend({ allowedHosts: [bad] }), TypeError, bad);
+    }
+  });
+});
+
+describe('login throttling', () => {
+  /**
+   * One login attempt, answered as status, body and the headers the tests look at.
+   * @param {Srv} srv @param {string} login @param {string} pass
+   * @param {{ headers?: Record<string, string>, localAddress?: string }} [o]
+   */
+  async function attempt(srv, login, pass, { headers = {}, localAddress } = {}) {
+    const res = await rawRequest(srv, '/api/login', {
+      method: 'POST',
+      headers: { ...JSON_CT, ...XRW, ...headers },
+      body: JSON.stringify({ login, pass }),
+      localAddress,
+    });
+    return { status: res.status, body: res.body, retryAfter: res.headers['retry-after'], cookies: res.cookies, headers: res.headers };
+  }
+
+  /** @param {Awaited<ReturnType<typeof attempt>>} res @param {string} retryAfter */
+  function assertThrottled(res, retryAfter) {
+    assert.equal(res.status, 429);
+    assert.deepEqual(res.body, { error: 'too_many_attempts' });
+    assert.equal(res.retryAfter, retryAfter);
+    assert.deepEqual(res.cookies, []);
+    assert.equal(res.headers['cache-control'], 'no-store');
+  }
+
+  test('300 wrong passwords: 401 ×5, then 429 with Retry-After; the right one is 429 too until the lock ends, then 200', async () => {
+    const srv = await startServer();
+    try {
+      const before = { ...srv.backend.stats };
+      /** @type {Record<string, number>} */
+      const statuses = {};
+      for (let i = 0; i < 300; i++) {
+        const res = await attempt(srv, 'alice', `guess-${i}`);
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (i < 5) assert.equal(res.status, 401, `attempt ${i + 1}`);
+        else assertThrottled(res, '900');
+      }
+      assert.deepEqual(statuses, { 401: 5, 429: 295 });
+      // The lock does not reveal a right guess: the right password gets the same answer.
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '900');
+      assertThrottled(await attempt(srv, 'ALICE', 'alice'), '900');
+      // Another account from the same client is not locked (5 failures < the client's 20).
+      assert.equal((await attempt(srv, 'bob', 'bob')).status, 200);
+      srv.clock.t += 899_000;
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '1');
+      srv.clock.t += 1000;
+      const ok = await attempt(srv, 'alice', 'alice');
+      assert.equal(ok.status, 200);
+      assert.equal(ok.cookies.length, 1);
+      assert.equal(srv.backend.stats.logins - before.logins, 2);
+      // The success reset the account's count: 4 + 4 failures around a success never lock.
+      for (let i = 0; i < 4; i++) assert.equal((await attempt(srv, 'alice', 'wrong')).status, 401);
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200);
+      for (let i = 0; i < 4; i++) assert.equal((await attempt(srv, 'alice', 'wrong')).status, 401);
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('unknown accounts lock the same way (no account enumeration); failures older than windowMs do not add up', async () => {
+    const srv = await startServer({ loginThrottle: { maxFailures: 3, windowMs: 60_000, lockMs: 30_000 } });
+    try {
+      for (const login of ['nobody', 'alice']) {
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+      }
+      srv.clock.t += 60_000; // both windows are over
+      for (const login of ['nobody', 'alice']) {
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+        assert.equal((await attempt(srv, login, 'x')).status, 401);
+        assert.equal((await attempt(srv, login, 'x')).status, 401, 'the 3rd failure in the window locks');
+        assertThrottled(await attempt(srv, login, 'x'), '30');
+      }
+      srv.clock.t += 30_000;
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200);
+      assert.equal((await attempt(srv, 'nobody', 'x')).status, 401, 'a lock ends by itself');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('per client: failures across accounts lock that client, right password included; X-Forwarded-For is ignored; other clients go on', async () => {
+    const srv = await startServer();
+    try {
+      for (let i = 0; i < 19; i++) {
+        const res = await attempt(srv, `user-${i}`, 'x', { headers: { 'X-Forwarded-For': `198.51.100.${i}` } });
+        assert.equal(res.status, 401, `attempt ${i + 1}`);
+      }
+      // A success does not reset the client's count (or a client could reset it with its own account).
+      assert.equal((await attempt(srv, 'bob', 'bob')).status, 200);
+      assert.equal((await attempt(srv, 'user-19', 'x')).status, 401, 'the 20th failure locks the client');
+      assertThrottled(await attempt(srv, 'alice', 'alice', { headers: { 'X-Forwarded-For': '203.0.113.7' } }), '900');
+      assertThrottled(await attempt(srv, 'bob', 'bob'), '900');
+      // Another address of this machine is another client.
+      assert.equal((await attempt(srv, 'alice', 'alice', { localAddress: '127.0.0.2' })).status, 200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('trustProxy: the last X-Forwarded-For address is the client; IPv6 clients count per /64', async () => {
+    const srv = await startServer({ trustProxy: true, loginThrottle: { maxClientFailures: 3 } });
+    try {
+      /** @param {string} forwarded @param {string} [pass] */
+      const from = (forwarded, pass = 'x') => attempt(srv, 'alice', pass, { headers: { 'X-Forwarded-For': forwarded } });
+      const fail = async (/** @type {string} */ forwarded, /** @type {number} */ n) => {
+        for (let i = 0; i < n; i++) assert.equal((await attempt(srv, `u${i}`, 'x', { headers: { 'X-Forwarded-For': forwarded } })).status, 401);
+      };
+      await fail('10.0.0.1, 198.51.100.1', 3);
+      assertThrottled(await from('spoofed, 198.51.100.1', 'alice'), '900');
+      assert.equal((await from('10.0.0.1, 198.51.100.2', 'alice')).status, 200, 'the spoofable first entries do not matter');
+
+      await fail('2001:db8:1:2::1', 3);
+      assertThrottled(await from('2001:db8:1:2:ffff::9', 'alice'), '900');
+      assertThrottled(await from('2001:0db8:0001:0002:0000:0000:0000:0abc', 'alice'), '900');
+      assert.equal((await from('2001:db8:1:3::1', 'alice')).status, 200, 'another /64');
+
+      // Not an address: the connection's address counts instead.
+      await fail('not-an-ip', 3);
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '900');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('memory is bounded: beyond maxKeys the least recently seen key is forgotten', async () => {
+    const srv = await startServer({ loginThrottle: { maxFailures: 2, maxKeys: 4 } });
+    try {
+      await attempt(srv, 'alice', 'x');
+      await attempt(srv, 'alice', 'x');
+      assertThrottled(await attempt(srv, 'alice', 'alice'), '900');
+      // Keys now: alice's account and this client. Three more accounts push alice's out.
+      for (const login of ['u1', 'u2', 'u3']) assert.equal((await attempt(srv, login, 'x')).status, 401);
+      assert.equal((await attempt(srv, 'alice', 'alice')).status, 200, 'the oldest key (alice) was evicted');
+      // The newer ones were kept: u1's second failure locks it.
+      assert.equal((await attempt(srv, 'u1', 'x')).status, 401);
+      assertThrottled(await attempt(srv, 'u1', 'x'), '900');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('429 carries CORS headers for an allowed origin, with Retry-After exposed', async () => {
+    const srv = await startServer({ loginThrottle: { maxFailures: 1 } });
+    try {
+      await attempt(srv, 'alice', 'x');
+      const res = await attempt(srv, 'alice', 'x', { headers: { Origin: ALLOWED } });
+      assertThrottled(res, '900');
+      assert.equal(res.headers['access-control-allow-origin'], ALLOWED);
+      assert.equal(res.headers['access-control-allow-credentials'], 'true');
+      assert.deepEqual(String(res.headers['access-control-expose-headers']).split(/,\s*/).sort(), ['Retry-After', 'WWW-Authenticate']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('loginThrottle options are checked', () => {
+    for (const bad of [{ maxFailures: 0 }, { lockMs: -1 }, { windowMs: 1.5 }, { maxKeys: Infinity }, { maxClientFailures: /** @type {any} */ ('5') }]) {
+      assert.throws(() => createBackend({ loginThrottle: bad }), RangeError, JSON.stringify(bad));
+    }
+    assert.throws(() => createBackend({ loginThrottle: /** @type {any} */ ({ maxFailure: 5 }) }), TypeError, 'a typo is not ignored');
+  });
+});
+
+describe('refresh families per user', () => {
+  test('a login beyond maxFamiliesPerUser revokes that user\'s oldest live family (evicted); the login succeeds', async () => {
+    const srv = await startServer({ maxFamiliesPerUser: 2 });
+    try {
+      /** @type {Array<[string, number, string]>} */
+      const heard = [];
+      srv.backend.onFamilyRevoked((familyId, userId, reason) => heard.push([familyId, userId, reason]));
+      const a = await login(srv);
+      const b = await login(srv);
+      const bob = await login(srv, { login: 'bob', pass: 'bob' });
+      const idOf = (/** @type {string} */ rt) => srv.backend.findFamilyByRefreshToken(rt)?.id;
+      const aId = idOf(a.rt);
+      const a1 = rtOf(await refresh(srv, a.rt)); // rotating does not make a family younger
+      assert.deepEqual(heard, []);
+      const c = await login(srv);
+      assert.deepEqual(heard, [[aId, 1, 'evicted']]);
+      assert.equal(srv.backend.stats.revokedFamilies, 1);
+      assert.equal(srv.backend.stats.reuseDetections, 0);
+      const evicted = await refresh(srv, a1);
+      assert.equal(evicted.status, 401);
+      assert.equal(setCookie(evicted), CLEARED);
+      for (const { rt } of [b, c, bob]) assert.equal((await refresh(srv, rt)).status, 200);
+      // Only live families count: after a logout the next login evicts nothing.
+      await srv.fetch('/api/logout', { method: 'POST', headers: { ...XRW, Cookie: `rt=${c.rt}` } });
+      await login(srv);
+      assert.deepEqual(heard.map(([, , r]) => r), ['evicted', 'logout']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('default: 10 live families per user; the 11th login evicts the first', async () => {
+    const srv = await startServer();
+    try {
+      const first = await login(srv);
+      for (let i = 0; i < 9; i++) await login(srv);
+      assert.equal(srv.backend.stats.revokedFamilies, 0);
+      assert.equal((await refresh(srv, first.rt)).status, 200);
+      await login(srv);
+      assert.equal(srv.backend.stats.revokedFamilies, 1);
+      assert.equal((await refresh(srv, rtOf(await refresh(srv, (await login(srv)).rt)))).status, 200);
+      assert.equal(srv.backend.findFamilyByRefreshToken(first.rt), undefined);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('cap options must be integers > 0', () => {
+    for (const name of ['maxFamiliesPerUser', 'maxTicketsPerToken', 'maxSocketsPerUser']) {
+      for (const value of [0, -1, 2.5, Infinity, '3']) {
+        assert.throws(() => createBackend({ [name]: value }), RangeError, `${name}: ${value}`);
+      }
+    }
   });
 });
 
@@ -738,6 +1225,7 @@ describe('options', () => {
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), {
         logins: 1, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0,
+        ambiguousCookies: 0,
       });
     } finally {
       await srv.close();

@@ -92,10 +92,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Opens a client socket. `upgrade` resolves 'open' on 101 or the HTTP status of a refused upgrade.
- * @param {Srv} srv @param {string} [query] @param {{ origin?: string | null, path?: string }} [o]
+ * `host` replaces the Host header (the URL's by default).
+ * @param {Srv} srv @param {string} [query] @param {{ origin?: string | null, path?: string, host?: string }} [o]
  */
-function connect(srv, query = '', { origin = srv.origin, path = '/api/ws' } = {}) {
-  const ws = new WebSocket(`${srv.origin.replace('http', 'ws')}${path}${query}`, { headers: origin ? { Origin: origin } : {} });
+function connect(srv, query = '', { origin = srv.origin, path = '/api/ws', host } = {}) {
+  const headers = { ...(origin ? { Origin: origin } : {}), ...(host ? { Host: host } : {}) };
+  const ws = new WebSocket(`${srv.origin.replace('http', 'ws')}${path}${query}`, { headers });
   srv.clients.add(ws);
   /** @type {any[]} */
   const messages = [];
@@ -155,7 +157,7 @@ function connect(srv, query = '', { origin = srv.origin, path = '/api/ws' } = {}
 
 /** @typedef {ReturnType<typeof connect>} Client */
 
-/** Connects and waits for hello. @param {Srv} srv @param {string} query @param {{ origin?: string | null, path?: string }} [o] */
+/** Connects and waits for hello. @param {Srv} srv @param {string} query @param {{ origin?: string | null, path?: string, host?: string }} [o] */
 async function open(srv, query, o) {
   const client = connect(srv, query, o);
   assert.equal(await client.upgrade, 'open');
@@ -317,6 +319,23 @@ describe('handshake', () => {
       }
       assert.equal(srv.backend.stats.socketsOpened, 0);
       assert.deepEqual(srv.lines.filter((l) => l.startsWith('WS ')), Array(3).fill('WS /api/ws?[redacted] 403 origin_not_allowed'));
+    }));
+
+  test('a foreign Host (DNS rebinding) → 421 at the upgrade, before the Origin check, no socket', () =>
+    withServer(async (srv) => {
+      const { at } = await login(srv);
+      const port = new URL(srv.origin).port;
+      const rebound = `rebind.evil.example:${port}`;
+      // The attacker's page is same-origin with its own name, so its Origin matches the Host.
+      for (const origin of [`http://${rebound}`, ALLOWED]) {
+        const client = connect(srv, `?access_token=${at}`, { host: rebound, origin });
+        assert.deepEqual(await client.upgrade, { status: 421, body: '{"error":"host_not_allowed"}' }, origin);
+      }
+      assert.equal(srv.backend.stats.socketsOpened, 0);
+      assert.deepEqual(srv.lines.filter((l) => l.startsWith('WS ')), Array(2).fill('WS /api/ws?[redacted] 421 host_not_allowed'));
+      // The loopback names stay usable, with their own origin.
+      const local = await open(srv, `?access_token=${at}`, { host: `localhost:${port}`, origin: `http://localhost:${port}` });
+      assert.deepEqual(await local.echo('still fine'), { type: 'echo', data: 'still fine' });
     }));
 
   test('an allowed foreign origin works', () =>
@@ -506,6 +525,90 @@ describe('tickets', () => {
       const { ticket } = await ticketFor(srv, at);
       await assertRejected(connect(srv, `?access_token=${at}&ticket=${ticket}`), 1008, 'one credential only');
     }));
+});
+
+describe('limits', () => {
+  test('tickets: beyond maxTicketsPerToken outstanding → 429 too_many_tickets with Retry-After; using or outliving one frees a slot', () =>
+    withServer(
+      async (srv) => {
+        const a = await login(srv);
+        const first = await ticketFor(srv, a.at);
+        srv.clock.offset += 10_000;
+        const second = await ticketFor(srv, a.at);
+        const refused = await bearer(srv, '/api/ws-ticket', a.at);
+        assert.equal(refused.status, 429);
+        assert.deepEqual(await refused.json(), { error: 'too_many_tickets' });
+        assert.equal(refused.headers.get('retry-after'), '20', 'until the first ticket expires');
+        assert.equal(refused.headers.get('cache-control'), 'no-store');
+        // Per token: the same session's next access token has its own budget.
+        const r = await refresh(srv, a.rt);
+        await ticketFor(srv, /** @type {string} */ (r.at));
+        // Spending a ticket frees its slot at once.
+        await open(srv, `?ticket=${first.ticket}`);
+        srv.clock.offset += 5000;
+        const third = await ticketFor(srv, a.at);
+        const again = await bearer(srv, '/api/ws-ticket', a.at);
+        assert.equal(again.status, 429);
+        assert.equal(again.headers.get('retry-after'), '25', 'until the second ticket expires');
+        // So does expiry: the second ticket ends 30 s after its mint, the third 5 s later.
+        srv.clock.offset += 25_000;
+        await ticketFor(srv, a.at);
+        assert.equal((await bearer(srv, '/api/ws-ticket', a.at)).status, 429, 'the third is still outstanding');
+        await assertRejected(connect(srv, `?ticket=${second.ticket}`), 4001, 'invalid ticket');
+        await open(srv, `?ticket=${third.ticket}`);
+      },
+      { maxTicketsPerToken: 2, ticketTtl: 30 },
+    ));
+
+  test('sockets: beyond maxSocketsPerUser open, the handshake closes 1013 "too many sockets"; other users and a freed slot work', () =>
+    withServer(
+      async (srv) => {
+        const a = await login(srv);
+        const b = await login(srv); // another session of the same user: still the same user
+        const bob = await login(srv, { login: 'bob', pass: 'bob' });
+        const s1 = await open(srv, `?access_token=${a.at}`);
+        await open(srv, `?access_token=${b.at}`);
+        await assertRejected(connect(srv, `?access_token=${a.at}`), 1013, 'too many sockets');
+        const { ticket } = await ticketFor(srv, b.at);
+        await assertRejected(connect(srv, `?ticket=${ticket}`), 1013, 'too many sockets');
+        await open(srv, `?access_token=${bob.at}`);
+        s1.ws.close(1000);
+        await s1.closed;
+        await eventually(async () => srv.lines.includes('WS /api/ws?[redacted] close 1000 by client'), 'the server saw the close');
+        const again = await open(srv, `?access_token=${a.at}`);
+        assert.deepEqual(await again.echo('back in'), { type: 'echo', data: 'back in' });
+        // A socket the server closed (revocation) frees its slot too.
+        await bearer(srv, '/api/expire-token', a.at);
+        assert.deepEqual(await again.closed, { code: 4001, reason: 'token expired' });
+        const r = await refresh(srv, a.rt);
+        await open(srv, `?access_token=${r.at}`);
+        assert.equal(srv.lines.filter((l) => l === 'WS /api/ws?[redacted] 101 reject 1013').length, 2);
+      },
+      { maxSocketsPerUser: 2 },
+    ));
+
+  test("defaults: 10 tickets per token, 20 sockets per user", () =>
+    withServer(async (srv) => {
+      const { at } = await login(srv);
+      for (let i = 0; i < 10; i++) await ticketFor(srv, at);
+      assert.equal((await bearer(srv, '/api/ws-ticket', at)).status, 429);
+      const { at: other } = await login(srv);
+      await Promise.all(Array.from({ length: 20 }, () => open(srv, `?access_token=${other}`)));
+      await assertRejected(connect(srv, `?access_token=${other}`), 1013, 'too many sockets');
+    }));
+
+  test('a family evicted by maxFamiliesPerUser closes its sockets 4001 "session revoked"', () =>
+    withServer(
+      async (srv) => {
+        const a = await login(srv);
+        const socket = await open(srv, `?access_token=${a.at}`);
+        const b = await login(srv);
+        assert.deepEqual(await socket.closed, { code: 4001, reason: 'session revoked' });
+        await assertRejected(connect(srv, `?access_token=${a.at}`), 4001, 'session revoked');
+        await open(srv, `?access_token=${b.at}`);
+      },
+      { maxFamiliesPerUser: 1 },
+    ));
 });
 
 describe('test routes', () => {

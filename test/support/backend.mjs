@@ -12,7 +12,14 @@ export function testBackends({ port }) {
   // carol is revoked "everywhere" by a socket test: no other file logs in as her, since the backend
   // (and so a user's sessions) is shared by test files running side by side.
   const users = [...DEFAULT_USERS, { login: 'carol', pass: 'carol', user_id: 4, role: 'user', name: 'Carol' }];
-  const common = { allowedOrigins, log: () => {}, testRoutes: true, feedInterval: 200, users };
+  // The login throttle's defaults are strict (5 failures per account, 20 per client); here every
+  // request comes from one address and many files log in as alice, bob and admin, some with wrong
+  // passwords on purpose, so the limits are set far beyond what a whole run does.
+  const loginThrottle = { maxFailures: 10_000, maxClientFailures: 10_000 };
+  // Same for the per-user caps: files running side by side log alice in again and again, and an
+  // evicted family (the default keeps a user's 10 newest) would end a session another file still uses.
+  const caps = { maxFamiliesPerUser: 10_000, maxTicketsPerToken: 10_000, maxSocketsPerUser: 10_000 };
+  const common = { allowedOrigins, log: () => {}, testRoutes: true, feedInterval: 200, users, loginThrottle, ...caps };
   const backends = [
     createBackend({ ...common, base: '/api', mode: 'hardened' }),
     createBackend({ ...common, base: '/seed-api', mode: 'seed' }),
