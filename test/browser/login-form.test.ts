@@ -1,6 +1,6 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { HttpResponse, delay, http, passthrough } from 'msw';
-import { AuthProvider, type Session } from '../../src/index.js';
+import { AuthProvider, RateLimitError, type Session } from '../../src/index.js';
 import { AuthLoginForm } from '../../src/login-form.js';
 import { serverLogout, startWorker, until, worker } from './helpers.js';
 
@@ -128,6 +128,28 @@ describe('<auth-login-form>', () => {
     await until(() => error.textContent !== '', 'an error message');
     expect(error.textContent).to.equal('Too many attempts. Try again in 30 s.');
     expect(provider.state).to.equal('anonymous');
+  });
+
+  it('against the real backend: after 5 failures the account is locked; login() rejects with the delay and the form shows it', async () => {
+    // A login name of its own (the backend locks unknown names like real ones), so every engine of a
+    // run — they share one backend — starts with a clean count.
+    const name = `guesser-${Math.random().toString(36).slice(2)}`;
+    const provider = await fixture<AuthProvider>(html`
+      <auth-provider api="/throttle-api"><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate></auth-provider>
+    `);
+    sessions.add(provider.session!);
+    await provider.ready;
+    const wrong: string[] = [];
+    for (let i = 0; i < 5; i++) wrong.push(((await provider.login(name, 'nope').catch((e: unknown) => e)) as { code: string }).code);
+    expect(wrong).to.deep.equal(Array(5).fill('invalid-credentials'));
+    const locked = (await provider.login(name, 'nope').catch((e: unknown) => e)) as RateLimitError;
+    expect(locked).to.be.instanceOf(RateLimitError);
+    expect(locked.retryAfter).to.be.within(1, 900);
+    expect(provider.state).to.equal('anonymous');
+    const root = provider.querySelector('auth-login-form')!.shadowRoot!;
+    typeAndEnter(root.querySelector('input[name=login]')!, root.querySelector('input[name=pass]')!, name, 'nope');
+    await until(() => root.querySelector('[part=error]')!.textContent !== '', 'an error message');
+    expect(root.querySelector('[part=error]')!.textContent).to.match(/^Too many attempts\. Try again in \d+ s\.$/);
   });
 
   it('asks for both fields before sending anything', async () => {
