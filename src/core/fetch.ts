@@ -56,8 +56,9 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     const token = original.headers.has('Authorization') ? null : await hooks.token();
     if (token === null) return fetch(original);
     const replayable = !(init?.body instanceof ReadableStream);
-    // A request without a body can be sent twice as it is; one with a body is cloned for the retry.
-    const response = await fetch(withBearer(replayable && original.body ? original.clone() : original, token));
+    // The first attempt sends a clone, so the original (body included) is left for the retry.
+    // (Not decided on `original.body`: Firefox has no `Request.body`.)
+    const response = await fetch(withBearer(replayable ? original.clone() : original, token));
     if (response.status !== 401 || /\berror\s*=\s*"?insufficient_scope\b/i.test(response.headers.get('WWW-Authenticate') ?? '')) {
       return response;
     }
