@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { versionDefine } from './scripts/version.mjs';
 
 const sources = (dir) =>
   readdirSync(dir).flatMap((name) => {
@@ -21,6 +22,7 @@ await build({
   format: 'esm',
   target: 'es2022',
   bundle: false,
+  define: versionDefine(),
   logLevel: 'warning',
 });
 
@@ -35,6 +37,7 @@ await build({
   format: 'esm',
   target: 'es2022',
   bundle: true,
+  define: versionDefine(),
   splitting: true,
   minify: true,
   legalComments: 'eof',

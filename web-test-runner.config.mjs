@@ -7,6 +7,7 @@ import { mswPlugin } from './test/support/msw-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
 import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
 import { probeMiddleware, probePlugin } from './test/support/probe.mjs';
+import { versionDefine } from './scripts/version.mjs';
 
 const port = Number(process.env.WTR_PORT ?? 8321);
 const backends = testBackends({ port });
@@ -19,7 +20,7 @@ export default {
   testFramework: { config: { timeout: 15000 } },
   testsFinishTimeout: 10 * 60 * 1000,
   middleware: [probeMiddleware, ...backends.middleware],
-  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin(), bundlesPlugin(), backends.plugin, probePlugin],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', define: versionDefine() }), mswPlugin(), bundlesPlugin(), backends.plugin, probePlugin],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

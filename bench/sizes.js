@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { versionDefine } from '../scripts/version.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -61,6 +62,7 @@ async function measure({ entry, source, external = [] }) {
     // Lit's packages map their `development` condition to the dev build (warnings, checks, ~30 % larger).
     // Only `production` is enabled, so the `default` (production) files are what gets measured.
     conditions: ['production'],
+    define: versionDefine(),
     external,
     write: false,
     logLevel: 'silent',

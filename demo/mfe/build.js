@@ -13,6 +13,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { versionDefine } from '../../scripts/version.mjs';
 
 const mfeDir = path.dirname(fileURLToPath(import.meta.url));
 
@@ -68,7 +69,7 @@ export async function buildMfe({ minify = false, outdir = path.join(mfeDir, 'dis
         platform: 'browser',
         target: 'es2022',
         jsx: 'automatic',
-        define: define ?? {},
+        define: { ...versionDefine(), ...define },
         minify,
         sourcemap: true,
         metafile: true,

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { versionDefine } from '../../scripts/version.mjs';
 import { startDevServer } from '@web/dev-server';
 import { createBackend, DEFAULT_USERS } from './backend.js';
 import { buildMfe } from '../mfe/build.js';
@@ -116,6 +117,7 @@ try {
     target: 'es2022',
     minify: true,
     sourcemap: true,
+    define: versionDefine(),
     logLevel: 'silent',
   });
   await printWarnings(result.warnings);

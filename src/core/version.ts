@@ -1,5 +1,11 @@
-/** auth-shell's version: compared when two copies on one page meet (elements, sessions). */
-export const VERSION = '0.1.0';
+/** Replaced by the build with package.json's version (see scripts/version.mjs). */
+declare const __AUTH_SHELL_VERSION__: string | undefined;
+
+/**
+ * auth-shell's version, compared when two copies on one page meet (elements, sessions). `dev` when
+ * the sources are used without the project's build.
+ */
+export const VERSION: string = typeof __AUTH_SHELL_VERSION__ === 'string' ? __AUTH_SHELL_VERSION__ : 'dev';
 
 /** Whether version `a` is older than `b` (numeric major.minor.patch; anything else counts as 0). */
 export function isOlder(a: string, b: string): boolean {

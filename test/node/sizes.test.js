@@ -14,3 +14,17 @@ test('every bundle with a budget stays within it (min+gzip)', async () => {
     assert.ok(row.gzipBytes <= row.budget, `${row.name}: ${row.gzipBytes} B gzip > budget ${row.budget} B`);
   }
 });
+
+test('the built package reports package.json\'s version (VERSION is defined by the build, not written twice)', async () => {
+  const { build } = await import('esbuild');
+  const { version, versionDefine } = await import('../../scripts/version.mjs');
+  const result = await build({
+    stdin: { contents: "export { VERSION } from './src/core/version.ts';", resolveDir: new URL('../..', import.meta.url).pathname, loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    write: false,
+    define: versionDefine(),
+  });
+  const { VERSION } = await import(`data:text/javascript,${encodeURIComponent(result.outputFiles[0].text)}`);
+  assert.equal(VERSION, version);
+});

@@ -5,8 +5,8 @@
 //   ctx.js  — only the context helpers (consumeAuth, getAuth), registering nothing
 // and builds the micro-frontend demo (demo/mfe/dist/) once, for the tests that load that page.
 import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
 import { buildMfe } from '../../demo/mfe/build.js';
+import { versionDefine } from '../../scripts/version.mjs';
 
 const PREFIX = '/__bundles__/';
 const ENTRY = "export * from './src/index.ts';\nexport * from './src/login-form.ts';\n";
@@ -18,19 +18,6 @@ const bundles = {
 };
 
 async function bundle({ source, version }) {
-  const plugins = version
-    ? [
-        {
-          name: 'version',
-          setup(b) {
-            b.onLoad({ filter: /src[\\/]core[\\/]version\.ts$/ }, async (args) => ({
-              contents: (await readFile(args.path, 'utf8')).replace(/VERSION = '[^']*'/, `VERSION = '${version}'`),
-              loader: 'ts',
-            }));
-          },
-        },
-      ]
-    : [];
   const result = await build({
     stdin: { contents: source, resolveDir: process.cwd(), loader: 'ts', sourcefile: 'bundle-entry.ts' },
     bundle: true,
@@ -39,7 +26,7 @@ async function bundle({ source, version }) {
     conditions: ['production'],
     write: false,
     logLevel: 'silent',
-    plugins,
+    define: versionDefine(version),
   });
   return result.outputFiles[0].text;
 }
