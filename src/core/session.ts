@@ -1,11 +1,12 @@
-import { AuthError, HttpError, InvalidCredentialsError, NetworkError, RateLimitError, UnauthenticatedError, UsageError } from './errors.js';
+import { AuthError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError, HttpError } from './errors.js';
 import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
 import { exchange, isTransient, parseTokenBody, serverDate, transientError, type Exchange } from './http.js';
 import { openLink, type LinkHandlers, type SocketLink } from './link.js';
 import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { logoutPending, markLogout } from './pending-logout.js';
-import { TabSync, sharedNow, type TabMessage } from './tab-sync.js';
+import { Refresher, type RefreshOutcome } from './refresher.js';
+import { TabSync, sharedNow, type TokenMessage } from './tab-sync.js';
 import { MIN_FRESH, TokenStore, type User } from './token-store.js';
 
 /** The session API as one value: what `session.value` gives and the context value builds on. */
@@ -20,13 +21,42 @@ export interface SessionValue extends SessionSnapshot {
   readonly authFetch: AuthFetch;
 }
 
+/**
+ * What moves a session between its three states, from whichever state it is in:
+ *
+ * | cause         | what happened                                                        | state           |
+ * |---------------|----------------------------------------------------------------------|-----------------|
+ * | `stored`      | a token was stored: login, refresh, restore, another tab's hand-over | `authenticated` |
+ * | `ended`       | the server answered 401 to a refresh (the session is over), or a restore failed for good | `anonymous` |
+ * | `logout`      | `logout()` here, or another tab's                                    | `anonymous`     |
+ * | `unreachable` | the restore could not ask the server (asked again when back online)  | `anonymous`     |
+ *
+ * Invariants, kept by {@link Session.#enter}, the one place `state` changes:
+ * - `authenticated` ⇔ the token store holds a token.
+ * - `ready` settles once the state is decided: when the restore has finished (after its closing
+ *   activity), or at the first change of state when no restore runs (a login, a logout).
+ * - The proactive timer runs only while `authenticated`.
+ * - Work owed to the server (a restore after a network failure, a logout it has not heard) exists
+ *   only while `anonymous`.
+ * - Work started before a logout or login (a refresh, a restore, a login) never changes the state:
+ *   {@link Session.#supersede} bumps the epoch and aborts the refresh in flight, and every such
+ *   work checks the epoch (or its abort signal) after each wait.
+ */
+export const TRANSITIONS = {
+  stored: 'authenticated',
+  ended: 'anonymous',
+  logout: 'anonymous',
+  unreachable: 'anonymous',
+} as const satisfies Record<string, SessionState>;
+
+/** A cause of {@link TRANSITIONS}. */
+export type Cause = keyof typeof TRANSITIONS;
+
 const MAX_TIMEOUT = 2 ** 31 - 1;
 /** How long 401s do not refresh once a token minted for a 401 was refused too (a refresh does not fix that endpoint). */
 const FUTILE_PAUSE = 30_000;
 /** Longest pause between proactive refreshes that keep failing (they back off from MIN_FRESH). */
 const MAX_PROACTIVE_BACKOFF = 60_000;
-/** A server's `Retry-After` up to this many seconds is waited for inside a refresh; a longer one fails it. */
-const MAX_RETRY_AFTER = 5;
 
 /**
  * Key of the session's socket hook, for the core's socket module — also a socket module from
@@ -52,8 +82,9 @@ export const connect = (
 ): Promise<SocketLink | null> => session[CONNECT](url, param, protocols, on, ticket, refused);
 
 /**
- * One browser session against one auth API: the state machine `restoring → authenticated |
- * anonymous`, login, logout, a single-flight refresh, proactive refresh and `authFetch`.
+ * One browser session against one auth API: the states `restoring → authenticated | anonymous`
+ * (see {@link TRANSITIONS}), login, logout, a single-flight refresh, proactive refresh and
+ * `authFetch`.
  *
  * Framework-free: usable from a route loader, a React or Vue app, or a worker. Elements get theirs
  * from {@link getSession} so that every provider with the same `api` shares one.
@@ -72,40 +103,30 @@ export class Session extends EventTarget {
   readonly options: ResolvedOptions;
 
   readonly #tokens: TokenStore;
+  readonly #refresher: Refresher;
+  /** The other tabs: a lock around refresh, tokens and logouts handed over. `null` with `tabSync: false`. */
+  readonly #tabs: TabSync | null;
+  /** The api's canonical key: the tab channel's name and the pending-logout mark's. */
+  readonly #key: string;
   #snapshot: SessionSnapshot = Object.freeze({ state: 'restoring', user: null });
   #value: SessionValue | null = null;
   #resolveReady!: () => void;
   readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
   #restoring: Promise<void> | null = null;
-  /** The restore failed at network level: try again when the network or the page comes back. */
-  #restoreFailed = false;
-  /** The logout request has not reached the server yet: resend when back online. */
-  #pendingLogout = false;
-  #inflight: Promise<void> | null = null;
-  #refreshAbort: AbortController | null = null;
-  /**
-   * Bumped by login and logout. Work started under an older epoch must not touch the session:
-   * a refresh answered after a logout cannot bring the session back.
-   */
+  /** Work owed to the server while anonymous: a restore that could not reach it, a logout it has not heard. */
+  #owed: 'restore' | 'logout' | null = null;
+  /** Bumped by login and logout: work started under an older epoch must not touch the session. */
   #epoch = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #disposed = false;
-  /** The other tabs: a lock around refresh, tokens and logouts handed over. `null` with `tabSync: false`. */
-  readonly #tabs: TabSync | null;
-  /** The api's canonical key: the tab channel's name and the pending-logout mark's. */
-  readonly #key: string;
-  /**
-   * {@link sharedNow} of the last logout seen here or in another tab: tokens requested before it are
-   * not adopted, logins answered after it are obsolete if they started before it.
-   */
-  #loggedOutAt = 0;
   /** Logouts done in this session: a login in flight across one of them is obsolete, whatever the clocks say. */
   #logouts = 0;
+  /** The proactive refresh; only while authenticated. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Proactive refreshes that failed in a row: the next one waits longer. */
+  #proactiveFailures = 0;
   /** A token minted for a 401 whose retry was refused too, and until when 401s with it do not refresh. */
   #futile: string | null = null;
   #futileUntil = 0;
-  /** Proactive refreshes that failed in a row: the next one waits longer. */
-  #proactiveFailures = 0;
+  #disposed = false;
   /** The token each socket link was opened with, to tell a refused token from a replaced one. */
   readonly #links = new WeakMap<SocketLink, string>();
 
@@ -114,12 +135,16 @@ export class Session extends EventTarget {
     this.options = resolveOptions(options);
     this.#tokens = new TokenStore(this.options.clock, this.options.leeway);
     this.#key = apiKey(this.options.api);
-    this.#tabs = this.options.tabSync ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, this.#onTabMessage) : null;
+    this.#refresher = new Refresher(
+      this.#attempt,
+      () => ({ retries: this.options.refreshRetries, delay: this.options.retryDelay }),
+      (phase, extra) => this.#step('refresh', phase, extra),
+    );
+    this.#tabs = this.options.tabSync
+      ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, { token: this.#onTabToken, logout: this.#onTabLogout })
+      : null;
     // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
-    globalThis.addEventListener?.('online', this.#onResume);
-    globalThis.addEventListener?.('pageshow', this.#onResume);
-    globalThis.addEventListener?.('pagehide', this.#onHide);
-    globalThis.document?.addEventListener('visibilitychange', this.#onResume);
+    this.#listen('addEventListener');
   }
 
   /** See {@link connect}. */
@@ -194,12 +219,12 @@ export class Session extends EventTarget {
    */
   restore = (): Promise<void> => {
     if (this.#restoring) return this.#restoring;
-    if (this.state !== 'restoring' && !this.#restoreFailed) return Promise.resolve();
-    this.#restoreFailed = false;
+    if (this.state !== 'restoring' && this.#owed !== 'restore') return Promise.resolve();
     const epoch = this.#epoch;
     this.#step('restore', 'start');
     // A logout that never reached the server (a closed tab, a navigation) is completed first.
-    return (this.#restoring = (this.#owesLogout() ? this.#settleLogout().then(() => this.#refresh('restore')) : this.#refresh('restore'))
+    const owed = this.#owed === 'logout' || logoutPending(this.#key);
+    return (this.#restoring = (owed ? this.#settleLogout().then(() => this.#refresh('restore')) : this.#refresh('restore'))
       .then(
         () => this.#step('restore', 'success'),
         (error: AuthError) => {
@@ -207,21 +232,23 @@ export class Session extends EventTarget {
           if (error instanceof UnauthenticatedError) return this.#step('restore', 'success');
           if (epoch === this.#epoch) {
             // Could not ask the server: show login, but ask again once the network is back.
-            this.#restoreFailed = error instanceof NetworkError;
-            this.#end();
+            this.#enter(error instanceof NetworkError ? 'unreachable' : 'ended');
             this.#report(error);
           }
           this.#step('restore', 'failure', { error });
         },
       )
-      .finally(() => (this.#restoring = null)));
+      .finally(() => {
+        this.#restoring = null;
+        this.#resolveReady();
+      }));
   };
 
   /**
    * Logs in with `POST {api}/login` and a JSON body `{login, pass}`. Resolves with the user; the
    * token stays inside the session. Rejects with {@link InvalidCredentialsError} on 401, a
-   * {@link NetworkError} / `TimeoutError` when the server cannot be reached, a `ProtocolError` for
-   * a malformed answer. A failed login changes nothing.
+   * {@link NetworkError} / `TimeoutError` / `RateLimitError` when the server cannot be reached or
+   * throttles, a `ProtocolError` for a malformed answer. A failed login changes nothing.
    */
   login = async (login: string, pass: string): Promise<User> => {
     if (!login || typeof login !== 'string' || typeof pass !== 'string') {
@@ -233,20 +260,18 @@ export class Session extends EventTarget {
     this.#step('login', 'start');
     try {
       // The previous session's logout, if still owed, goes first: its refresh token must not outlive it.
-      if (this.#owesLogout()) await this.#settleLogout().catch(() => {});
+      if (this.#owed === 'logout' || logoutPending(this.#key)) await this.#settleLogout().catch(() => {});
       const answer = await this.#send('login', JSON.stringify({ login, pass }));
       if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
       // Only a logout after this login started makes it obsolete: one done here (counted, no clock
       // needed), or one in another tab that happened after the start (a logout still in transit
       // from before it does not count).
-      if (this.#logouts !== logouts || this.#loggedOutAt > requestedAt) throw superseded('login');
+      if (this.#logouts !== logouts || this.#tabs?.loggedOutSince(requestedAt)) throw superseded('login');
       const user = this.#store(answer, 'login');
+      this.#supersede();
       this.#handOver(requestedAt);
-      this.#epoch++;
-      this.#refreshAbort?.abort(superseded('refresh'));
-      this.#restoreFailed = this.#pendingLogout = false;
       markLogout(this.#key, false); // the old refresh cookie is replaced: nothing left to revoke
-      this.#authenticated();
+      this.#enter('stored');
       this.#step('login', 'success');
       return user;
     } catch (error) {
@@ -256,15 +281,16 @@ export class Session extends EventTarget {
   };
 
   /**
-   * Ends the session. Memory is cleared first and synchronously — also offline — and a refresh
-   * in flight can no longer bring the session back; then `{api}/logout` asks the server to revoke
-   * the refresh cookie. Rejects (memory already cleared) when the server could not be told; the
-   * request is sent again when the browser comes back online.
+   * Ends the session. Memory is cleared first and synchronously — also offline — and a refresh or
+   * login in flight can no longer bring the session back; then `{api}/logout` asks the server to
+   * revoke the refresh cookie. Rejects (memory already cleared) when the server could not be told;
+   * the request is sent again when the browser comes back online, or by the next page.
    */
   logout = async (): Promise<void> => {
     this.#logouts++;
-    this.#endEverywhere();
-    this.#pendingLogout = true;
+    this.#supersede();
+    this.#tabs?.logout();
+    this.#enter('logout');
     await this.#sendLogout();
   };
 
@@ -273,7 +299,11 @@ export class Session extends EventTarget {
    * request and its outcome; once it has settled the next call starts a new one. A network failure,
    * timeout or 5xx is retried with a bounded backoff and never ends the session; a 401 does.
    */
-  refresh = (): Promise<void> => this.#refresh('manual');
+  refresh = async (): Promise<void> => {
+    // An owed logout first: its refresh cookie must not bring the session back.
+    if (this.#owed === 'logout') await this.#settleLogout();
+    return this.#refresh('manual');
+  };
 
   /** `fetch` with the session: same signature and result. See {@link createAuthFetch}. */
   readonly authFetch: AuthFetch = createAuthFetch({
@@ -297,154 +327,37 @@ export class Session extends EventTarget {
     if (this.#disposed) return;
     this.#disposed = true;
     clearTimeout(this.#timer);
-    globalThis.removeEventListener?.('online', this.#onResume);
-    globalThis.removeEventListener?.('pageshow', this.#onResume);
-    globalThis.removeEventListener?.('pagehide', this.#onHide);
-    globalThis.document?.removeEventListener('visibilitychange', this.#onResume);
+    this.#listen('removeEventListener');
     this.#tabs?.close();
     this.dispatchEvent(new Event('dispose'));
   }
 
-  // ---- refresh ----
-
-  #refresh(reason: RefreshReason): Promise<void> {
-    if (this.#inflight) return this.#inflight;
-    const controller = (this.#refreshAbort = new AbortController());
-    const run = (this.#inflight = this.#runRefresh(reason, this.#epoch, controller.signal));
-    const settle = () => {
-      if (this.#inflight === run) this.#inflight = this.#refreshAbort = null;
-    };
-    run.then(settle, settle);
-    return run;
-  }
-
-  async #runRefresh(reason: RefreshReason, epoch: number, signal: AbortSignal): Promise<void> {
-    const { refreshRetries, retryDelay } = this.options;
-    const before = this.#tokens.token;
-    this.#step('refresh', 'start', { reason });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // Under the lock only the request and the token store: events are dispatched after it.
-        const outcome = await this.#locked(async () => {
-          // Another tab refreshed while this one waited: its token was handed over, no request.
-          if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';
-          const requestedAt = sharedNow();
-          const answer = await this.#send('refresh', undefined, signal);
-          if (epoch !== this.#epoch) throw superseded('refresh');
-          if (answer.status === 401) {
-            // The cookie is shared: the session is over in every tab.
-            this.#tabs?.post({ v: 1, type: 'logout', at: (this.#loggedOutAt = sharedNow()) });
-            return 'ended';
-          }
-          this.#store(answer, 'refresh');
-          this.#handOver(requestedAt);
-          return 'stored';
-        }, signal);
-        // A logout or login may land while the lock is being released: checked again after it.
-        if (epoch !== this.#epoch) throw superseded('refresh');
-        if (outcome === 'ended') {
-          this.#end();
-          throw new UnauthenticatedError('refresh: 401, the session is over', { status: 401, operation: 'refresh' });
-        }
-        this.#authenticated();
-        this.#step('refresh', 'success', outcome === 'handed-over' ? { reason, source: 'tab' } : { reason });
-        return;
-      } catch (error) {
-        if (!(error instanceof NetworkError) || signal.aborted || epoch !== this.#epoch || attempt >= refreshRetries) {
-          this.#step('refresh', 'failure', { reason, error });
-          throw error;
-        }
-        // Exponential backoff, jittered over its upper half so tabs and clients spread out; never
-        // sooner than a 429's Retry-After, and a long Retry-After fails the refresh instead of
-        // keeping its callers waiting.
-        const retryAfter = (error instanceof RateLimitError && error.retryAfter) || 0;
-        if (retryAfter > MAX_RETRY_AFTER) {
-          this.#step('refresh', 'failure', { reason, error });
-          throw error;
-        }
-        const delay = Math.max(retryDelay * 2 ** attempt * (0.5 + Math.random() / 2), retryAfter * 1000);
-        this.#step('refresh', 'backoff', { reason, attempt: attempt + 1, delay, error });
-        await sleep(delay, signal);
-      }
-    }
-  }
-
-  #locked<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    return this.#tabs ? this.#tabs.locked(work, signal) : work();
-  }
-
-  /** Gives the token just stored to the other tabs (memory to memory, same origin). */
-  #handOver(requestedAt: number): void {
-    const { token, lifetime } = this.#tokens;
-    this.#tabs?.post({ v: 1, type: 'token', token: token!, remaining: Math.max(0, this.#tokens.remaining), lifetime, requestedAt });
-  }
-
-  /** Ends the session here and in every tab: memory first, in-flight work made obsolete. */
-  #endEverywhere(): void {
-    this.#epoch++;
-    this.#refreshAbort?.abort(superseded('refresh'));
-    this.#restoreFailed = false;
-    this.#loggedOutAt = sharedNow();
-    this.#tabs?.post({ v: 1, type: 'logout', at: this.#loggedOutAt });
-    this.#end();
-  }
-
-  // Arrow function: passed as a callback. Another tab logged in, refreshed, or ended the session.
-  #onTabMessage = (message: TabMessage): void => {
-    if (this.#disposed) return;
-    if (message.type === 'logout') {
-      if (message.at <= this.#loggedOutAt) return;
-      this.#loggedOutAt = message.at;
-      this.#epoch++;
-      this.#refreshAbort?.abort(superseded('refresh'));
-      // The tab that ended the session told the server; nothing is pending here any more.
-      this.#restoreFailed = this.#pendingLogout = false;
-      const wasIn = this.state !== 'anonymous';
-      this.#end();
-      if (wasIn) this.#step('logout', 'success', { source: 'tab' });
-      return;
-    }
-    // A token from a request sent before a logout we know of belongs to the ended session.
-    if (message.requestedAt <= this.#loggedOutAt) return;
-    try {
-      this.#tokens.set(message.token, message.remaining / 1000, this.options.clock(), 'refresh', undefined, message.lifetime);
-    } catch {
-      return; // not a token: ignore the message
-    }
-    this.#restoreFailed = this.#pendingLogout = false;
-    this.#authenticated();
-    this.#step('refresh', 'success', { source: 'tab' });
-  };
-
-  // Arrow function: a listener. A refresh must not hold the cross-tab lock while the page sleeps in
-  // the back/forward cache: abort it (its callers get a NetworkError; pageshow re-checks).
-  #onHide = (): void => {
-    this.#refreshAbort?.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' }));
-  };
-
-  /**
-   * For authFetch: a token fit to send (refreshed first when stale), or — after a 401 answered to
-   * `used` — the token to retry with, refreshing unless someone already did. `null` without a session.
-   */
-  async #token(used?: string): Promise<string | null> {
-    const tokens = this.#tokens;
-    if (this.state !== 'authenticated') return null;
-    if (tokens.isFresh() && tokens.token !== used) return tokens.token;
-    try {
-      await this.#refresh(used ? 'unauthorized' : 'expiry');
-    } catch (error) {
-      if (error instanceof UnauthenticatedError) return null;
-      // The refresh could not reach the server, but a stale token that has not expired still works.
-      if (used || !tokens.isUnexpired()) throw error;
-    }
-    return tokens.token;
-  }
-
   // ---- state ----
 
-  #authenticated(): void {
-    this.#setSnapshot('authenticated', this.#tokens.user);
-    this.#schedule();
+  /**
+   * The one place the state changes (see {@link TRANSITIONS}): `stored` makes the session
+   * authenticated with the stored token's user and starts the proactive timer; every other cause
+   * clears memory and the timer. Owed work is recorded by `unreachable` (a restore) and `logout`
+   * (until the server confirms it), and settled by any other cause.
+   */
+  #enter(cause: Cause): void {
+    const state = TRANSITIONS[cause];
+    clearTimeout(this.#timer);
+    this.#owed = cause === 'logout' ? 'logout' : cause === 'unreachable' ? 'restore' : null;
+    if (state === 'authenticated') this.#schedule();
+    else this.#tokens.clear();
+    const user = this.#tokens.user;
+    if (state === this.#snapshot.state && user === this.#snapshot.user) return;
+    this.#snapshot = Object.freeze({ state, user });
+    this.#value = null;
+    if (!this.#restoring) this.#resolveReady();
+    this.dispatchEvent(new CustomEvent('change', { detail: this.#snapshot }));
+  }
+
+  /** Makes every refresh, restore and login in flight obsolete: a logout or login happened. */
+  #supersede(): void {
+    this.#epoch++;
+    this.#refresher.abort(superseded('refresh'));
   }
 
   /**
@@ -457,21 +370,6 @@ export class Session extends EventTarget {
     if (!this.#disposed && due < Infinity) {
       this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, Math.ceil(due) + 1), MAX_TIMEOUT));
     }
-  }
-
-  /** Clears memory: token, user, timers. */
-  #end(): void {
-    clearTimeout(this.#timer);
-    this.#tokens.clear();
-    this.#setSnapshot('anonymous', null);
-  }
-
-  #setSnapshot(state: SessionState, user: User | null): void {
-    if (state === this.#snapshot.state && user === this.#snapshot.user) return;
-    this.#snapshot = Object.freeze({ state, user });
-    this.#value = null;
-    this.#resolveReady();
-    this.dispatchEvent(new CustomEvent('change', { detail: this.#snapshot }));
   }
 
   #freshen(reason: RefreshReason): void {
@@ -490,13 +388,116 @@ export class Session extends EventTarget {
     );
   }
 
+  /** Adds or removes the page listeners: wake-ups re-check the session, `pagehide` aborts a refresh. */
+  #listen(method: 'addEventListener' | 'removeEventListener'): void {
+    for (const type of ['online', 'pageshow']) globalThis[method]?.(type, this.#onResume);
+    globalThis[method]?.('pagehide', this.#onHide);
+    globalThis.document?.[method]('visibilitychange', this.#onResume);
+  }
+
   // Arrow function: the same identity is added and removed as a listener.
   #onResume = (event: Event): void => {
     if (this.#disposed || (event.type === 'visibilitychange' && globalThis.document?.visibilityState !== 'visible')) return;
-    if (this.#pendingLogout && this.state === 'anonymous') this.#sendLogout().catch(() => {});
-    else if (this.#restoreFailed) void this.restore();
+    if (this.#owed === 'logout') this.#sendLogout().catch(() => {});
+    else if (this.#owed === 'restore') void this.restore();
     else this.#freshen('resume');
   };
+
+  // Arrow function: a listener. A refresh must not hold the cross-tab lock while the page sleeps in
+  // the back/forward cache: abort it (its callers get a NetworkError; pageshow re-checks).
+  #onHide = (): void => this.#refresher.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' }));
+
+  // ---- the other tabs ----
+
+  // Arrow functions: passed as callbacks.
+  #onTabToken = (message: TokenMessage): void => {
+    if (this.#disposed) return;
+    try {
+      this.#tokens.set(message.token, message.remaining / 1000, this.options.clock(), 'refresh', undefined, message.lifetime);
+    } catch {
+      return; // not a token: ignore the message
+    }
+    this.#enter('stored');
+    this.#step('refresh', 'success', { source: 'tab' });
+  };
+
+  #onTabLogout = (): void => {
+    if (this.#disposed) return;
+    this.#supersede();
+    const wasIn = this.state !== 'anonymous';
+    this.#enter('logout');
+    // The tab that ended the session told the server: nothing is owed here.
+    this.#owed = null;
+    if (wasIn) this.#step('logout', 'success', { source: 'tab' });
+  };
+
+  /** Gives the token just stored to the other tabs (memory to memory, same origin). */
+  #handOver(requestedAt: number): void {
+    const { token, lifetime, remaining } = this.#tokens;
+    this.#tabs?.post({ v: 1, type: 'token', token: token!, remaining: Math.max(0, remaining), lifetime, requestedAt });
+  }
+
+  // ---- refresh ----
+
+  /**
+   * A token fit to send (refreshed first when stale), or — after a 401 answered to `used` — the token
+   * to retry with, refreshing unless someone already did. `null` without a session.
+   */
+  async #token(used?: string): Promise<string | null> {
+    const tokens = this.#tokens;
+    if (this.state !== 'authenticated') return null;
+    if (tokens.isFresh() && tokens.token !== used) return tokens.token;
+    try {
+      await this.#refresh(used ? 'unauthorized' : 'expiry');
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) return null;
+      // The refresh could not reach the server, but a stale token that has not expired still works.
+      if (used || !tokens.isUnexpired()) throw error;
+    }
+    return tokens.token;
+  }
+
+  /** A refresh (or the one in flight); the state follows its outcome (see {@link Session.#attempt}). */
+  async #refresh(reason: RefreshReason): Promise<void> {
+    await this.#refresher.run(reason);
+  }
+
+  /**
+   * One refresh attempt, under the cross-tab lock: only the request and the token store run while
+   * it is held; the state changes (and their events) once it is released — unless a logout or
+   * login made the attempt obsolete meanwhile (the refresher checks its signal after the lock).
+   */
+  // Arrow function: handed to the refresher.
+  #attempt = async (signal: AbortSignal): Promise<RefreshOutcome> => {
+    const before = this.#tokens.token;
+    const outcome = await this.#locked(async (): Promise<RefreshOutcome | 'ended'> => {
+      // Another tab refreshed while this one waited: its token was handed over, no request.
+      if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';
+      const requestedAt = sharedNow();
+      const answer = await this.#send('refresh', undefined, signal);
+      signal.throwIfAborted();
+      if (answer.status === 401) {
+        // The cookie is shared: the session is over in every tab.
+        this.#tabs?.logout();
+        return 'ended';
+      }
+      this.#store(answer, 'refresh');
+      this.#handOver(requestedAt);
+      return 'stored';
+    }, signal);
+    // A logout or login may land while the lock is being released: checked again after it.
+    signal.throwIfAborted();
+    if (outcome === 'ended') {
+      this.#enter('ended');
+      throw new UnauthenticatedError('refresh: 401, the session is over', { status: 401, operation: 'refresh' });
+    }
+    this.#enter('stored');
+    return outcome;
+  };
+
+  #locked<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.#tabs ? this.#tabs.locked(work, signal) : work();
+  }
 
   // ---- requests ----
 
@@ -521,13 +522,8 @@ export class Session extends EventTarget {
   #logoutSettled(epoch: number): void {
     // A login since then has its own session: its state is not ours to change.
     if (epoch !== this.#epoch) return;
-    this.#pendingLogout = false;
+    if (this.#owed === 'logout') this.#owed = null;
     markLogout(this.#key, false);
-  }
-
-  /** A logout is owed to the server: from this page, or one a previous page of this origin could not send. */
-  #owesLogout(): boolean {
-    return this.#pendingLogout || logoutPending(this.#key);
   }
 
   /** Sends the owed logout before a restore or login; only a network failure stops them. */
@@ -592,17 +588,3 @@ export function createSession(options: SessionOptions): Session {
 /** The error of work that a logout or a login made obsolete. */
 const superseded = (operation: 'login' | 'refresh') =>
   new UnauthenticatedError(`${operation}: superseded by a logout or login`, { operation });
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}

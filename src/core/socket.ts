@@ -78,12 +78,32 @@ const AUTH_CODES = [1008, 4001];
 /** Closes worth reconnecting after: going away, abnormal loss, server error, restart, try again later, bad gateway. */
 const TRANSIENT_CODES = [1001, 1005, 1006, 1011, 1012, 1013, 1014];
 
-const enum State {
-  CONNECTING,
-  OPEN,
-  CLOSING,
-  CLOSED,
-}
+/**
+ * Where an {@link AuthSocket} is. One phase at a time, and at most one timer, whose meaning the
+ * phase gives:
+ *
+ * | phase        | what happens                                               | the timer            | `readyState` |
+ * |--------------|------------------------------------------------------------|----------------------|--------------|
+ * | `WAITING`    | the session is restoring                                   | —                    | CONNECTING   |
+ * | `PREPARING`  | getting a credential (a refresh, a ticket)                 | —                    | CONNECTING   |
+ * | `CONNECTING` | the handshake                                              | the handshake timeout | CONNECTING  |
+ * | `OPEN`       | connected; messages flow                                   | attempts reset once stable | OPEN   |
+ * | `BACKOFF`    | a connection was lost; the next attempt is scheduled       | the next attempt     | CONNECTING   |
+ * | `IDLE`       | the last attempt failed (`giveup`); `reconnect()` restarts | —                    | CLOSED       |
+ * | `CLOSING`    | `close()` sent the close frame                             | the close fallback   | CLOSING      |
+ * | `CLOSED`     | closed for good: no timer, no listener                     | —                    | CLOSED       |
+ */
+const Phase = { WAITING: 0, PREPARING: 1, CONNECTING: 2, OPEN: 3, BACKOFF: 4, IDLE: 5, CLOSING: 6, CLOSED: 7 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** `WebSocket`'s ready states. */
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/** How long a close handshake may take before the socket counts as closed anyway. */
+const CLOSE_FALLBACK = 1000;
 
 /**
  * An authenticated WebSocket that re-authenticates and reconnects. Shaped like `WebSocket`
@@ -91,12 +111,13 @@ const enum State {
  * plus `reconnecting`, `reconnected` and `giveup` events and `reconnect()`.
  *
  * - The token (or a one-time ticket) is taken fresh at every connect; a stale token is refreshed
- *   first. `url` never contains it.
+ *   first. `url` never contains it, and the `WebSocket` that does stays inside the session.
  * - 1008 / 4001 from the server: refresh once, then reconnect; a refresh answered 401 ends the session
  *   and the socket. 1000 from either side: closed for good. 1001, 1005, 1006, 1011–1014 (and network
  *   loss): reconnect with exponential backoff and jitter, capped, at most `maxAttempts` times; the
  *   count resets once a connection stayed open `stableAfter` ms; `online` and the page becoming
- *   visible retry at once. Other codes: closed for good.
+ *   visible retry at once. Other codes: closed for good. A handshake that does not complete within
+ *   `connectTimeout` counts as a loss.
  * - The session ending (logout here, in another provider, or a refresh answered 401) closes it with
  *   1000 at once. Opened while the session restores, it waits; opened while anonymous, it fails with
  *   an `error` event (`UnauthenticatedError`) and closes.
@@ -104,36 +125,28 @@ const enum State {
  * - No listener or timer outlives a closed socket.
  */
 export class AuthSocket extends EventTarget {
-  static readonly CONNECTING = State.CONNECTING;
-  static readonly OPEN = State.OPEN;
-  static readonly CLOSING = State.CLOSING;
-  static readonly CLOSED = State.CLOSED;
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
 
   /** The endpoint, without any credential. */
   readonly url: string;
 
   readonly #session: Session;
   readonly #options: Required<Omit<SocketOptions, 'signal' | 'protocols'>> & SocketOptions;
+  #phase: Phase = Phase.WAITING;
+  /** The phase's timer (see {@link Phase}). */
+  #timer: ReturnType<typeof setTimeout> | undefined;
   /** The current connection. The session made it; the credential in its URL never reaches this class. */
   #ws: SocketLink | null = null;
   /** The last connection refused with 1008/4001, so the session can tell if its token was replaced. */
   #refused: SocketLink | undefined;
-  #state = State.CONNECTING;
   #binaryType: BinaryType = 'blob';
   readonly #queue: SocketData[] = [];
   #attempts = 0;
-  /** Closed for good (by close(), logout, a final code): nothing reconnects any more. */
-  #ended = false;
   #everAuthenticated = false;
-  #connecting = false;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #stableTimer: ReturnType<typeof setTimeout> | undefined;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #openTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Counts connection attempts; only the latest one's events count. */
-  #generation = 0;
   #unsubscribe: (() => void) | undefined;
-  #finished = false;
 
   constructor(session: Session, url: string | URL, options: SocketOptions = {}) {
     super();
@@ -141,8 +154,7 @@ export class AuthSocket extends EventTarget {
     endpoint.protocol = endpoint.protocol.replace(/^http/, 'ws');
     // The credential goes only where the bearer may go: the same exact-origin policy as authFetch
     // (checked here to fail at once, and again by the session at every connect).
-    const httpOrigin = endpoint.origin.replace(/^ws/, 'http');
-    if (!/^wss?:$/.test(endpoint.protocol) || !session.options.bearerOrigins.has(httpOrigin)) {
+    if (!/^wss?:$/.test(endpoint.protocol) || !session.options.bearerOrigins.has(endpoint.origin.replace(/^ws/, 'http'))) {
       throw new UsageError(`openSocket: ${endpoint.origin} is not an allowed origin for the token`);
     }
     this.url = endpoint.href;
@@ -163,7 +175,7 @@ export class AuthSocket extends EventTarget {
     const { signal } = options;
     // After a microtask, so the caller's listeners are in place before anything happens.
     queueMicrotask(() => {
-      if (this.#ended) return;
+      if (this.#phase === Phase.CLOSED) return;
       if (signal?.aborted) return this.close(1000, 'aborted');
       signal?.addEventListener('abort', this.#onAbort);
       globalThis.addEventListener?.('online', this.#onWake);
@@ -177,7 +189,22 @@ export class AuthSocket extends EventTarget {
    * will be replaced), `OPEN`, `CLOSING` or `CLOSED` (closed for good, or given up).
    */
   get readyState(): number {
-    return this.#state === State.OPEN && this.#ws?.readyState !== State.OPEN ? State.CONNECTING : this.#state;
+    switch (this.#phase) {
+      case Phase.WAITING:
+      case Phase.PREPARING:
+      case Phase.CONNECTING:
+      case Phase.BACKOFF:
+        return CONNECTING;
+      case Phase.OPEN:
+        return this.#ws?.readyState === OPEN ? OPEN : CONNECTING;
+      case Phase.CLOSING:
+        return CLOSING;
+      case Phase.IDLE:
+      case Phase.CLOSED:
+        return CLOSED;
+      default:
+        throw new Error(`AuthSocket: unknown phase ${this.#phase satisfies never}`);
+    }
   }
 
   /** As for `WebSocket`: how binary messages arrive (`blob` or `arraybuffer`). */
@@ -205,9 +232,9 @@ export class AuthSocket extends EventTarget {
    * (`queue-full`, or `socket-closed` once closed for good) rather than dropping a message.
    */
   send(data: SocketData): void {
-    if (this.#ended) throw new SocketError('socket-closed', 'socket: send() after the socket was closed');
+    if (this.#phase >= Phase.CLOSING) throw new SocketError('socket-closed', 'socket: send() after the socket was closed');
     // Only a connection that is really open takes it: one the server is closing would drop it.
-    if (this.#ws?.readyState === State.OPEN) return this.#ws.send(data);
+    if (this.#ws?.readyState === OPEN) return this.#ws.send(data);
     if (this.#queue.length >= this.#options.queueLimit) {
       throw new SocketError('queue-full', `socket: ${this.#queue.length} messages are already waiting for the connection`);
     }
@@ -217,24 +244,30 @@ export class AuthSocket extends EventTarget {
   /** Closes for good (code 1000 or 3000–4999, as WebSocket allows). Nothing reconnects afterwards. */
   close(code = 1000, reason = ''): void {
     if (code !== 1000 && !(code >= 3000 && code <= 4999)) throw new UsageError(`socket: close code ${code} is not 1000 or 3000–4999`);
-    if (this.#ended) return;
-    this.#ended = true;
+    if (this.#phase >= Phase.CLOSING) return;
     const ws = this.#ws;
-    if (ws && ws.readyState <= State.OPEN) {
-      this.#state = State.CLOSING;
+    if (ws && ws.readyState <= OPEN) {
       ws.close(code, reason);
       // A server that never answers the close handshake does not keep the socket half-open.
-      this.#closeTimer = setTimeout(() => this.#finish(code, reason, false), 1000);
+      this.#enter(Phase.CLOSING, () => this.#finish(code, reason, false), CLOSE_FALLBACK);
     } else {
+      this.#enter(Phase.CLOSING);
       queueMicrotask(() => this.#finish(code, reason, true));
     }
   }
 
   /** Connects now, with a fresh attempt count: after `giveup`, or to skip a scheduled delay. */
   reconnect(): void {
-    if (this.#ended) throw new SocketError('socket-closed', 'socket: reconnect() after the socket was closed');
+    if (this.#phase >= Phase.CLOSING) throw new SocketError('socket-closed', 'socket: reconnect() after the socket was closed');
     this.#attempts = 0;
-    if (!this.#ws) this.#connect();
+    if (this.#phase === Phase.IDLE || this.#phase === Phase.BACKOFF) void this.#connect();
+  }
+
+  /** Moves to `phase`; its timer, if any, replaces the previous phase's. */
+  #enter(phase: Phase, onTimer?: () => void, delay = 0): void {
+    clearTimeout(this.#timer);
+    this.#timer = onTimer && setTimeout(onTimer, delay);
+    this.#phase = phase;
   }
 
   // ---- connecting ----
@@ -243,7 +276,7 @@ export class AuthSocket extends EventTarget {
   #onSession = ({ state }: SessionSnapshot): void => {
     if (state === 'authenticated') {
       this.#everAuthenticated = true;
-      if (!this.#ws && this.#retryTimer === undefined && this.#state === State.CONNECTING) this.#connect();
+      if (this.#phase === Phase.WAITING) void this.#connect();
     } else if (state === 'anonymous') {
       if (!this.#everAuthenticated) this.#emitError(new UnauthenticatedError('socket: there is no session to connect with', { operation: 'socket' }));
       this.close(1000, 'session ended');
@@ -253,75 +286,57 @@ export class AuthSocket extends EventTarget {
   #onAbort = (): void => this.close(1000, 'aborted');
 
   #onWake = (): void => {
-    if (globalThis.document?.visibilityState === 'hidden' || this.#retryTimer === undefined) return;
-    this.#connect();
+    if (this.#phase === Phase.BACKOFF && globalThis.document?.visibilityState !== 'hidden') void this.#connect();
   };
 
   async #connect(): Promise<void> {
-    if (this.#ended || this.#connecting) return;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    this.#state = State.CONNECTING;
-    this.#connecting = true;
     const { connectTimeout, ticket: ticketMode, param, protocols } = this.#options;
-    const generation = ++this.#generation;
-    let ws: SocketLink | null;
+    this.#enter(Phase.PREPARING);
+    let ws: SocketLink | null = null;
+    // What the connection reports counts only while it is this socket's current one.
+    const on: LinkHandlers = {
+      open: () => ws === this.#ws && this.#opened(),
+      message: (data, origin) => ws === this.#ws && this.dispatchEvent(new MessageEvent('message', { data, origin })),
+      error: (detail) => ws === this.#ws && this.#emitError(new NetworkError(`socket: ${detail}`, { operation: 'socket' })),
+      close: (code, reason, wasClean) => ws === this.#ws && this.#closed(code, reason, wasClean),
+    };
     try {
       const ticket = ticketMode ? await this.#ticket(AbortSignal.timeout(connectTimeout)) : undefined;
-      if (ticket === null || this.#ended) return;
-      ws = await connect(this.#session, new URL(this.url), param, protocols, this.#handlers(generation), ticket, this.#refused);
-      // No session any more: the session listener closes the socket.
-      if (ws === null || this.#ended) return ws?.close(1000);
+      if (ticket !== null && this.#phase === Phase.PREPARING) {
+        ws = await connect(this.#session, new URL(this.url), param, protocols, on, ticket, this.#refused);
+      }
     } catch (error) {
-      if (!isAuthError(error, 'unauthenticated')) {
+      if (this.#phase === Phase.PREPARING && !isAuthError(error, 'unauthenticated')) {
         this.#emitError(error as AuthError);
         this.#retry(1006);
       }
       return;
-    } finally {
-      this.#connecting = false;
     }
+    // No session any more (its listener closes this socket), or closed meanwhile.
+    if (ws === null) return;
+    if (this.#phase !== Phase.PREPARING) return ws.close(1000);
     ws.binaryType = this.#binaryType;
     this.#ws = ws;
     // A handshake that never completes is a failed attempt like any other (closing it gives 1006).
-    this.#openTimer = setTimeout(() => ws.close(), connectTimeout);
+    this.#enter(Phase.CONNECTING, () => ws!.close(), connectTimeout);
   }
-
-  /**
-   * What a connection reports, for the connection of `generation` only: a connection this socket
-   * has given up on (timed out, replaced, closed for good) cannot move it any more.
-   */
-  #handlers = (generation: number): LinkHandlers => {
-    const current = () => generation === this.#generation && !this.#finished;
-    return {
-      open: () => current() && this.#opened(),
-      message: (data, origin) => current() && this.dispatchEvent(new MessageEvent('message', { data, origin })),
-      error: (detail) => current() && this.#emitError(new NetworkError(`socket: ${detail}`, { operation: 'socket' })),
-      close: (code, reason, wasClean) => current() && this.#closed(code, reason, wasClean),
-    };
-  };
 
   #opened(): void {
     const ws = this.#ws!;
-    clearTimeout(this.#openTimer);
-    this.#state = State.OPEN;
+    this.#enter(Phase.OPEN, () => (this.#attempts = 0), this.#options.stableAfter);
     for (const data of this.#queue.splice(0)) ws.send(data);
     this.dispatchEvent(new Event('open'));
     if (this.#attempts > 0) this.dispatchEvent(new CustomEvent('reconnected', { detail: { attempts: this.#attempts } }));
-    this.#stableTimer = setTimeout(() => (this.#attempts = 0), this.#options.stableAfter);
   }
 
   #closed(code: number, reason: string, wasClean: boolean): void {
-    clearTimeout(this.#stableTimer);
-    clearTimeout(this.#openTimer);
     const ws = this.#ws;
     this.#ws = null;
-    if (this.#ended || !(AUTH_CODES.includes(code) || TRANSIENT_CODES.includes(code))) {
-      this.#ended = true;
+    if (this.#phase === Phase.CLOSING || !(AUTH_CODES.includes(code) || TRANSIENT_CODES.includes(code))) {
       return this.#finish(code, reason, wasClean);
     }
-    this.#state = State.CONNECTING;
     this.#refused = AUTH_CODES.includes(code) ? (ws ?? undefined) : undefined;
+    this.#enter(Phase.PREPARING);
     this.dispatchEvent(new CustomEvent('disconnected', { detail: { code, reason, wasClean } }));
     void this.#recover(code, reason);
   }
@@ -361,14 +376,13 @@ export class AuthSocket extends EventTarget {
         this.#emitError(error as AuthError);
       }
     }
-    this.#retry(code, reason);
+    if (this.#phase === Phase.PREPARING) this.#retry(code, reason);
   }
 
   #retry(code: number, reason = ''): void {
-    if (this.#ended) return;
     const { maxAttempts, retryDelay, maxRetryDelay } = this.#options;
     if (this.#attempts >= maxAttempts) {
-      this.#state = State.CLOSED;
+      this.#enter(Phase.IDLE);
       this.dispatchEvent(new CustomEvent('giveup', { detail: { attempts: this.#attempts, code, reason } }));
       return;
     }
@@ -376,25 +390,22 @@ export class AuthSocket extends EventTarget {
     // Right after a successful refresh the new token is the fix: no wait. Otherwise exponential
     // backoff, jittered over its upper half so clients spread out, capped.
     const delay = AUTH_CODES.includes(code) && attempt === 1 ? 0 : Math.min(maxRetryDelay, retryDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    this.#enter(Phase.BACKOFF, () => void this.#connect(), delay);
     this.dispatchEvent(new CustomEvent('reconnecting', { detail: { attempt, delay, code, reason } }));
-    this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 
   // ---- closing ----
 
   /** Closed for good: every timer and listener goes, unsent messages are handed back. */
   #finish(code: number, reason: string, wasClean: boolean): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    for (const timer of [this.#retryTimer, this.#stableTimer, this.#closeTimer, this.#openTimer]) clearTimeout(timer);
-    this.#retryTimer = this.#closeTimer = undefined;
+    if (this.#phase === Phase.CLOSED) return;
+    this.#enter(Phase.CLOSED);
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
     globalThis.removeEventListener?.('online', this.#onWake);
     globalThis.document?.removeEventListener('visibilitychange', this.#onWake);
     this.#ws = null;
-    this.#state = State.CLOSED;
     const event = Object.assign(new Event('close'), { code, reason, wasClean, unsent: this.#queue.splice(0) });
     this.dispatchEvent(event);
   }

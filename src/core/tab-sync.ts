@@ -5,7 +5,8 @@
  * window absorbs the overlap), and nothing ever waits without a timeout.
  *
  * Every message is checked field by field before it reaches the session; anything else — another
- * version's message, a bug, a hostile script of the origin — is ignored.
+ * version's message, a bug, a hostile script of the origin — is ignored. Logouts win: a token
+ * requested before the last logout this tab knows of is never handed to the session.
  */
 
 /** A token handed to the other tabs: memory to memory, same origin only, never stored. */
@@ -37,6 +38,14 @@ interface LockMessage {
 
 export type TabMessage = TokenMessage | LogoutMessage;
 
+/** What the other tabs tell the session. */
+export interface TabEvents {
+  /** A token another tab got (a refresh or a login) after the last logout known here. */
+  token(message: TokenMessage): void;
+  /** Another tab ended the session (a logout, or a refresh answered 401). */
+  logout(): void;
+}
+
 /** Longest wait for the news of a refresh another tab just finished (its messages in flight). */
 const NEWS_TIMEOUT = 1000;
 /** How far ahead of this tab's clock another tab's time may be before it is taken for junk. */
@@ -61,8 +70,10 @@ export class TabSync {
   /** Lock holdings other tabs announced and have not released yet: their news is still on the way. */
   readonly #held = new Set<string>();
   #newsArrived: (() => void) | null = null;
+  /** {@link sharedNow} of the last logout done here or heard of. */
+  #loggedOutAt = 0;
 
-  constructor(name: string, lockTimeout: number, receive: (message: TabMessage) => void) {
+  constructor(name: string, lockTimeout: number, on: TabEvents) {
     this.#name = name;
     this.#lockTimeout = lockTimeout;
     this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null;
@@ -73,9 +84,12 @@ export class TabSync {
       else if (type === 'released' && isId(id)) {
         this.#held.delete(id);
         if (this.#held.size === 0) this.#newsArrived?.();
-      } else if (type === 'logout' && isTime(at)) receive({ v: 1, type, at });
-      else if (type === 'token' && typeof token === 'string' && isSpan(remaining) && isSpan(lifetime) && isTime(requestedAt)) {
-        receive({ v: 1, type, token, remaining, lifetime, requestedAt });
+      } else if (type === 'logout' && isTime(at) && at > this.#loggedOutAt) {
+        this.#loggedOutAt = at;
+        on.logout();
+      } else if (type === 'token' && typeof token === 'string' && isSpan(remaining) && isSpan(lifetime) && isTime(requestedAt)) {
+        // A token from a request sent before a logout we know of belongs to the ended session.
+        if (requestedAt > this.#loggedOutAt) on.token({ v: 1, type, token, remaining, lifetime, requestedAt });
       }
     });
   }
@@ -125,6 +139,16 @@ export class TabSync {
       const timer = setTimeout(done, NEWS_TIMEOUT);
       this.#newsArrived = done;
     });
+  }
+
+  /** Tells the other tabs that the session ended here. */
+  logout(): void {
+    this.post({ v: 1, type: 'logout', at: (this.#loggedOutAt = sharedNow()) });
+  }
+
+  /** Whether a logout happened (here or in another tab) after `time` ({@link sharedNow}). */
+  loggedOutSince(time: number): boolean {
+    return this.#loggedOutAt > time;
   }
 
   post(message: TabMessage | LockMessage): void {
