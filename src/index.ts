@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { ensureContextRoot } from './context.js';
+import { ensureContextRoot } from './context/auth-context.js';
 import { define } from './define.js';
 import { AuthGate } from './elements/auth-gate.js';
 import { AuthProvider } from './elements/auth-provider.js';
@@ -27,7 +27,8 @@ define('auth-gate', AuthGate);
 
 export { AuthProvider, AuthGate };
 export type { GateView } from './elements/auth-gate.js';
-export { authContext, consumeAuth, getAuth } from './context.js';
-export type { AuthValue, ContextSocketOptions } from './context.js';
+export { authContext } from './context/auth-context.js';
+export { consumeAuth, getAuth } from './context/consume.js';
+export type { AuthValue, ContextSocketOptions } from './context/auth-context.js';
 export { VERSION } from './define.js';
 export * from './core/index.js';

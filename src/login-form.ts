@@ -9,9 +9,9 @@
  * ```
  * @module
  */
-import { ensureContextRoot } from './context.js';
+import { ensureContextRoot } from './context/auth-context.js';
 import { define } from './define.js';
-import { AuthLoginForm } from './elements/login-form.js';
+import { AuthLoginForm } from './elements/auth-login-form.js';
 
 ensureContextRoot();
 define('auth-login-form', AuthLoginForm);

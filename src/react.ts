@@ -3,6 +3,9 @@
  * `<auth-login-form>` in `React.JSX.IntrinsicElements`, with their attributes and events. Types only;
  * importing it at run time does nothing.
  *
+ * The typings are derived from the elements themselves — each element's `static properties` (the
+ * attribute names) and its event map — so they cannot drift from what the elements accept.
+ *
  * React 19 sets a custom element's known properties as properties and adds `on<event-name>`
  * function props as event listeners, so `onauth-change={…}` listens to `auth-change`.
  *
@@ -17,42 +20,31 @@
  * @module
  */
 import type { DetailedHTMLProps, HTMLAttributes } from 'react';
-import type { Activity, SessionErrorDetail, SessionSnapshot } from './core/index.js';
 import type { AuthGate } from './elements/auth-gate.js';
-import type { AuthLoginForm } from './elements/login-form.js';
-import type { AuthProvider } from './elements/auth-provider.js';
+import type { AuthLoginForm, AuthLoginFormEventMap } from './elements/auth-login-form.js';
+import type { AuthProvider, AuthProviderEventMap } from './elements/auth-provider.js';
 
 type Element<T> = DetailedHTMLProps<HTMLAttributes<T>, T>;
 
+/** The attribute of property `K` declared as `D`: its `attribute`, else the lowercased name (ReactiveElement's rule). */
+type AttributeOf<K extends string, D> = D extends { attribute: false } ? never : D extends { attribute: infer A extends string } ? A : Lowercase<K>;
+
+/** An element's attributes in JSX, from its class's `static properties` and its instance types. */
+export type AttributesOf<C extends { properties: object }, I> = {
+  [K in keyof C['properties'] & keyof I & string as AttributeOf<K, C['properties'][K]>]?: I[K] | string;
+};
+
+/** An element's events as React 19 `on<event-name>` props. */
+export type EventPropsOf<M> = { [K in keyof M & string as `on${K}`]?: (event: M[K]) => void };
+
 /** Attributes and events of `<auth-provider>` in JSX. */
-export interface AuthProviderJsx extends Element<AuthProvider> {
-  api?: string;
-  'login-path'?: string;
-  'refresh-path'?: string;
-  'logout-path'?: string;
-  'refresh-method'?: 'POST' | 'GET';
-  'logout-method'?: 'POST' | 'GET';
-  'csrf-header'?: string;
-  'allowed-origins'?: string;
-  leeway?: number | string;
-  timeout?: number | string;
-  'onauth-change'?: (event: CustomEvent<SessionSnapshot>) => void;
-  'onauth-activity'?: (event: CustomEvent<Activity>) => void;
-  'onauth-error'?: (event: CustomEvent<SessionErrorDetail>) => void;
-}
+export interface AuthProviderJsx extends Element<AuthProvider>, AttributesOf<typeof AuthProvider, AuthProvider>, EventPropsOf<AuthProviderEventMap> {}
 
 /** Attributes of `<auth-gate>` in JSX. */
-export interface AuthGateJsx extends Element<AuthGate> {
-  'require-role'?: string;
-}
+export interface AuthGateJsx extends Element<AuthGate>, AttributesOf<typeof AuthGate, AuthGate> {}
 
 /** Attributes and events of `<auth-login-form>` in JSX. */
-export interface AuthLoginFormJsx extends Element<AuthLoginForm> {
-  'login-label'?: string;
-  'password-label'?: string;
-  'submit-label'?: string;
-  'onauth-login'?: (event: CustomEvent<{ user: Readonly<Record<string, unknown>> }>) => void;
-}
+export interface AuthLoginFormJsx extends Element<AuthLoginForm>, AttributesOf<typeof AuthLoginForm, AuthLoginForm>, EventPropsOf<AuthLoginFormEventMap> {}
 
 declare module 'react' {
   namespace JSX {

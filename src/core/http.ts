@@ -1,4 +1,4 @@
-import { type AuthOperation, NetworkError, ProtocolError, RateLimitError, TimeoutError } from './errors.js';
+import { type AuthOperation, HttpError, NetworkError, ProtocolError, RateLimitError, TimeoutError } from './errors.js';
 
 /** What the session needs of an answer from its own endpoints. */
 export interface Exchange {
@@ -39,16 +39,13 @@ export async function exchange(url: string, init: RequestInit, options: Exchange
   }
 }
 
-/** Statuses that mean "try again later", not "the session is over". */
-export function isTransient(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
-}
-
 /**
- * The typed error of a "try again later" answer: a {@link RateLimitError} carrying `Retry-After`
- * (seconds, or an HTTP date) for 429, a {@link NetworkError} with the status otherwise.
+ * The typed error of an unexpected status. 5xx, 408 and 429 mean "try again later", not "the
+ * session is over": a {@link RateLimitError} carrying `Retry-After` (seconds, or an HTTP date) for
+ * 429, a {@link NetworkError} for the others. Any other status is an {@link HttpError}.
  */
-export function transientError(message: string, status: number, headers: Headers, operation: AuthOperation): NetworkError {
+export function statusError(message: string, status: number, headers: Headers, operation: AuthOperation): HttpError | NetworkError {
+  if (status < 500 && status !== 408 && status !== 429) return new HttpError(message, { status, operation });
   if (status !== 429) return new NetworkError(message, { status, operation });
   const header = headers.get('Retry-After')?.trim() ?? '';
   const seconds = /^\d+$/.test(header) ? Number(header) : Math.ceil((Date.parse(header) - (serverDate(headers) ?? Date.now())) / 1000);

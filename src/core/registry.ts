@@ -15,7 +15,7 @@ interface Registry {
   /** Bumped only when the session interface changes incompatibly. */
   readonly version: 1;
   /** Each session with the auth-shell version of the copy that created it (absent: 0.1.0). */
-  readonly sessions: Map<string, { session: Session; signature: string; library?: string }>;
+  readonly sessions: Map<string, { session: Session; library?: string }>;
 }
 
 const KEY = Symbol.for('auth-shell.registry');
@@ -88,11 +88,10 @@ export function getSession(options: SessionOptions | string): Session {
 
 function findOrCreate(opts: SessionOptions): Session {
   const key = apiKey(opts.api);
-  const signature = signatureOf(opts);
   const { sessions } = registry();
   const found = sessions.get(key);
   if (found) {
-    if (found.signature !== signature) compare(found.session.options, opts, key);
+    compare(found.session.options, opts, key);
     if (!warnedOlder && isOlder(found.library ?? '0.1.0', VERSION)) {
       warnedOlder = true;
       console.warn(
@@ -106,7 +105,7 @@ function findOrCreate(opts: SessionOptions): Session {
   session.addEventListener('dispose', () => {
     if (sessions.get(key)?.session === session) sessions.delete(key);
   });
-  sessions.set(key, { session, signature, library: VERSION });
+  sessions.set(key, { session, library: VERSION });
   // In a microtask, so listeners the caller adds right away see the restore start.
   queueMicrotask(() => void session.restore());
   return session;
@@ -130,10 +129,4 @@ function compare(existing: ResolvedOptions, opts: SessionOptions, key: string): 
     );
   }
   if (differing.length > 0) console.warn(`auth-shell: a session for ${key} already exists with another ${differing.join(', ')}; the first options are kept.`);
-}
-
-/** The options that change behaviour, in a stable form (the api itself is the key). */
-function signatureOf(options: SessionOptions): string {
-  const { api: _api, clock: _clock, ...rest } = options;
-  return JSON.stringify(Object.entries(rest).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -1,7 +1,7 @@
-import { AuthError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError, HttpError } from './errors.js';
+import { AuthError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
 import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
-import { exchange, isTransient, parseTokenBody, serverDate, transientError, type Exchange } from './http.js';
+import { exchange, parseTokenBody, serverDate, statusError, type Exchange } from './http.js';
 import { openLink, type LinkHandlers, type SocketLink } from './link.js';
 import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { logoutPending, markLogout } from './pending-logout.js';
@@ -546,7 +546,7 @@ export class Session extends EventTarget {
     const { status } = answer;
     if (status === 401 || (status >= 200 && status < 300)) return answer;
     const message = `${operation}: ${method} ${url} answered ${status}`;
-    throw isTransient(status) ? transientError(message, status, answer.headers, operation) : new HttpError(message, { status, operation });
+    throw statusError(message, status, answer.headers, operation);
   }
 
   /** Stores the token of a token response; a malformed one throws ProtocolError and changes nothing. */

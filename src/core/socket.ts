@@ -93,8 +93,17 @@ const TRANSIENT_CODES = [1001, 1005, 1006, 1011, 1012, 1013, 1014];
  * | `CLOSING`    | `close()` sent the close frame                             | the close fallback   | CLOSING      |
  * | `CLOSED`     | closed for good: no timer, no listener                     | —                    | CLOSED       |
  */
-const Phase = { WAITING: 0, PREPARING: 1, CONNECTING: 2, OPEN: 3, BACKOFF: 4, IDLE: 5, CLOSING: 6, CLOSED: 7 } as const;
-type Phase = (typeof Phase)[keyof typeof Phase];
+// A const enum: the build inlines each phase as a number.
+const enum Phase {
+  WAITING,
+  PREPARING,
+  CONNECTING,
+  OPEN,
+  BACKOFF,
+  IDLE,
+  CLOSING,
+  CLOSED,
+}
 
 /** `WebSocket`'s ready states. */
 const CONNECTING = 0;

@@ -1,6 +1,6 @@
 import { ContextConsumer } from '@lit/context';
-import { ReactiveElement, css } from '@lit/reactive-element';
-import { authContext } from '../context.js';
+import { ReactiveElement, css, type PropertyDeclarations } from '@lit/reactive-element';
+import { authContext } from '../context/auth-context.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
 
@@ -29,8 +29,8 @@ export class AuthGate extends ReactiveElement {
   static readonly version = VERSION;
 
   static override properties = {
-    requireRole: { type: String, attribute: 'require-role' },
-  };
+    requireRole: { attribute: 'require-role' },
+  } as const satisfies PropertyDeclarations;
 
   static override styles = css`
     :host {

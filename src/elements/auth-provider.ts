@@ -1,5 +1,5 @@
-import { ReactiveElement, css } from '@lit/reactive-element';
-import type { ContextSocketOptions } from '../context.js';
+import { ReactiveElement, css, type PropertyDeclaration } from '@lit/reactive-element';
+import type { ContextSocketOptions } from '../context/auth-context.js';
 import { UsageError, isAuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
 import type { AuthFetch } from '../core/fetch.js';
@@ -9,7 +9,7 @@ import type { Session } from '../core/session.js';
 import { openSocket, type AuthSocket } from '../core/socket.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
-import { AuthContextProvider } from './context-provider.js';
+import { AuthContextProvider } from '../context/provider.js';
 
 /**
  * Owns the page's session for its `api` and provides it to descendants as `authContext`. Every
@@ -31,18 +31,22 @@ import { AuthContextProvider } from './context-provider.js';
 export class AuthProvider extends ReactiveElement {
   static readonly version = VERSION;
 
+  /**
+   * The provider's attributes, written once: each is a session option of the same name (see
+   * `SessionOptions`), and the JSX typings of `auth-shell/react` are derived from this list.
+   */
   static override properties = {
-    api: { type: String },
-    loginPath: { type: String, attribute: 'login-path' },
-    refreshPath: { type: String, attribute: 'refresh-path' },
-    logoutPath: { type: String, attribute: 'logout-path' },
-    refreshMethod: { type: String, attribute: 'refresh-method' },
-    logoutMethod: { type: String, attribute: 'logout-method' },
-    csrfHeader: { type: String, attribute: 'csrf-header' },
-    allowedOrigins: { type: String, attribute: 'allowed-origins' },
+    api: {},
+    loginPath: { attribute: 'login-path' },
+    refreshPath: { attribute: 'refresh-path' },
+    logoutPath: { attribute: 'logout-path' },
+    refreshMethod: { attribute: 'refresh-method' },
+    logoutMethod: { attribute: 'logout-method' },
+    csrfHeader: { attribute: 'csrf-header' },
+    allowedOrigins: { attribute: 'allowed-origins' },
     leeway: { type: Number },
     timeout: { type: Number },
-  };
+  } as const satisfies Partial<Record<keyof SessionOptions, PropertyDeclaration>>;
 
   static override styles = css`
     :host {
@@ -178,19 +182,9 @@ export class AuthProvider extends ReactiveElement {
     this.#session = null;
   }
 
+  /** The session options: every attribute of {@link AuthProvider.properties}, by its property name. */
   #options(): SessionOptions {
-    return {
-      api: this.api!,
-      loginPath: this.loginPath,
-      refreshPath: this.refreshPath,
-      logoutPath: this.logoutPath,
-      refreshMethod: this.refreshMethod,
-      logoutMethod: this.logoutMethod,
-      csrfHeader: this.csrfHeader,
-      allowedOrigins: this.allowedOrigins,
-      leeway: this.leeway,
-      timeout: this.timeout,
-    };
+    return Object.fromEntries(Object.keys(AuthProvider.properties).map((name) => [name, this[name as keyof SessionOptions & keyof this]])) as unknown as SessionOptions;
   }
 
   #require(): Session {
@@ -213,21 +207,26 @@ export class AuthProvider extends ReactiveElement {
 
   #onError = (event: CustomEvent<SessionErrorDetail>): void => this.#dispatch('auth-error', event.detail);
 
-  #dispatch<K extends 'auth-change' | 'auth-activity' | 'auth-error'>(type: K, detail: HTMLElementEventMap[K]['detail']): void {
+  #dispatch<K extends keyof AuthProviderEventMap>(type: K, detail: AuthProviderEventMap[K]['detail']): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
+}
+
+/** The events `<auth-provider>` dispatches (bubbling, composed), also typed on every element, `document` and `window`. */
+export interface AuthProviderEventMap {
+  /** The session's state or user changed. */
+  'auth-change': CustomEvent<SessionSnapshot>;
+  /** A step of the session flow (restore, login, refresh, retry, logout). */
+  'auth-activity': CustomEvent<Activity>;
+  /** A failure nobody awaited. */
+  'auth-error': CustomEvent<SessionErrorDetail>;
 }
 
 declare global {
   interface HTMLElementTagNameMap {
     'auth-provider': AuthProvider;
   }
-  interface HTMLElementEventMap {
-    /** The session's state or user changed. */
-    'auth-change': CustomEvent<SessionSnapshot>;
-    /** A step of the session flow (restore, login, refresh, retry, logout). */
-    'auth-activity': CustomEvent<Activity>;
-    /** A failure nobody awaited. */
-    'auth-error': CustomEvent<SessionErrorDetail>;
-  }
+  interface HTMLElementEventMap extends AuthProviderEventMap {}
+  interface DocumentEventMap extends AuthProviderEventMap {}
+  interface WindowEventMap extends AuthProviderEventMap {}
 }

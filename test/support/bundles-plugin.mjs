@@ -14,7 +14,7 @@ const ENTRY = "export * from './src/index.ts';\nexport * from './src/login-form.
 const bundles = {
   'a.js': { source: ENTRY },
   'b.js': { source: ENTRY, version: '9.9.9-test' },
-  'ctx.js': { source: "export { consumeAuth, getAuth } from './src/context.ts';\n" },
+  'ctx.js': { source: "export { consumeAuth, getAuth } from './src/context/consume.ts';\n" },
 };
 
 async function bundle({ source, version }) {

@@ -1,6 +1,6 @@
 import { ContextProvider, type ContextCallback } from '@lit/context';
 import type { ReactiveElement } from '@lit/reactive-element';
-import { authContext, type AuthValue, type ContextSocketOptions } from '../context.js';
+import { authContext, type AuthValue, type ContextSocketOptions } from './auth-context.js';
 import { UsageError } from '../core/errors.js';
 import type { Session, SessionValue } from '../core/session.js';
 import { openSocket } from '../core/socket.js';

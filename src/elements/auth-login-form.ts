@@ -1,6 +1,6 @@
 import { ContextConsumer } from '@lit/context';
-import { ReactiveElement, css } from '@lit/reactive-element';
-import { authContext } from '../context.js';
+import { ReactiveElement, css, type PropertyDeclarations } from '@lit/reactive-element';
+import { authContext } from '../context/auth-context.js';
 import { isAuthError } from '../core/errors.js';
 import { VERSION } from '../define.js';
 
@@ -41,12 +41,12 @@ export class AuthLoginForm extends ReactiveElement {
   static readonly version = VERSION;
 
   static override properties = {
-    loginLabel: { type: String, attribute: 'login-label' },
-    passwordLabel: { type: String, attribute: 'password-label' },
-    submitLabel: { type: String, attribute: 'submit-label' },
+    loginLabel: { attribute: 'login-label' },
+    passwordLabel: { attribute: 'password-label' },
+    submitLabel: { attribute: 'submit-label' },
     pending: { type: Boolean, reflect: true },
-    error: { type: String },
-  };
+    error: {},
+  } as const satisfies PropertyDeclarations;
 
   static override styles = css`
     :host {
@@ -184,12 +184,17 @@ function messageFor(error: unknown): string {
   return 'Sign-in failed. Please try again later.';
 }
 
+/** The events `<auth-login-form>` dispatches (bubbling, composed), also typed on every element, `document` and `window`. */
+export interface AuthLoginFormEventMap {
+  /** `<auth-login-form>` logged a user in. */
+  'auth-login': CustomEvent<{ user: Readonly<Record<string, unknown>> }>;
+}
+
 declare global {
   interface HTMLElementTagNameMap {
     'auth-login-form': AuthLoginForm;
   }
-  interface HTMLElementEventMap {
-    /** `<auth-login-form>` logged a user in. */
-    'auth-login': CustomEvent<{ user: Readonly<Record<string, unknown>> }>;
-  }
+  interface HTMLElementEventMap extends AuthLoginFormEventMap {}
+  interface DocumentEventMap extends AuthLoginFormEventMap {}
+  interface WindowEventMap extends AuthLoginFormEventMap {}
 }
