@@ -329,6 +329,7 @@ describe('refresh', () => {
     ['a body without access_token', () => HttpResponse.json({ token: 'x' })],
     ['"garbage" as token', () => HttpResponse.json({ access_token: 'garbage' })],
     ['"a.b" as token', () => HttpResponse.json({ access_token: 'a.b' })],
+    ['a two-part token whose payload decodes (not a JWS)', () => HttpResponse.json({ access_token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0' })],
     ['a token whose payload is not JSON', () => HttpResponse.json({ access_token: 'eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln' })],
     ['a negative expires_in', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: -5 })],
     ['a number as token', () => HttpResponse.json({ access_token: 42 })],
