@@ -33,9 +33,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * inside the session, owed logouts, RateLimitError. Raised to just above those figures (+1.5 KB
  * each); the structure work that follows is to win the bytes back.
  *
+ * The state-machine refactor then made every row smaller again (core 7,659 B, main 15,051 B, page
+ * 16,128 B).
+ *
+ * Clear answers to mistakes (measured core 7,814 B, main 15,430 B, page 16,568 B): the `debug` option
+ * (+0.1 KB in the core), and a provider that cannot make a session reports the attribute to fix and
+ * acts anonymous instead of waiting forever (+0.2 KB in the elements). Raised to just above.
+ *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 7680, main: 15104, page: 16256 };
+export const BUDGETS = { core: 7840, main: 15456, page: 16608 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];

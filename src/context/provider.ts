@@ -10,9 +10,13 @@ import { watchOwner } from './owner.js';
  * Provides `authContext` with one value per consumer: the session's value plus an `openSocket`
  * bound to the consuming element, so its sockets close when it leaves the DOM. Each consumer's
  * value is a new frozen object when the session changes; its functions keep their identity.
+ *
+ * A provider that could not make a session publishes its `UsageError` instead: consumers then get
+ * an anonymous value whose functions fail with that error, so nothing waits for a session forever.
  */
 export class AuthContextProvider extends ContextProvider<typeof authContext> {
-  #session: Session | null = null;
+  #source: Session | UsageError | null = null;
+  #unavailable: SessionValue | undefined;
   #values = new WeakMap<Element, { base: SessionValue; value: AuthValue }>();
 
   constructor(host: ReactiveElement) {
@@ -26,9 +30,10 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
     };
   }
 
-  /** Publishes the session's current state to every consumer. */
-  publish(session: Session): void {
-    this.#session = session;
+  /** Publishes the session's current state (or why there is none) to every consumer. */
+  publish(source: Session | UsageError): void {
+    this.#source = source;
+    this.#unavailable = undefined;
     this.updateObservers();
   }
 
@@ -47,7 +52,8 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
   }
 
   #valueFor(consumer: Element): AuthValue | undefined {
-    const base = this.#session?.value;
+    const source = this.#source;
+    const base = source instanceof Error ? (this.#unavailable ??= unavailable(source)) : source?.value;
     if (!base) return undefined;
     const cached = this.#values.get(consumer);
     if (cached?.base === base) return cached.value;
@@ -58,13 +64,21 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
 
   #openSocketFor(consumer: Element): AuthValue['openSocket'] {
     return (url, { closeOnDisconnect = true, ...options }: ContextSocketOptions = {}) => {
-      if (!this.#session) throw new UsageError('openSocket: the provider has no session');
-      if (!closeOnDisconnect) return openSocket(this.#session, url, options);
+      const session = this.#source;
+      if (!session) throw new UsageError('openSocket: the provider has no session');
+      if (session instanceof Error) throw session;
+      if (!closeOnDisconnect) return openSocket(session, url, options);
       const owner = watchOwner(consumer);
       const signal = options.signal ? AbortSignal.any([options.signal, owner.signal]) : owner.signal;
-      const socket = openSocket(this.#session, url, { ...options, signal });
+      const socket = openSocket(session, url, { ...options, signal });
       socket.addEventListener('close', owner.release, { once: true });
       return socket;
     };
   }
+}
+
+/** The value of a provider without a session: anonymous, and every function fails with `error`. */
+function unavailable(error: UsageError): SessionValue {
+  const fail = () => Promise.reject(error);
+  return Object.freeze({ state: 'anonymous', user: null, ready: Promise.resolve(), login: fail, logout: fail, authFetch: fail });
 }

@@ -44,6 +44,11 @@ export interface SessionOptions {
   tabSync?: boolean;
   /** Longest wait in ms for the cross-tab refresh lock before refreshing without it. Default 10000. */
   lockTimeout?: number;
+  /**
+   * Log every step (activities, state changes, errors) to `console.debug`. Never a token. Default
+   * `false`. Turning it on for a session another part of the page created is allowed.
+   */
+  debug?: boolean;
 }
 
 /** Options after validation, with every default filled in. */
@@ -65,6 +70,7 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly tabSync: boolean;
   readonly lockTimeout: number;
+  readonly debug: boolean;
 }
 
 /** The api base URL in the canonical form sessions are keyed by (no trailing slash, no query). */
@@ -95,6 +101,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     clock: options.clock ?? (() => performance.now()),
     tabSync: options.tabSync ?? true,
     lockTimeout: number(options.lockTimeout ?? 10_000, 'lockTimeout'),
+    debug: !!options.debug,
   };
 }
 

@@ -1,3 +1,4 @@
+import { logSteps } from './debug.js';
 import { UsageError } from './errors.js';
 import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { Session } from './session.js';
@@ -78,7 +79,7 @@ const canonical = (value: unknown) => JSON.stringify(value instanceof Set ? [...
  */
 export function getSession(options: SessionOptions | string): Session {
   try {
-    return findOrCreate(typeof options === 'string' ? { api: options } : options);
+    return findSession(typeof options === 'string' ? { api: options } : options);
   } catch (error) {
     // Loud: a misconfiguration shows in the console even when the caller swallows the error.
     console.error(`auth-shell: ${(error as Error).message}`);
@@ -86,12 +87,17 @@ export function getSession(options: SessionOptions | string): Session {
   }
 }
 
-function findOrCreate(opts: SessionOptions): Session {
+/**
+ * {@link getSession} without its console error: for callers that report the failure in their own
+ * words (`<auth-provider>` names the attribute to fix). Not exported from the package.
+ */
+export function findSession(opts: SessionOptions): Session {
   const key = apiKey(opts.api);
   const { sessions } = registry();
   const found = sessions.get(key);
   if (found) {
     compare(found.session.options, opts, key);
+    if (opts.debug) logSteps(found.session);
     if (!warnedOlder && isOlder(found.library ?? '0.1.0', VERSION)) {
       warnedOlder = true;
       console.warn(
@@ -119,7 +125,7 @@ function compare(existing: ResolvedOptions, opts: SessionOptions, key: string): 
   const asked = resolveOptions(opts);
   const differing = (Object.keys(opts) as (keyof SessionOptions)[]).filter((given) => {
     const name = (SECURITY as Partial<Record<string, keyof ResolvedOptions>>)[given] ?? given;
-    return given !== 'api' && given !== 'clock' && opts[given] !== undefined && canonical(asked[name as keyof ResolvedOptions]) !== canonical(existing[name as keyof ResolvedOptions]);
+    return given !== 'api' && given !== 'clock' && given !== 'debug' && opts[given] !== undefined && canonical(asked[name as keyof ResolvedOptions]) !== canonical(existing[name as keyof ResolvedOptions]);
   });
   const conflicts = differing.filter((given) => given in SECURITY);
   if (conflicts.length > 0) {

@@ -1,3 +1,4 @@
+import { logSteps } from './debug.js';
 import { AuthError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
 import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
@@ -145,6 +146,7 @@ export class Session extends EventTarget {
       : null;
     // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
     this.#listen('addEventListener');
+    if (this.options.debug) logSteps(this);
   }
 
   /** See {@link connect}. */

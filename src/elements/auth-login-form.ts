@@ -178,6 +178,7 @@ function messageFor(error: unknown): string {
     const seconds = (error as { retryAfter?: number }).retryAfter;
     return seconds ? `Too many attempts. Try again in ${seconds} s.` : 'Too many attempts. Try again later.';
   }
+  if (isAuthError(error, 'usage')) return 'Sign-in is not available on this page.';
   if (isAuthError(error, 'network') || isAuthError(error, 'timeout')) {
     return 'Cannot reach the server. Check your connection and try again.';
   }

@@ -4,7 +4,7 @@ import { UsageError, isAuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
 import type { AuthFetch } from '../core/fetch.js';
 import type { EndpointMethod, SessionOptions } from '../core/options.js';
-import { getSession } from '../core/registry.js';
+import { findSession } from '../core/registry.js';
 import type { Session } from '../core/session.js';
 import { openSocket, type AuthSocket } from '../core/socket.js';
 import type { User } from '../core/token-store.js';
@@ -46,6 +46,7 @@ export class AuthProvider extends ReactiveElement {
     allowedOrigins: { attribute: 'allowed-origins' },
     leeway: { type: Number },
     timeout: { type: Number },
+    debug: { type: Boolean },
   } as const satisfies Partial<Record<keyof SessionOptions, PropertyDeclaration>>;
 
   static override styles = css`
@@ -74,8 +75,12 @@ export class AuthProvider extends ReactiveElement {
   declare leeway: number | undefined;
   /** Timeout in ms of login, refresh and logout requests. Default 10000. */
   declare timeout: number | undefined;
+  /** Logs every step of the session (activities, state changes, errors) to `console.debug`; never a token. */
+  declare debug: boolean | undefined;
 
   #session: Session | null = null;
+  /** Why there is no session (a missing or invalid attribute): reported once, then `anonymous`. */
+  #problem: UsageError | null = null;
   /** The options the current session was requested with. */
   #attachedWith = '';
   /** The last snapshot announced with auth-change (the subscription's first call is not a change). */
@@ -85,9 +90,12 @@ export class AuthProvider extends ReactiveElement {
   #resolveReady!: () => void;
   readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
 
-  /** `restoring`, `authenticated` or `anonymous`; also reflected as the `state` attribute for CSS. */
+  /**
+   * `restoring`, `authenticated` or `anonymous`; also reflected as the `state` attribute for CSS. A
+   * provider that cannot make a session (a missing or invalid attribute) is `anonymous`.
+   */
   get state(): SessionState {
-    return this.#session?.state ?? 'restoring';
+    return this.#session?.state ?? (this.#problem ? 'anonymous' : 'restoring');
   }
 
   /** The user (decoded token claims without bookkeeping), or `null`. */
@@ -156,16 +164,18 @@ export class AuthProvider extends ReactiveElement {
   }
 
   #attach(): void {
-    this.#attachedWith = JSON.stringify(this.#options());
-    if (!this.api) return;
+    const options = this.#options();
+    this.#attachedWith = JSON.stringify(options);
     let session: Session;
     try {
-      session = getSession(this.#options());
+      if (!options.api) throw new UsageError('the api attribute is missing: set it to the base URL of your auth API, e.g. <auth-provider api="/api">');
+      session = findSession(options);
     } catch (error) {
       if (!isAuthError(error)) throw error;
-      this.#dispatch('auth-error', { error }); // getSession has logged it
+      this.#fail(error);
       return;
     }
+    this.#problem = null;
     this.#session = session;
     session.addEventListener('activity', this.#onActivity);
     session.addEventListener('error', this.#onError);
@@ -187,9 +197,26 @@ export class AuthProvider extends ReactiveElement {
     return Object.fromEntries(Object.keys(AuthProvider.properties).map((name) => [name, this[name as keyof SessionOptions & keyof this]])) as unknown as SessionOptions;
   }
 
+  /**
+   * No session can be made: one console error naming the attribute to fix, an `auth-error` event,
+   * and the provider becomes anonymous — `ready` settles, gates show their `login` slot, and every
+   * function of the context fails with the same error instead of waiting.
+   */
+  #fail(error: UsageError): void {
+    this.#problem = error;
+    const attributes = Object.entries(AuthProvider.properties)
+      .filter(([name]) => error.message.includes(name))
+      .map(([name, declaration]) => ('attribute' in declaration ? declaration.attribute : name));
+    console.error(`<auth-provider${attributes.map((a) => ` ${a}`).join('')}>: ${error.message}`);
+    this.setAttribute('state', 'anonymous');
+    this.#context.publish(error);
+    this.#dispatch('auth-error', { error });
+    this.#resolveReady();
+  }
+
   #require(): Session {
     if (this.#session) return this.#session;
-    throw new UsageError('<auth-provider> has no session: it needs a valid `api` attribute and to be connected');
+    throw this.#problem ?? new UsageError('<auth-provider> has no session: it needs a valid `api` attribute and to be connected');
   }
 
   // Arrow functions: the same identities are added and removed as listeners.

@@ -230,24 +230,70 @@ describe('<auth-provider>', () => {
     expect(provider.authFetch).to.equal(fetchFn);
   });
 
-  it('reports bad attributes as a typed auth-error instead of throwing', async () => {
+  /** Collects auth-error events and console errors while `run` runs. */
+  async function reported(run: (seen: { errors: unknown[]; logged: string[] }) => Promise<void>) {
     const errors: unknown[] = [];
+    const logged: string[] = [];
     const listener = (e: Event) => errors.push((e as CustomEvent).detail.error);
     document.addEventListener('auth-error', listener);
     const originalError = console.error;
-    console.error = () => {};
+    console.error = (...args: unknown[]) => logged.push(args.map(String).join(' '));
     try {
-      const provider = await mount<AuthProvider>(html`<auth-provider api="/api" refresh-method="DELETE"></auth-provider>`);
-      expect(errors).to.have.length(1);
-      expect(isAuthError(errors[0], 'usage')).to.be.true;
-      expect(provider.state).to.equal('restoring');
-      const error = await provider.login('a', 'b').catch((e: unknown) => e);
-      expect(isAuthError(error, 'usage')).to.be.true;
-      expect(String(error)).to.match(/no session/);
+      await run({ errors, logged });
     } finally {
       console.error = originalError;
       document.removeEventListener('auth-error', listener);
     }
+    return { errors, logged };
+  }
+
+  for (const [label, markup, attribute] of [
+    ['a bad attribute value', html`<auth-provider api="/api" refresh-method="DELETE"><auth-gate><p slot="pending">…</p><p slot="login" id="login">login</p></auth-gate></auth-provider>`, 'refresh-method'],
+    ['no api attribute', html`<auth-provider><auth-gate><p slot="pending">…</p><p slot="login" id="login">login</p></auth-gate></auth-provider>`, 'api'],
+    ['an api that is not a URL', html`<auth-provider api="http://["><auth-gate><p slot="pending">…</p><p slot="login" id="login">login</p></auth-gate></auth-provider>`, 'api'],
+  ] as const) {
+    it(`${label}: a UsageError event and one console error naming the attribute, within one task; ready settles; the gate shows login`, async () => {
+      let provider!: AuthProvider;
+      const { errors, logged } = await reported(async ({ errors, logged }) => {
+        provider = await fixture<AuthProvider>(markup);
+        await new Promise((resolve) => setTimeout(resolve)); // one task
+        expect(errors).to.have.length(1);
+        expect(logged).to.have.length(1);
+      });
+      expect(isAuthError(errors[0], 'usage')).to.be.true;
+      expect(logged[0]).to.match(new RegExp(`^<auth-provider ${attribute}>: `));
+      await provider.ready;
+      expect(provider.state).to.equal('anonymous');
+      expect(provider.getAttribute('state')).to.equal('anonymous');
+      const gate = $<LitElement>(provider, 'auth-gate');
+      await gate.updateComplete;
+      expect(visible(provider, '#login')).to.be.true;
+      // Every function fails at once with the same error instead of waiting for a session.
+      const error = await provider.login('a', 'b').catch((e: unknown) => e);
+      expect(error).to.equal(errors[0]);
+      const auth = await getAuth(gate);
+      expect(await auth.authFetch('/api/me').catch((e: unknown) => e)).to.equal(errors[0]);
+    });
+  }
+
+  it('the debug attribute logs every step to console.debug, never a token', async () => {
+    const lines: string[] = [];
+    const originalDebug = console.debug;
+    console.debug = (...args: unknown[]) => lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    try {
+      const provider = await mount<AuthProvider>(html`<auth-provider api="/api" debug></auth-provider>`);
+      await provider.ready;
+      await provider.login('alice', 'alice');
+      await provider.session!.refresh();
+      await provider.logout();
+    } finally {
+      console.debug = originalDebug;
+    }
+    const steps = lines.map((line) => /: (\w+ \w+)/.exec(line)?.[1]);
+    for (const step of ['restore start', 'login start', 'login success', 'refresh success', 'state authenticated', 'logout success', 'state anonymous']) {
+      expect(steps, step).to.include(step);
+    }
+    for (const line of lines) expect(line).not.to.match(JWT_PATTERN);
   });
 
   it('a provider that would widen a configured session (another allowed-origins) gets a UsageError, not the session', async () => {
@@ -278,14 +324,20 @@ describe('<auth-provider>', () => {
     }
   });
 
-  it('attaches when api is set after connecting, as frameworks do', async () => {
-    const provider = await mount<AuthProvider>(html`<auth-provider></auth-provider>`);
+  it('attaches when api is set after connecting, as frameworks do (the missing api is reported, then the session works)', async () => {
+    let provider!: AuthProvider;
+    const { errors } = await reported(async () => {
+      provider = await mount<AuthProvider>(html`<auth-provider></auth-provider>`);
+    });
+    expect(errors).to.have.length(1);
     expect(provider.session).to.equal(null);
     provider.api = '/api';
     await provider.updateComplete;
     remember(provider);
-    await provider.ready;
+    await provider.session!.ready;
     expect(provider.state).to.equal('anonymous');
+    await provider.login('alice', 'alice');
+    expect(provider.state).to.equal('authenticated');
   });
 });
 
