@@ -40,9 +40,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * (+0.1 KB in the core), and a provider that cannot make a session reports the attribute to fix and
  * acts anonymous instead of waiting forever (+0.2 KB in the elements). Raised to just above.
  *
+ * Server rendering (measured core 7,948 B, main 15,555 B, page 16,691 B): getSession outside a
+ * browser returns an inert session (+0.13 KB) instead of throwing or keeping Node alive.
+ *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 7840, main: 15456, page: 16608 };
+export const BUDGETS = { core: 7968, main: 15584, page: 16720 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];

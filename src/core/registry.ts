@@ -69,6 +69,12 @@ const canonical = (value: unknown) => JSON.stringify(value instanceof Set ? [...
  * page's session. Other differing options (timeouts, leeway) keep the first value with a warning.
  * Every error thrown here is also logged with `console.error`.
  *
+ * Outside a browser — server rendering, a route loader running on the server, Node tests — there is
+ * no page and no cookie jar to restore from: `getSession` returns a new inert session, `restoring`
+ * with `ready` already settled, that makes no request, sets no timer and opens no channel (nothing
+ * keeps the process alive). Its `login`, `logout` and `refresh` reject with a `UsageError`;
+ * `authFetch` sends plain requests. The real session starts in the browser.
+ *
  * @example
  * ```ts
  * import { getSession } from 'auth-shell/core';
@@ -78,8 +84,10 @@ const canonical = (value: unknown) => JSON.stringify(value instanceof Set ? [...
  * ```
  */
 export function getSession(options: SessionOptions | string): Session {
+  const opts = typeof options === 'string' ? { api: options } : options;
+  if (onServer()) return new Session({ ...opts, api: new URL(opts.api, 'http://localhost/') }, true);
   try {
-    return findSession(typeof options === 'string' ? { api: options } : options);
+    return findSession(opts);
   } catch (error) {
     // Loud: a misconfiguration shows in the console even when the caller swallows the error.
     console.error(`auth-shell: ${(error as Error).message}`);
@@ -136,3 +144,6 @@ function compare(existing: ResolvedOptions, opts: SessionOptions, key: string): 
   }
   if (differing.length > 0) console.warn(`auth-shell: a session for ${key} already exists with another ${differing.join(', ')}; the first options are kept.`);
 }
+
+/** No page and no worker of one: a server (or Node, Deno, Bun), where sessions are inert. */
+const onServer = () => typeof document === 'undefined' && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';

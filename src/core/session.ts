@@ -128,11 +128,18 @@ export class Session extends EventTarget {
   #futile: string | null = null;
   #futileUntil = 0;
   #disposed = false;
+  /** A session on a server (see {@link getSession}): it stays `restoring`, and does nothing on its own. */
+  readonly #inert: boolean;
   /** The token each socket link was opened with, to tell a refused token from a replaced one. */
   readonly #links = new WeakMap<SocketLink, string>();
 
-  constructor(options: SessionOptions) {
+  /**
+   * @param inert for {@link getSession} on a server only: a session that never restores, opens no
+   *   channel, sets no timer and adds no listener — nothing that could keep a process alive.
+   */
+  constructor(options: SessionOptions, inert = false) {
     super();
+    this.#inert = inert;
     this.options = resolveOptions(options);
     this.#tokens = new TokenStore(this.options.clock, this.options.leeway);
     this.#key = apiKey(this.options.api);
@@ -141,12 +148,15 @@ export class Session extends EventTarget {
       () => ({ retries: this.options.refreshRetries, delay: this.options.retryDelay }),
       (phase, extra) => this.#step('refresh', phase, extra),
     );
-    this.#tabs = this.options.tabSync
-      ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, { token: this.#onTabToken, logout: this.#onTabLogout })
-      : null;
-    // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
-    this.#listen('addEventListener');
     if (this.options.debug) logSteps(this);
+    this.#tabs =
+      this.options.tabSync && !inert
+        ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, { token: this.#onTabToken, logout: this.#onTabLogout })
+        : null;
+    // On a server the state is the browser's to decide: settled, and left `restoring`.
+    if (inert) this.#resolveReady();
+    // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
+    else this.#listen('addEventListener');
   }
 
   /** See {@link connect}. */
@@ -221,6 +231,7 @@ export class Session extends EventTarget {
    */
   restore = (): Promise<void> => {
     if (this.#restoring) return this.#restoring;
+    if (this.#inert) return this.#ready;
     if (this.state !== 'restoring' && this.#owed !== 'restore') return Promise.resolve();
     const epoch = this.#epoch;
     this.#step('restore', 'start');
@@ -537,6 +548,7 @@ export class Session extends EventTarget {
 
   /** One request to a session endpoint. Resolves for 2xx and 401; other statuses become typed errors. */
   async #send(operation: 'login' | 'refresh' | 'logout', body?: string, signal?: AbortSignal): Promise<Exchange> {
+    if (this.#inert) throw new UsageError(`${operation}: there is no browser session on a server; it starts in the browser`);
     const { csrfHeader, timeout, clock } = this.options;
     const url = this.options[`${operation}Url`];
     const method = operation === 'login' ? 'POST' : this.options[`${operation}Method`];

@@ -1,0 +1,65 @@
+// Server rendering, route loaders on a server, Node tests: every entry of the package imports in
+// plain Node (no DOM), and getSession() there is inert — settled at once, no request, no timer, no
+// channel — so the process exits by itself.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const ENTRIES = ['src/index.ts', 'src/core/index.ts', 'src/login-form.ts', 'src/react.ts'];
+
+/** Bundles `source` for Node the way a server bundler would (packages left to Node), runs it, returns its output. */
+async function runInNode(source) {
+  const dir = mkdtempSync(join(tmpdir(), 'auth-shell-ssr-'));
+  const file = join(dir, 'run.mjs');
+  const result = await build({
+    stdin: { contents: source, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    write: false,
+    logLevel: 'silent',
+  });
+  // Packages resolve from the project, as they would from the app that installed auth-shell.
+  writeFileSync(file, result.outputFiles[0].text.replace(/from "(@lit\/[^"]+|jwt-decode)"/g, (_, p) => `from ${JSON.stringify(import.meta.resolve(p))}`));
+  return new Promise((resolve) => {
+    const started = performance.now();
+    execFile(process.execPath, [file], { timeout: 10_000 }, (error, stdout, stderr) =>
+      resolve({ code: error?.code ?? 0, killed: !!error?.killed, stdout, stderr, ms: performance.now() - started }),
+    );
+  });
+}
+
+for (const entry of ENTRIES) {
+  test(`${entry} imports in Node without a DOM`, async () => {
+    const run = await runInNode(`import * as m from './${entry}'; console.log(Object.keys(m).length);`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^\d+\n$/);
+  });
+}
+
+test('getSession on a server is inert: settled at once, restoring, no request, nothing keeps Node alive', async () => {
+  const run = await runInNode(`
+    import { getSession } from './src/core/index.ts';
+    let requests = 0;
+    globalThis.fetch = async () => { requests++; throw new Error('no request expected'); };
+    const relative = getSession('/api');
+    const absolute = getSession({ api: 'https://auth.example/api', tabSync: true });
+    const settled = await Promise.race([Promise.all([relative.ready, absolute.ready]).then(() => true), new Promise((r) => setTimeout(() => r(false), 100))]);
+    await relative.restore();
+    const login = await absolute.login('alice', 'alice').then(() => 'resolved', (e) => e.code);
+    const refresh = await absolute.refresh().then(() => 'resolved', (e) => e.code);
+    console.log(JSON.stringify({ settled, states: [relative.state, absolute.state], login, refresh, requests }));
+  `);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.killed, false);
+  assert.deepEqual(JSON.parse(run.stdout), { settled: true, states: ['restoring', 'restoring'], login: 'usage', refresh: 'usage', requests: 0 });
+  // Nothing kept the process alive after the script's own work (a BroadcastChannel or a timer would).
+  assert.ok(run.ms < 3000, `the process took ${Math.round(run.ms)} ms to exit`);
+});
