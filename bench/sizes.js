@@ -43,9 +43,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * Server rendering (measured core 7,948 B, main 15,555 B, page 16,691 B): getSession outside a
  * browser returns an inert session (+0.13 KB) instead of throwing or keeping Node alive.
  *
+ * The login form in any language (measured page 17,071 B; the form alone +0.38 KB): every text
+ * settable, errors chosen by code, and German defaults beside English (about half of it) so `lang`
+ * has something to follow. The form is its own entry: pages with their own form do not pay.
+ *
+ * A login right after a logout waits for the logout's answer (+23 B): budgets set to the figures
+ * rounded up to the next 64 B (core 7,971 → 8,000; main 15,581 → 15,616; page 17,096 → 17,152).
+ *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 7968, main: 15584, page: 16720 };
+export const BUDGETS = { core: 8000, main: 15616, page: 17152 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];

@@ -120,6 +120,8 @@ export class Session extends EventTarget {
   #epoch = 0;
   /** Logouts done in this session: a login in flight across one of them is obsolete, whatever the clocks say. */
   #logouts = 0;
+  /** The logout request in flight. */
+  #loggingOut: Promise<void> | null = null;
   /** The proactive refresh; only while authenticated. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Proactive refreshes that failed in a row: the next one waits longer. */
@@ -514,7 +516,16 @@ export class Session extends EventTarget {
 
   // ---- requests ----
 
-  async #sendLogout(): Promise<void> {
+  /**
+   * Sends the logout request, or joins the one in flight: a login must not overtake it, or the
+   * logout's answer — which expires the refresh cookie — could arrive after the login's and wipe
+   * the new session's cookie.
+   */
+  #sendLogout(): Promise<void> {
+    return (this.#loggingOut ??= this.#logoutRequest().finally(() => (this.#loggingOut = null)));
+  }
+
+  async #logoutRequest(): Promise<void> {
     const epoch = this.#epoch;
     this.#step('logout', 'start');
     try {

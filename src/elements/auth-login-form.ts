@@ -44,8 +44,7 @@ export class AuthLoginForm extends ReactiveElement {
     loginLabel: { attribute: 'login-label' },
     passwordLabel: { attribute: 'password-label' },
     submitLabel: { attribute: 'submit-label' },
-    pending: { type: Boolean, reflect: true },
-    error: {},
+    messages: { type: Object },
   } as const satisfies PropertyDeclarations;
 
   static override styles = css`
@@ -87,26 +86,44 @@ export class AuthLoginForm extends ReactiveElement {
     }
   `;
 
-  /** Default `Login`. */
-  declare loginLabel: string;
-  /** Default `Password`. */
-  declare passwordLabel: string;
-  /** Default `Sign in`. */
-  declare submitLabel: string;
-  /** True while a login request is in flight (reflected). */
-  declare pending: boolean;
-  /** The message shown, or `''`. */
-  declare error: string;
+  /** The login field's label. Default: `Login` in the form's language (see `messages`). */
+  declare loginLabel: string | undefined;
+  /** The password field's label. Default: `Password` in the form's language. */
+  declare passwordLabel: string | undefined;
+  /** The button's text. Default: `Sign in` in the form's language. */
+  declare submitLabel: string | undefined;
+  /**
+   * Any of the form's texts, by key (see {@link LoginFormMessages}); as an attribute, JSON. What is
+   * not given comes from the defaults for the form's language — the `lang` of the nearest element
+   * that has one (English, German), else English.
+   */
+  declare messages: Partial<LoginFormMessages> | undefined;
 
   readonly #auth = new ContextConsumer(this, { context: authContext, subscribe: true });
+  #pending = false;
+  /** The message shown: its key, and the seconds to wait for `rate-limited`. */
+  #problem: { key: keyof LoginFormMessages; seconds?: number } | null = null;
 
-  constructor() {
-    super();
-    this.loginLabel = 'Login';
-    this.passwordLabel = 'Password';
-    this.submitLabel = 'Sign in';
-    this.pending = false;
-    this.error = '';
+  /** True while a login request is in flight (reflected as the `pending` attribute). */
+  get pending(): boolean {
+    return this.#pending;
+  }
+
+  /** The error message shown, in the form's language, or `''`. */
+  get error(): string {
+    const { key, seconds } = this.#problem ?? {};
+    return key ? this.#text(key).replace('{seconds}', String(seconds)) : '';
+  }
+
+  /** The text for `key`: from `messages`, else the defaults of the form's language. */
+  #text(key: keyof LoginFormMessages): string {
+    const lang = (this.closest('[lang]') as HTMLElement | null)?.lang.slice(0, 2).toLowerCase() ?? 'en';
+    return this.messages?.[key] ?? (DEFAULTS[lang] ?? DEFAULTS['en']!)[key];
+  }
+
+  #show(problem: { key: keyof LoginFormMessages; seconds?: number } | null): void {
+    this.#problem = problem;
+    this.requestUpdate();
   }
 
   #form!: HTMLFormElement;
@@ -125,14 +142,15 @@ export class AuthLoginForm extends ReactiveElement {
     const form = this.#form;
     const [login, pass] = form.querySelectorAll('input');
     const [loginLabel, passLabel] = form.querySelectorAll('span');
-    loginLabel!.textContent = this.loginLabel;
-    passLabel!.textContent = this.passwordLabel;
-    form.querySelector('button')!.textContent = this.submitLabel;
+    loginLabel!.textContent = this.loginLabel ?? this.#text('login');
+    passLabel!.textContent = this.passwordLabel ?? this.#text('password');
+    form.querySelector('button')!.textContent = this.submitLabel ?? this.#text('submit');
     form.querySelector('p')!.textContent = this.error;
-    form.setAttribute('aria-busy', String(this.pending));
-    for (const input of [login!, pass!, form.querySelector('button')!]) input.disabled = this.pending;
+    form.setAttribute('aria-busy', String(this.#pending));
+    this.toggleAttribute('pending', this.#pending);
+    for (const input of [login!, pass!, form.querySelector('button')!]) input.disabled = this.#pending;
     for (const input of [login!, pass!]) {
-      if (this.error) input.setAttribute('aria-invalid', 'true');
+      if (this.#problem) input.setAttribute('aria-invalid', 'true');
       else input.removeAttribute('aria-invalid');
     }
   }
@@ -140,49 +158,91 @@ export class AuthLoginForm extends ReactiveElement {
   // Arrow function: one identity, added once as the form's submit listener.
   #submit = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
-    if (this.pending) return;
+    if (this.#pending) return;
     const form = event.currentTarget as HTMLFormElement;
     const login = (form.elements.namedItem('login') as HTMLInputElement).value.trim();
     const passInput = form.elements.namedItem('pass') as HTMLInputElement;
     const auth = this.#auth.value;
-    if (!auth) {
-      this.error = 'Sign-in is not available (no <auth-provider> found).';
-      return;
-    }
-    if (login === '' || passInput.value === '') {
-      this.error = 'Enter your login and password.';
-      return;
-    }
-    this.pending = true;
-    this.error = '';
+    if (!auth) return this.#show({ key: 'unavailable' });
+    if (login === '' || passInput.value === '') return this.#show({ key: 'missing' });
+    this.#pending = true;
+    this.#show(null);
     try {
       const user = await auth.login(login, passInput.value);
       form.reset();
       this.dispatchEvent(new CustomEvent('auth-login', { detail: { user }, bubbles: true, composed: true }));
     } catch (error) {
-      this.error = messageFor(error);
+      this.#problem = problemOf(error);
       passInput.value = '';
     } finally {
-      this.pending = false;
+      this.#pending = false;
+      this.requestUpdate();
     }
-    if (this.error) {
+    if (this.#problem) {
       await this.updateComplete;
       passInput.focus();
     }
   };
 }
 
-function messageFor(error: unknown): string {
-  if (isAuthError(error, 'invalid-credentials')) return 'Wrong login or password.';
+/** Every text of the form, by key. `rate-limited` may hold `{seconds}`, the server's delay. */
+export interface LoginFormMessages {
+  login: string;
+  password: string;
+  submit: string;
+  /** A field was left empty. */
+  missing: string;
+  /** No session to log in to (no provider, or a provider that is misconfigured). */
+  unavailable: string;
+  'invalid-credentials': string;
+  /** The server could not be reached or timed out. */
+  network: string;
+  /** Too many attempts; `{seconds}` is replaced by the server's `Retry-After`. */
+  'rate-limited': string;
+  /** Too many attempts, and the server said no delay. */
+  'rate-limited-later': string;
+  /** Anything else. */
+  failed: string;
+}
+
+/** The texts shipped, by language. Others come through `messages`. */
+const DEFAULTS: Record<string, LoginFormMessages> = {
+  en: {
+    login: 'Login',
+    password: 'Password',
+    submit: 'Sign in',
+    missing: 'Enter your login and password.',
+    unavailable: 'Sign-in is not available on this page.',
+    'invalid-credentials': 'Wrong login or password.',
+    network: 'Cannot reach the server. Check your connection and try again.',
+    'rate-limited': 'Too many attempts. Try again in {seconds} s.',
+    'rate-limited-later': 'Too many attempts. Try again later.',
+    failed: 'Sign-in failed. Please try again later.',
+  },
+  de: {
+    login: 'Benutzername',
+    password: 'Passwort',
+    submit: 'Anmelden',
+    missing: 'Bitte Benutzername und Passwort eingeben.',
+    unavailable: 'Die Anmeldung ist auf dieser Seite nicht verfügbar.',
+    'invalid-credentials': 'Benutzername oder Passwort ist falsch.',
+    network: 'Der Server ist nicht erreichbar. Bitte Verbindung prüfen und erneut versuchen.',
+    'rate-limited': 'Zu viele Versuche. Bitte in {seconds} s erneut versuchen.',
+    'rate-limited-later': 'Zu viele Versuche. Bitte später erneut versuchen.',
+    failed: 'Die Anmeldung ist fehlgeschlagen. Bitte später erneut versuchen.',
+  },
+};
+
+/** The message for a failed login, chosen by the error's `code`. */
+function problemOf(error: unknown): { key: keyof LoginFormMessages; seconds?: number } {
+  if (isAuthError(error, 'invalid-credentials')) return { key: 'invalid-credentials' };
   if (isAuthError(error, 'rate-limited')) {
     const seconds = (error as { retryAfter?: number }).retryAfter;
-    return seconds ? `Too many attempts. Try again in ${seconds} s.` : 'Too many attempts. Try again later.';
+    return seconds ? { key: 'rate-limited', seconds } : { key: 'rate-limited-later' };
   }
-  if (isAuthError(error, 'usage')) return 'Sign-in is not available on this page.';
-  if (isAuthError(error, 'network') || isAuthError(error, 'timeout')) {
-    return 'Cannot reach the server. Check your connection and try again.';
-  }
-  return 'Sign-in failed. Please try again later.';
+  if (isAuthError(error, 'usage')) return { key: 'unavailable' };
+  if (isAuthError(error, 'network') || isAuthError(error, 'timeout')) return { key: 'network' };
+  return { key: 'failed' };
 }
 
 /** The events `<auth-login-form>` dispatches (bubbling, composed), also typed on every element, `document` and `window`. */

@@ -177,6 +177,88 @@ describe('<auth-login-form>', () => {
     (root.querySelector('input[name=pass]') as HTMLInputElement).value = 'b';
     root.querySelector('form')!.requestSubmit();
     await form.updateComplete;
-    expect(root.querySelector('[part=error]')!.textContent).to.match(/no <auth-provider>/);
+    expect(root.querySelector('[part=error]')!.textContent).to.equal('Sign-in is not available on this page.');
+  });
+
+  it('pending and error are read-only: the form owns them', async () => {
+    const form = await fixture<AuthLoginForm>(html`<auth-login-form></auth-login-form>`);
+    expect(() => ((form as unknown as { pending: boolean }).pending = true)).to.throw(TypeError);
+    expect(() => ((form as unknown as { error: string }).error = 'x')).to.throw(TypeError);
+  });
+});
+
+describe('<auth-login-form> in any language', () => {
+  it('follows the lang of the page around it: German defaults, the error too', async () => {
+    worker.use(http.post('/api/login', () => HttpResponse.json({ error: 'invalid_credentials' }, { status: 401 })));
+    const host = await fixture<HTMLElement>(html`
+      <div lang="de-CH">
+        <auth-provider api="/api"><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate></auth-provider>
+      </div>
+    `);
+    const provider = host.querySelector('auth-provider')!;
+    sessions.add(provider.session!);
+    await provider.ready;
+    const form = host.querySelector('auth-login-form')!;
+    await form.updateComplete;
+    const root = form.shadowRoot!;
+    expect([...root.querySelectorAll('[part=label]')].map((el) => el.textContent)).to.deep.equal(['Benutzername', 'Passwort']);
+    expect(root.querySelector('[part=button]')!.textContent).to.equal('Anmelden');
+    typeAndEnter(root.querySelector('input[name=login]')!, root.querySelector('input[name=pass]')!, 'alice', 'nope');
+    await until(() => form.error !== '', 'an error message');
+    await form.updateComplete;
+    expect(root.querySelector('[part=error]')!.textContent).to.equal('Benutzername oder Passwort ist falsch.');
+  });
+
+  it('an unknown language falls back to English', async () => {
+    const host = await fixture<HTMLElement>(html`<div lang="ja"><auth-login-form></auth-login-form></div>`);
+    const form = host.querySelector('auth-login-form')!;
+    await form.updateComplete;
+    expect(form.shadowRoot!.querySelector('[part=button]')!.textContent).to.equal('Sign in');
+  });
+
+  it('every text can be set: labels by attribute, errors by code through messages (property or JSON attribute), the delay filled in', async () => {
+    const messages = {
+      'invalid-credentials': 'Mauvais identifiant ou mot de passe.',
+      'rate-limited': 'Trop de tentatives. Réessayez dans {seconds} s.',
+      network: 'Serveur injoignable.',
+      missing: 'Remplissez les deux champs.',
+      submit: 'Connexion',
+    };
+    const host = await fixture<HTMLElement>(html`
+      <auth-provider api="/api">
+        <auth-login-form login-label="Identifiant" messages=${JSON.stringify(messages)}></auth-login-form>
+      </auth-provider>
+    `);
+    sessions.add((host as AuthProvider).session!);
+    await (host as AuthProvider).ready;
+    const form = host.querySelector('auth-login-form')!;
+    await form.updateComplete;
+    const root = form.shadowRoot!;
+    const login = root.querySelector<HTMLInputElement>('input[name=login]')!;
+    const pass = root.querySelector<HTMLInputElement>('input[name=pass]')!;
+    const shown = async () => {
+      await until(() => form.error !== '', 'an error message');
+      await form.updateComplete;
+      return root.querySelector('[part=error]')!.textContent;
+    };
+    expect(root.querySelector('[part=label]')!.textContent).to.equal('Identifiant');
+    expect(root.querySelector('[part=button]')!.textContent).to.equal('Connexion');
+    typeAndEnter(login, pass, '', '');
+    expect(await shown()).to.equal(messages.missing);
+    for (const [answer, expected] of [
+      [() => HttpResponse.json({}, { status: 401 }), messages['invalid-credentials']],
+      [() => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '42' } }), 'Trop de tentatives. Réessayez dans 42 s.'],
+      [() => HttpResponse.error(), messages.network],
+    ] as const) {
+      worker.use(http.post('/api/login', answer, { once: true }));
+      typeAndEnter(login, pass, 'alice', 'x');
+      await until(() => form.error === '', 'the previous message cleared');
+      expect(await shown()).to.equal(expected);
+    }
+    // The property works as well as the attribute; what it does not give stays the default.
+    form.messages = { network: 'Hors ligne.' };
+    await form.updateComplete;
+    expect(form.error).to.equal('Hors ligne.');
+    expect(root.querySelector('[part=button]')!.textContent).to.equal('Sign in');
   });
 });

@@ -491,6 +491,30 @@ describe('login and logout racing', () => {
     expect((await s.authFetch('/api/me')).status).to.equal(401);
   });
 
+  it("a login right after a logout waits for the logout's answer, so its expired cookie cannot wipe the new one", async () => {
+    const s = await loggedIn();
+    const order: string[] = [];
+    worker.use(
+      http.post('/api/logout', async () => {
+        order.push('logout sent');
+        await delay(300);
+        order.push('logout answered');
+        return passthrough();
+      }),
+      http.post('/api/login', () => {
+        order.push('login sent');
+        return passthrough();
+      }),
+    );
+    void s.logout();
+    await s.login('bob', 'bob');
+    expect(order).to.deep.equal(['logout sent', 'logout answered', 'login sent']);
+    // The new cookie survived: the session refreshes with it.
+    await s.refresh();
+    expect(s.state).to.equal('authenticated');
+    expect(s.user).to.include({ name: 'Bob' });
+  });
+
   it('a logout before a login starts does not cancel it (same task)', async () => {
     const s = await loggedIn();
     void s.logout();
