@@ -2,7 +2,7 @@
 // dist/standalone/ for a plain <script type="module"> (minified, Lit included, shared chunk).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { versionDefine } from './scripts/version.mjs';
 
@@ -25,6 +25,9 @@ await build({
   define: versionDefine(),
   logLevel: 'warning',
 });
+
+// The first-frame stylesheet, as it is.
+copyFileSync('src/auth-shell.css', 'dist/auth-shell.css');
 
 // Declarations straight from the compiler.
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

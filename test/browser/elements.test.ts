@@ -130,12 +130,13 @@ describe('<auth-gate>', () => {
     expect(visible(provider, '#forbidden')).to.be.false;
   });
 
-  it('the documented CSS rule hides login and protected children before definition; the real elements take over without a flash', async () => {
-    // A page as the README shows it: the rule in the head, the markup, then the library (a bundled
-    // copy of this project's code) loaded late. Every frame is watched, before and after definition.
+  it('the shipped stylesheet hides login and protected children before definition; the real elements take over without a flash', async () => {
+    // A page as the README shows it: the package's auth-shell.css in the head, the markup, then the
+    // library (a bundled copy of this project's code) loaded late. Every frame is watched, before
+    // and after definition.
     const frame = document.createElement('iframe');
     frame.srcdoc = `
-      <style>auth-gate:not(:defined) > :not([slot="pending"]) { display: none !important }</style>
+      <link rel="stylesheet" href="/src/auth-shell.css">
       <auth-provider api="/api"><auth-gate>
         <p slot="pending" id="pending">Loading</p><p slot="login" id="login">Login</p><p id="secret">Protected</p>
       </auth-gate></auth-provider>`;
