@@ -46,6 +46,11 @@ export class Refresher {
     return run;
   }
 
+  /** Whether a refresh is in flight. */
+  get busy(): boolean {
+    return this.#inflight !== null;
+  }
+
   /** Makes the refresh in flight obsolete: its request is cancelled, its callers get `reason`. */
   abort(reason: unknown): void {
     this.#abort?.abort(reason);

@@ -7,7 +7,7 @@ import { openLink, type LinkHandlers, type SocketLink } from './link.js';
 import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { logoutPending, markLogout } from './pending-logout.js';
 import { Refresher, type RefreshOutcome } from './refresher.js';
-import { TabSync, sharedNow, type TokenMessage } from './tab-sync.js';
+import { TabSync, sharedNow, type Offer, type TokenMessage } from './tab-sync.js';
 import { MIN_FRESH, TokenStore, type User } from './token-store.js';
 
 /** The session API as one value: what `session.value` gives and the context value builds on. */
@@ -122,6 +122,8 @@ export class Session extends EventTarget {
   #logouts = 0;
   /** The logout request in flight. */
   #loggingOut: Promise<void> | null = null;
+  /** {@link sharedNow} when the request that got the current token was sent (told to the other tabs). */
+  #requestedAt = 0;
   /** The proactive refresh; only while authenticated. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Proactive refreshes that failed in a row: the next one waits longer. */
@@ -153,7 +155,7 @@ export class Session extends EventTarget {
     if (this.options.debug) logSteps(this);
     this.#tabs =
       this.options.tabSync && !inert
-        ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, { token: this.#onTabToken, logout: this.#onTabLogout })
+        ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, { token: this.#onTabToken, logout: this.#onTabLogout, offer: this.#offer })
         : null;
     // On a server the state is the browser's to decide: settled, and left `restoring`.
     if (inert) this.#resolveReady();
@@ -227,9 +229,11 @@ export class Session extends EventTarget {
   };
 
   /**
-   * Restores the session with one refresh request (the HttpOnly cookie decides). Idempotent: while a
-   * restore runs, or once the state is decided, it returns the same settlement. After a restore that
-   * failed at network level it tries again. Never rejects: failures end `anonymous` with an `error` event.
+   * Restores the session: from another tab of this browser that holds a fresh token (memory to
+   * memory, no request), else with one refresh request (the HttpOnly cookie decides). Idempotent:
+   * while a restore runs, or once the state is decided, it returns the same settlement. After a
+   * restore that failed at network level it tries again. Never rejects: failures end `anonymous`
+   * with an `error` event.
    */
   restore = (): Promise<void> => {
     if (this.#restoring) return this.#restoring;
@@ -237,11 +241,9 @@ export class Session extends EventTarget {
     if (this.state !== 'restoring' && this.#owed !== 'restore') return Promise.resolve();
     const epoch = this.#epoch;
     this.#step('restore', 'start');
-    // A logout that never reached the server (a closed tab, a navigation) is completed first.
-    const owed = this.#owed === 'logout' || logoutPending(this.#key);
-    return (this.#restoring = (owed ? this.#settleLogout().then(() => this.#refresh('restore')) : this.#refresh('restore'))
+    return (this.#restoring = this.#restoreFrom(epoch)
       .then(
-        () => this.#step('restore', 'success'),
+        (source) => this.#step('restore', 'success', source ? { source } : undefined),
         (error: AuthError) => {
           // A 401 is an answer (no session), not a failure.
           if (error instanceof UnauthenticatedError) return this.#step('restore', 'success');
@@ -432,6 +434,7 @@ export class Session extends EventTarget {
     } catch {
       return; // not a token: ignore the message
     }
+    this.#requestedAt = message.requestedAt;
     this.#enter('stored');
     this.#step('refresh', 'success', { source: 'tab' });
   };
@@ -448,8 +451,39 @@ export class Session extends EventTarget {
 
   /** Gives the token just stored to the other tabs (memory to memory, same origin). */
   #handOver(requestedAt: number): void {
+    this.#requestedAt = requestedAt;
+    this.#tabs?.post({ v: 1, type: 'token', ...this.#held() });
+  }
+
+  /** The token held, for the other tabs. */
+  #held(): Offer {
     const { token, lifetime, remaining } = this.#tokens;
-    this.#tabs?.post({ v: 1, type: 'token', token: token!, remaining: Math.max(0, remaining), lifetime, requestedAt });
+    return { token: token!, remaining: Math.max(0, remaining), lifetime, requestedAt: this.#requestedAt };
+  }
+
+  // Arrow function: a callback. What this tab offers a new one: its token, only while it is fresh
+  // and no refresh is replacing it.
+  #offer = (): Offer | null => (this.#tokens.isFresh() && !this.#refresher.busy ? this.#held() : null);
+
+  /** Where a restore gets its answer: from another tab, or one refresh request; `'tab'` for the former. */
+  async #restoreFrom(epoch: number): Promise<'tab' | undefined> {
+    // A logout that never reached the server (a closed tab, a navigation) is completed first.
+    if (this.#owed === 'logout' || logoutPending(this.#key)) await this.#settleLogout();
+    else if (await this.#fromTabs(epoch)) return 'tab';
+    // Superseded while asking (a login or logout decided the state): no request any more.
+    else if (epoch !== this.#epoch) return;
+    await this.#refresh('restore');
+  }
+
+  /**
+   * Asks the other tabs for their token before the restore goes to the network; `true` once one
+   * was adopted (validated like any hand-over; a logout any tab has seen wins over it).
+   */
+  async #fromTabs(epoch: number): Promise<boolean> {
+    const message = await this.#tabs?.ask();
+    if (!message || epoch !== this.#epoch) return false;
+    this.#onTabToken(message);
+    return this.state === 'authenticated';
   }
 
   // ---- refresh ----

@@ -19,7 +19,19 @@ export interface TokenMessage {
   readonly lifetime: number;
   /** {@link sharedNow} when the request that got it was sent. */
   readonly requestedAt: number;
+  /** The `ask` it answers (a new tab's); absent for a hand-over to every tab. */
+  readonly to?: string;
 }
+
+/** A new tab asks the others for the current token before it restores over the network. */
+interface AskMessage {
+  readonly v: 1;
+  readonly type: 'ask';
+  readonly id: string;
+}
+
+/** What a tab offers a new one: its current token, if it holds a fresh one. */
+export type Offer = Pick<TokenMessage, 'token' | 'remaining' | 'lifetime' | 'requestedAt'>;
 
 /** The session ended (logout, or a refresh answered 401) in another tab. */
 export interface LogoutMessage {
@@ -44,10 +56,18 @@ export interface TabEvents {
   token(message: TokenMessage): void;
   /** Another tab ended the session (a logout, or a refresh answered 401). */
   logout(): void;
+  /** A new tab asks for the current token: the session's fresh token, or `null` (none, or busy). */
+  offer(): Offer | null;
 }
 
 /** Longest wait for the news of a refresh another tab just finished (its messages in flight). */
 const NEWS_TIMEOUT = 1000;
+/**
+ * Longest wait of a new tab for another tab's token, when other tabs of the api are open: far below
+ * a network round trip (an answer takes about a millisecond), and only paid when no open tab holds
+ * a fresh token.
+ */
+export const ASK_TIMEOUT = 50;
 /** How far ahead of this tab's clock another tab's time may be before it is taken for junk. */
 const ALLOWANCE = 1000;
 
@@ -66,6 +86,10 @@ const isId = (value: unknown): value is string => typeof value === 'string' && v
 export class TabSync {
   readonly #name: string;
   readonly #channel: BroadcastChannel | null;
+  /** Ends this tab's presence (a shared Web Lock that tells new tabs another one is open). */
+  #leave: (() => void) | undefined;
+  /** This tab's open `ask`, and how to end its wait. */
+  #asking: { id: string; answer: (message: TokenMessage | null) => void } | null = null;
   readonly #lockTimeout: number;
   /** Lock holdings other tabs announced and have not released yet: their news is still on the way. */
   readonly #held = new Set<string>();
@@ -79,8 +103,11 @@ export class TabSync {
     this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null;
     this.#channel?.addEventListener('message', ({ data }: MessageEvent<Partial<Record<string, unknown>> | null>) => {
       if (typeof data !== 'object' || data === null || data.v !== 1) return;
-      const { type, id, at, token, remaining, lifetime, requestedAt } = data;
-      if (type === 'held' && isId(id) && this.#held.size < 64) this.#held.add(id);
+      const { type, id, at, token, remaining, lifetime, requestedAt, to } = data;
+      if (type === 'ask' && isId(id)) {
+        const offer = on.offer();
+        if (offer) this.post({ v: 1, type: 'token', ...offer, to: id });
+      } else if (type === 'held' && isId(id) && this.#held.size < 64) this.#held.add(id);
       else if (type === 'released' && isId(id)) {
         this.#held.delete(id);
         if (this.#held.size === 0) this.#newsArrived?.();
@@ -89,9 +116,36 @@ export class TabSync {
         on.logout();
       } else if (type === 'token' && typeof token === 'string' && isSpan(remaining) && isSpan(lifetime) && isTime(requestedAt)) {
         // A token from a request sent before a logout we know of belongs to the ended session.
-        if (requestedAt > this.#loggedOutAt) on.token({ v: 1, type, token, remaining, lifetime, requestedAt });
+        if (requestedAt <= this.#loggedOutAt) return;
+        const message: TokenMessage = { v: 1, type, token, remaining, lifetime, requestedAt };
+        // An answer to an ask goes to the tab that asked (the others hold that token already).
+        if (to === undefined) on.token(message);
+        else if (to === this.#asking?.id) this.#asking.answer(message);
       }
     });
+    // Present while this session lives: a shared lock, held until close().
+    globalThis.navigator?.locks?.request(`${name}:tab`, { mode: 'shared' }, () => new Promise<void>((leave) => (this.#leave = leave)));
+  }
+
+  /**
+   * Asks the other tabs for the current token: the first valid answer (checked like any hand-over),
+   * or `null` after {@link ASK_TIMEOUT} ms — at once when no other tab of this api is open.
+   */
+  async ask(): Promise<TokenMessage | null> {
+    const locks = globalThis.navigator?.locks;
+    if (!this.#channel || !locks) return null;
+    const { held = [], pending = [] } = await locks.query();
+    // Every open tab of the api holds (or is being granted) the shared presence lock; one is this tab.
+    if ([...held, ...pending].filter((lock) => lock.name === `${this.#name}:tab`).length < 2) return null;
+    const id = Math.random().toString(36).slice(2);
+    const answer = new Promise<TokenMessage | null>((resolve) => {
+      this.#asking = { id, answer: resolve };
+      setTimeout(resolve, ASK_TIMEOUT, null);
+    });
+    this.post({ v: 1, type: 'ask', id });
+    const message = await answer;
+    this.#asking = null;
+    return message;
   }
 
   /**
@@ -151,7 +205,7 @@ export class TabSync {
     return this.#loggedOutAt > time;
   }
 
-  post(message: TabMessage | LockMessage): void {
+  post(message: TabMessage | LockMessage | AskMessage): void {
     try {
       this.#channel?.postMessage(message);
     } catch {
@@ -161,5 +215,6 @@ export class TabSync {
 
   close(): void {
     this.#channel?.close();
+    this.#leave?.();
   }
 }

@@ -430,6 +430,7 @@ describe('logout is not lost', () => {
     log.stop();
     expect(log.keys()).to.deep.equal(['POST /api/logout', 'POST /api/refresh']);
     expect(next.state).to.equal('anonymous');
+    next.dispose();
     // Done once: the load after that restores normally.
     const again = requestLog();
     await session().restore();
@@ -443,7 +444,10 @@ describe('logout is not lost', () => {
     await s.logout().catch(() => {});
     s.dispose();
     worker.use(http.post('/api/logout', () => new HttpResponse(null, { status: 403 }), { once: true }));
-    await session().restore();
+    // Each session stands for a page load; the page before is gone when the next one starts.
+    const second = session();
+    await second.restore();
+    second.dispose();
     const log = requestLog();
     await session().restore();
     log.stop();

@@ -232,8 +232,8 @@ export const MUTANTS = [
     id: 'pre-logout-token-adopted',
     behaviour: 'a token requested before a logout this tab knows of is not adopted',
     file: 'src/core/tab-sync.ts',
-    find: 'if (requestedAt > this.#loggedOutAt) on.token(',
-    replace: 'on.token(',
+    find: '        if (requestedAt <= this.#loggedOutAt) return;\n',
+    replace: '',
   },
   {
     id: 'pagehide-keeps-refresh',
@@ -300,6 +300,29 @@ export const MUTANTS = [
     find: 'this.#enter(Phase.CONNECTING, () => ws!.close(), connectTimeout);',
     replace: 'this.#enter(Phase.CONNECTING);',
   },
+  // ---- a new tab restores from its siblings ----
+  {
+    id: 'new-tab-never-asks',
+    behaviour: 'a new tab restores from a sibling tab that holds a fresh token, without a request',
+    file: 'src/core/tab-sync.ts',
+    find: 'if (!this.#channel || !locks) return null;',
+    replace: 'return null;',
+  },
+  {
+    id: 'offer-stale-token',
+    behaviour: 'only a fresh token is offered to a new tab',
+    file: 'src/core/session.ts',
+    find: '(this.#tokens.isFresh() && !this.#refresher.busy ? this.#held() : null)',
+    replace: '(this.#tokens.token !== null ? this.#held() : null)',
+  },
+  {
+    id: 'answer-to-anyone-adopted',
+    behaviour: 'an answer to another tab\'s question is not adopted',
+    file: 'src/core/tab-sync.ts',
+    find: 'else if (to === this.#asking?.id) this.#asking.answer(message);',
+    replace: 'else this.#asking?.answer(message);',
+  },
+
   // ---- elements ----
   {
     id: 'gate-keeps-stamped-content',

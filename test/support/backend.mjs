@@ -27,6 +27,8 @@ export function testBackends({ port }) {
     createBackend({ ...common, base: '/fault-api', mode: 'hardened' }),
     // The multi-tab test's own backend: its rotation and revocation counters are exact.
     createBackend({ ...common, base: '/tabs-api', mode: 'hardened' }),
+    // The new-tab test's own backend: its refresh counter is exact.
+    createBackend({ ...common, base: '/newtab-api', mode: 'hardened' }),
     // The login-throttle test's own backend, with the default limit of 5 failures per account.
     createBackend({ ...common, base: '/throttle-api', mode: 'hardened', loginThrottle: { maxFailures: 5, maxClientFailures: 10_000 } }),
   ];

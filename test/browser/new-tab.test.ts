@@ -1,0 +1,139 @@
+// A new tab restores from its sibling tabs: a tab that holds a fresh token answers the new tab's
+// question memory to memory, so opening a tab costs no refresh request and no login flash. Tabs are
+// same-origin iframes loading a bundled copy of auth-shell; /newtab-api is this file's own backend,
+// so its refresh counter is exact.
+import { expect } from '@open-wc/testing';
+import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
+
+interface Tab {
+  tab: {
+    state(): string;
+    advance(ms: number): void;
+    login(user: string): Promise<unknown>;
+    logout(): Promise<void>;
+    restores(): string[];
+    shown(): string[];
+  };
+}
+
+const API = '/newtab-api';
+const channelName = `auth-shell:${location.origin}${API}`;
+
+/** A tab: a session on /newtab-api and a gate; it records every restore step and which slot each frame showed. */
+const tabPage = `
+  <auth-provider api="${API}"><auth-gate>
+    <p slot="pending" id="pending">…</p><p slot="login" id="login">login</p><p id="in">in</p>
+  </auth-gate></auth-provider>
+  <script type="module">
+    import { getSession } from '/__bundles__/a.js';
+    let offset = 0;
+    const session = getSession({ api: '${API}', clock: () => performance.now() + offset });
+    const restores = [];
+    session.addEventListener('activity', (e) => e.detail.kind === 'restore' && restores.push(e.detail.phase + ':' + (e.detail.source ?? 'network')));
+    const shown = [];
+    const watch = () => {
+      shown.push(['pending', 'login', 'in'].filter((id) => document.getElementById(id).checkVisibility()).join());
+      requestAnimationFrame(watch);
+    };
+    requestAnimationFrame(watch);
+    window.tab = {
+      state: () => session.state,
+      advance: (ms) => (offset += ms),
+      login: (user) => session.login(user, user),
+      logout: () => session.logout(),
+      restores: () => restores,
+      shown: () => shown,
+    };
+  </script>`;
+
+const refreshes = async (): Promise<number> => (await (await fetch(`${API}/_stats`)).json()).refreshes;
+const logoutServer = () => fetch(`${API}/logout`, { method: 'POST', headers: { 'X-Requested-With': 'auth-shell' } });
+
+async function openTab() {
+  const win = await openFrame<Tab>(tabPage);
+  await waitFor(() => !!win.tab && win.tab.state() !== 'restoring', 'the tab restored');
+  return win.tab;
+}
+
+beforeEach(() => logoutServer());
+afterEach(() => closeFrames());
+
+describe('a new tab restores from its sibling tabs', () => {
+  it('tab A signed in, tab B opens: no refresh request at the server, B authenticated, B never shows login', async () => {
+    const a = await openTab();
+    await a.login('alice');
+    const before = await refreshes();
+    const b = await openTab();
+    expect(b.state()).to.equal('authenticated');
+    expect(b.restores()).to.deep.equal(['start:network', 'success:tab']);
+    expect(await refreshes()).to.equal(before);
+    await waitFor(() => b.shown().at(-1) === 'in', 'protected content in B');
+    expect(b.shown()).not.to.include('login');
+  });
+
+  it('tab A signed out before B opens: B is anonymous after one network restore', async () => {
+    const a = await openTab();
+    await a.login('alice');
+    await a.logout();
+    const before = await refreshes();
+    const b = await openTab();
+    expect(b.state()).to.equal('anonymous');
+    expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
+    expect(await refreshes()).to.equal(before + 1);
+  });
+
+  it('tab A holding a stale token does not offer it: B restores over the network', async () => {
+    const a = await openTab();
+    await a.login('alice');
+    a.advance(59_000); // A's token is within its leeway: stale, so A offers nothing
+    const before = await refreshes();
+    const b = await openTab();
+    expect(b.state()).to.equal('authenticated');
+    expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
+    expect(await refreshes()).to.equal(before + 1);
+  });
+
+  it('a junk answer, an answer to another question and a late answer are ignored: B restores over the network', async () => {
+    // A stand-in for another tab: present (the shared lock every tab holds), but it answers badly.
+    let leave!: () => void;
+    void navigator.locks.request(`${channelName}:tab`, { mode: 'shared' }, () => new Promise<void>((resolve) => (leave = resolve)));
+    const channel = new BroadcastChannel(channelName);
+    const fake = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5IiwibmFtZSI6Ik1hbGxvcnkifQ.c2ln';
+    const asks: string[] = [];
+    channel.onmessage = ({ data }) => {
+      if (data?.type !== 'ask') return;
+      asks.push(data.id);
+      const now = performance.timeOrigin + performance.now();
+      channel.postMessage({ v: 1, type: 'token', token: 'garbage', remaining: 60_000, lifetime: 60_000, requestedAt: now, to: data.id });
+      channel.postMessage({ v: 1, type: 'token', token: fake, remaining: 60_000, lifetime: 60_000, requestedAt: now, to: 'someone-else' });
+      channel.postMessage({ v: 1, type: 'token', token: fake, remaining: Number.NaN, lifetime: 60_000, requestedAt: now, to: data.id });
+      setTimeout(() => channel.postMessage({ v: 1, type: 'token', token: fake, remaining: 60_000, lifetime: 60_000, requestedAt: now, to: data.id }), 300);
+    };
+    try {
+      const before = await refreshes();
+      const b = await openTab();
+      expect(asks).to.have.length(1);
+      expect(b.state()).to.equal('anonymous');
+      expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
+      expect(await refreshes()).to.equal(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the late answer has come and gone
+      expect(b.state()).to.equal('anonymous');
+    } finally {
+      channel.close();
+      leave();
+    }
+  });
+
+  it('the only tab does not wait for answers: it asks nobody', async () => {
+    const channel = new BroadcastChannel(channelName);
+    const asks: unknown[] = [];
+    channel.onmessage = ({ data }) => data?.type === 'ask' && asks.push(data);
+    try {
+      const b = await openTab();
+      expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
+      expect(asks).to.deep.equal([]);
+    } finally {
+      channel.close();
+    }
+  });
+});
