@@ -1,0 +1,104 @@
+// The three engines the browser tests run in, all from Debian packages:
+//   chromium — /usr/bin/chromium through Playwright (a fresh browser context per test file);
+//   firefox  — /usr/bin/firefox-esr through puppeteer-core over WebDriver BiDi (no driver binary);
+//   webkit   — WebKitGTK's MiniBrowser through WebKitWebDriver on an Xvfb display, both started here.
+// BROWSERS=chromium,firefox picks some of them (default: all three).
+import { chromeLauncher, puppeteerCore } from '@web/test-runner-chrome';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import { WebdriverLauncher } from '@web/test-runner-webdriver';
+import { MINIBROWSER, startWebKitDriver } from './webkit-driver.mjs';
+
+export const ENGINES = ['chromium', 'firefox', 'webkit'];
+
+/** The engines named in `value` (comma separated), in ENGINES order; all of them when empty. */
+export function selectedEngines(value = process.env.BROWSERS) {
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !ENGINES.includes(name));
+  if (unknown.length) throw new Error(`BROWSERS: unknown engine ${unknown.join(', ')} (known: ${ENGINES.join(', ')})`);
+  return names.length ? ENGINES.filter((name) => names.includes(name)) : ENGINES;
+}
+
+function chromium() {
+  return playwrightLauncher({
+    product: 'chromium',
+    launchOptions: {
+      executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--headless=new',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    },
+  });
+}
+
+// The same launcher @web/test-runner-puppeteer wraps, given puppeteer-core instead of puppeteer (whose
+// install step would try to download a Chrome). By default all its pages share one browser context,
+// so test files running side by side would share cookies, BroadcastChannel and Web Locks: each page
+// gets a browser context of its own instead. A page is reused for a later file once its file is done,
+// so cookies and storage are NOT reset between files that run one after the other on it.
+function firefox() {
+  return chromeLauncher({
+    puppeteer: puppeteerCore,
+    launchOptions: {
+      browser: 'firefox',
+      executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+      headless: true,
+    },
+    createPage: async ({ browser }) => (await browser.createBrowserContext()).newPage(),
+  });
+}
+
+/**
+ * WebKitGTK through @web/test-runner-webdriver. Xvfb and WebKitWebDriver are started when the runner
+ * initializes the launcher and stopped when it stops it (see webkit-driver.mjs for the other exits).
+ * One WebDriver session runs the test files one after the other in its top-level page (the launcher's
+ * SessionManager: concurrency 1; with more it would run files in iframes of one page). Cookies and
+ * storage are NOT reset between files.
+ */
+class WebKitLauncher extends WebdriverLauncher {
+  constructor() {
+    super({
+      hostname: '127.0.0.1',
+      port: 0, // set once the driver runs
+      logLevel: 'error',
+      capabilities: {
+        browserName: 'MiniBrowser',
+        'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+        // Plain W3C WebDriver: WebKitWebDriver speaks no WebDriver BiDi.
+        'wdio:enforceWebDriverClassic': true,
+      },
+    });
+    this.concurrency = 1;
+  }
+
+  async initialize(config, testFiles) {
+    this.driverProcess = await startWebKitDriver();
+    this.options.port = this.driverProcess.port;
+    await super.initialize({ ...config, concurrency: 1 }, testFiles);
+    this.name = 'WebKit';
+  }
+
+  async stop() {
+    try {
+      await super.stop();
+    } finally {
+      await this.driverProcess?.stop();
+    }
+  }
+}
+
+const launchers = { chromium, firefox, webkit: () => new WebKitLauncher() };
+
+/** Launchers for the selected engines. */
+export function browsers(engines = selectedEngines()) {
+  return engines.map((name) => launchers[name]());
+}
