@@ -91,3 +91,13 @@ export async function until(predicate: () => boolean, message: string, timeout =
 let tagCount = 0;
 /** A unique tag name for test-only elements, so tests never collide on customElements.define. */
 export const uniqueTag = (prefix = 'test-el') => `${prefix}-${++tagCount}-${Math.random().toString(36).slice(2, 7)}`;
+
+/**
+ * The engine running this test page. Only for the few tests that cannot run in one engine: each
+ * one names the engine and says why where it skips.
+ */
+export const engine: 'chromium' | 'firefox' | 'webkit' = navigator.userAgent.includes('Firefox/')
+  ? 'firefox'
+  : navigator.userAgent.includes('Chrome/')
+    ? 'chromium'
+    : 'webkit';
