@@ -6,7 +6,10 @@ import { serverLogin, serverLogout } from './helpers.js';
 
 /** Opens the demo page in an iframe (same origin: it shares the test's cookies and backend). */
 async function openDemo(): Promise<Window> {
-  const win = await openFrame(`<script>location.replace('/demo/mfe/index.html')</script>`);
+  // Navigate only once the blank frame has loaded: in Firefox a location.replace() run while the
+  // frame's own page is parsed cancels that load, so the first load event is the demo's, after it rendered.
+  const win = await openFrame('');
+  win.location.replace('/demo/mfe/index.html');
   const frame = [...document.querySelectorAll('iframe')].find((f) => f.contentWindow === win)!;
   await waitFor(() => frame.contentWindow!.location.pathname === '/demo/mfe/index.html', 'the demo page', 5000);
   return frame.contentWindow!;
