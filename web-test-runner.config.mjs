@@ -2,10 +2,12 @@
 // browser context per test file, so cookies never leak between files), msw pre-bundled, and the
 // reference backend mounted in the test server itself for real cookie, CORS and socket behaviour.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { defaultReporter } from '@web/test-runner';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
 import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
 import { browsers } from './test/support/browsers.mjs';
+import { engineSummary } from './test/support/engine-summary.mjs';
 
 const port = Number(process.env.WTR_PORT ?? 8321);
 const backends = testBackends({ port });
@@ -22,4 +24,5 @@ export default {
   middleware: backends.middleware,
   plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json' }), mswPlugin(), bundlesPlugin(), backends.plugin],
   browsers: browsers(),
+  reporters: [defaultReporter(), engineSummary()],
 };
