@@ -4,10 +4,16 @@
 // one machine never collide. Both are stopped by their own pid: by stop(), on process exit, on
 // SIGTERM/SIGHUP, and through a parent-death signal if this process is killed outright.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-export const MINIBROWSER = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+// Debian ships MiniBrowser with libwebkit2gtk-4.1-0 under the multiarch library folder.
+const findMiniBrowser = () => {
+  const dirs = existsSync('/usr/lib') ? readdirSync('/usr/lib').filter((dir) => dir.endsWith('-linux-gnu')) : [];
+  const found = dirs.map((dir) => `/usr/lib/${dir}/webkit2gtk-4.1/MiniBrowser`).find((path) => existsSync(path));
+  return found ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+};
+export const MINIBROWSER = process.env.MINIBROWSER_PATH ?? findMiniBrowser();
 const XVFB = process.env.XVFB_PATH ?? '/usr/bin/Xvfb';
 const DRIVER = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
 // setpriv (util-linux) gives the child a parent-death signal: it dies with this process even on SIGKILL.
