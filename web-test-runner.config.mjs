@@ -1,5 +1,5 @@
-// Browser tests: TypeScript through esbuild, headless Debian Chromium through Playwright (a fresh
-// browser context per test file, so cookies never leak between files), msw pre-bundled, and the
+// Browser tests: TypeScript through esbuild, in Debian's Chromium, Firefox ESR and WebKitGTK (see
+// test/support/browsers.mjs; BROWSERS=chromium,firefox picks engines), msw pre-bundled, and the
 // reference backend mounted in the test server itself for real cookie, CORS and socket behaviour.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
@@ -16,7 +16,7 @@ export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: { exportConditions: ['production'] },
   port,
-  concurrency: 2,
+  concurrency: 2, // Chromium; Firefox and WebKit run one file at a time (browsers.mjs says why)
   // One engine at a time: the test files share the backends, whose counters some tests read exactly.
   concurrentBrowsers: 1,
   testFramework: { config: { timeout: 15000 } },

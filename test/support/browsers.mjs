@@ -41,12 +41,14 @@ function chromium() {
 }
 
 // The same launcher @web/test-runner-puppeteer wraps, given puppeteer-core instead of puppeteer (whose
-// install step would try to download a Chrome). By default all its pages share one browser context,
-// so test files running side by side would share cookies, BroadcastChannel and Web Locks: each page
-// gets a browser context of its own instead. A page is reused for a later file once its file is done,
-// so cookies and storage are NOT reset between files that run one after the other on it.
+// install step would try to download a Chrome). One test file at a time: headless Firefox opens each
+// page as a tab of one window, and every tab but the front one is hidden, its timers and animation
+// frames throttled to about one a second. The page is reused from one file to the next, so cookies
+// and storage are NOT reset between files. (By default all pages would also share one browser
+// context; each page gets its own, should files ever run side by side again.)
 function firefox() {
   return chromeLauncher({
+    concurrency: 1,
     puppeteer: puppeteerCore,
     launchOptions: {
       browser: 'firefox',
