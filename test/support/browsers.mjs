@@ -3,6 +3,9 @@
 //   firefox  — /usr/bin/firefox-esr through puppeteer-core over WebDriver BiDi (no driver binary);
 //   webkit   — WebKitGTK's MiniBrowser through WebKitWebDriver on an Xvfb display, both started here.
 // BROWSERS=chromium,firefox picks some of them (default: all three).
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromeLauncher, puppeteerCore } from '@web/test-runner-chrome';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { WebdriverLauncher } from '@web/test-runner-webdriver';
@@ -47,7 +50,7 @@ function chromium() {
 // and storage are NOT reset between files. (By default all pages would also share one browser
 // context; each page gets its own, should files ever run side by side again.)
 function firefox() {
-  return chromeLauncher({
+  const launcher = chromeLauncher({
     concurrency: 1,
     puppeteer: puppeteerCore,
     launchOptions: {
@@ -57,6 +60,24 @@ function firefox() {
     },
     createPage: async ({ browser }) => (await browser.createBrowserContext()).newPage(),
   });
+  // Firefox can take longer than puppeteer's 5 s to quit: its shutdown waits for a service worker
+  // (msw's) that still has a request open. puppeteer then kills it and deletes its temporary profile,
+  // but without waiting, so the run could end first and leave ~50 MB in /tmp: wait for both here.
+  const stop = launcher.stop.bind(launcher);
+  launcher.stop = async () => {
+    const child = launcher.browser?.process();
+    await stop();
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    const profile = child.spawnargs[child.spawnargs.indexOf('--profile') + 1];
+    if (profile?.startsWith(join(tmpdir(), 'puppeteer_dev_firefox_profile-'))) await rm(profile, { recursive: true, force: true });
+  };
+  return launcher;
 }
 
 /**
