@@ -1,13 +1,15 @@
-// Browser tests: TypeScript through esbuild, headless Debian Chromium through Playwright (a fresh
-// browser context per test file, so cookies never leak between files), msw pre-bundled, and the
+// Browser tests: TypeScript through esbuild, in Debian's Chromium, Firefox ESR and WebKitGTK (see
+// test/support/browsers.mjs; BROWSERS=chromium,firefox picks engines), msw pre-bundled, and the
 // reference backend mounted in the test server itself for real cookie, CORS and socket behaviour.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
-import { playwrightLauncher } from '@web/test-runner-playwright';
+import { defaultReporter } from '@web/test-runner';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
 import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
 import { probeMiddleware, probePlugin } from './test/support/probe.mjs';
 import { versionDefine } from './scripts/version.mjs';
+import { browsers } from './test/support/browsers.mjs';
+import { engineSummary } from './test/support/engine-summary.mjs';
 
 const port = Number(process.env.WTR_PORT ?? 8321);
 const backends = testBackends({ port });
@@ -16,27 +18,13 @@ export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: { exportConditions: ['production'] },
   port,
-  concurrency: 2,
+  concurrency: 2, // Chromium; Firefox and WebKit run one file at a time (browsers.mjs says why)
+  // One engine at a time: the test files share the backends, whose counters some tests read exactly.
+  concurrentBrowsers: 1,
   testFramework: { config: { timeout: 15000 } },
   testsFinishTimeout: 10 * 60 * 1000,
   middleware: [probeMiddleware, ...backends.middleware],
   plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', define: versionDefine() }), mswPlugin(), bundlesPlugin(), backends.plugin, probePlugin],
-  browsers: [
-    playwrightLauncher({
-      product: 'chromium',
-      launchOptions: {
-        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-        args: [
-          '--no-sandbox',
-          '--headless=new',
-          '--disable-gpu',
-          '--disable-dev-shm-usage',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-          '--disable-sync',
-        ],
-      },
-    }),
-  ],
+  browsers: browsers(),
+  reporters: [defaultReporter(), engineSummary()],
 };

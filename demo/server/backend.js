@@ -471,6 +471,22 @@ export function createBackend(options = {}) {
       const cookie = readRefreshCookie(req);
       // The client treats a 401 on logout as "the server no longer knows the session": signed out.
       if (cookie.ambiguous) return refuseAmbiguous(req, res, cookie.names);
+      // Fault injection (tests): the next logouts of a family are held, or never heard.
+      const family = testRoutes ? store.findFamily(cookie.token) : undefined;
+      const fault = family && logoutFaults.get(family.id);
+      if (fault) {
+        if (--fault.times === 0) logoutFaults.delete(family.id);
+        if (fault.drop) {
+          // Cut off after the answer began: a network error the client cannot mistake for an answer,
+          // and one no browser retries on its own (they resend a request whose connection closed
+          // before any byte of an answer).
+          res.writeHead(200, { 'Content-Length': '64' });
+          res.write('{');
+          return void setTimeout(() => req.socket.destroy(), 10);
+        }
+        if (fault.status) return send(res, fault.status, { error: 'fault' });
+        await new Promise((resolve) => setTimeout(resolve, fault.delay));
+      }
       store.revokeByToken(cookie.token, 'logout');
       stats.logouts++;
       send(res, 204, undefined, { 'Set-Cookie': clearCookie(req) });
@@ -541,6 +557,9 @@ export function createBackend(options = {}) {
   /** Family id → how many of its next successful refreshes are answered by dropping the connection (testRoutes only). */
   /** @type {Map<string, number>} */
   const dropAfterRotate = new Map();
+  /** Family id → what happens to its next logouts (testRoutes only): dropped unheard, or answered after `delay` ms. */
+  /** @type {Map<string, { times: number, drop: boolean, delay: number, status: number }>} */
+  const logoutFaults = new Map();
 
   if (testRoutes) {
     routes['/_stats'] = async (req, res) => {
@@ -555,6 +574,27 @@ export function createBackend(options = {}) {
       if (!family) return send(res, 404, { error: 'no_family' });
       const times = Number(new URL(req.url ?? '', 'http://x').searchParams.get('times') ?? 1);
       dropAfterRotate.set(family.id, Number.isInteger(times) && times > 0 ? times : 1);
+      send(res, 204);
+    };
+
+    // The next logouts of the caller's family: ?drop (the connection closes before the server hears
+    // it: nothing is revoked), ?status=403 (answered so, nothing revoked) or ?delay=ms (held, then
+    // handled); ?times=N (default 1).
+    routes['/_faults/next-logout'] = async (req, res) => {
+      requireMethod(req, ['POST']);
+      const cookie = readRefreshCookie(req);
+      const family = cookie.ambiguous ? undefined : store.findFamily(cookie.token);
+      if (!family) return send(res, 404, { error: 'no_family' });
+      const params = new URL(req.url ?? '', 'http://x').searchParams;
+      const times = Number(params.get('times') ?? 1);
+      const delay = Number(params.get('delay') ?? 0);
+      const status = Number(params.get('status') ?? 0);
+      logoutFaults.set(family.id, {
+        times: Number.isInteger(times) && times > 0 ? times : 1,
+        drop: params.has('drop'),
+        delay: Number.isFinite(delay) && delay >= 0 ? Math.min(delay, 10_000) : 0,
+        status: Number.isInteger(status) && status >= 400 && status < 600 ? status : 0,
+      });
       send(res, 204);
     };
 

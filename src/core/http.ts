@@ -26,16 +26,27 @@ export interface ExchangeOptions {
  */
 export async function exchange(url: string, init: RequestInit, options: ExchangeOptions): Promise<Exchange> {
   const { operation, timeout, clock, signal } = options;
-  const deadline = AbortSignal.timeout(timeout);
+  // One controller of our own, referenced by its timer and listener until the exchange ends: a
+  // combined signal (AbortSignal.any) that nothing references can be garbage-collected while the
+  // request is pending (WebKit does), and the timeout is then lost.
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  let timedOut = false;
+  const timer = setTimeout(() => ((timedOut = true), abort()), timeout);
+  signal?.addEventListener('abort', abort);
+  if (signal?.aborted) abort();
   try {
-    const response = await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
+    const response = await fetch(url, { ...init, signal: controller.signal });
     const receivedAt = clock();
     return { status: response.status, text: await response.text(), receivedAt, headers: response.headers };
   } catch (cause) {
     if (signal?.aborted) throw signal.reason;
     const where = `${operation}: ${init.method} ${url}`;
-    if (deadline.aborted) throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation });
+    if (timedOut) throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation });
     throw new NetworkError(`${where} failed: the server could not be reached`, { operation, cause });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', abort);
   }
 }
 

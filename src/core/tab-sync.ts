@@ -115,8 +115,9 @@ export class TabSync {
         this.#loggedOutAt = at;
         on.logout();
       } else if (type === 'token' && typeof token === 'string' && isSpan(remaining) && isSpan(lifetime) && isTime(requestedAt)) {
-        // A token from a request sent before a logout we know of belongs to the ended session.
-        if (requestedAt <= this.#loggedOutAt) return;
+        // A token from a request sent before a logout we know of belongs to the ended session. (A
+        // tie, within the clock's resolution — 1 ms in Firefox — is a login right after a logout.)
+        if (requestedAt < this.#loggedOutAt) return;
         const message: TokenMessage = { v: 1, type, token, remaining, lifetime, requestedAt };
         // An answer to an ask goes to the tab that asked (the others hold that token already).
         if (to === undefined) on.token(message);

@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import { HttpResponse, delay, http, passthrough } from 'msw';
 import { NetworkError, createSession, type Activity, type Session, type SessionOptions } from '../../src/core/index.js';
-import { manualClock, requestLog, serverLogin, serverLogout, sleep, startWorker, worker } from './helpers.js';
+import { engine, manualClock, requestLog, serverLogin, serverLogout, sleep, startWorker, worker } from './helpers.js';
 
 const sessions: Session[] = [];
 function session(options: Partial<SessionOptions> = {}): Session {
@@ -225,7 +225,11 @@ describe('authFetch: 401 → refresh → one retry', () => {
     expect(bodies).to.deep.equal(['payload', 'payload']);
   });
 
-  it('a ReadableStream body cannot be replayed: the 401 is returned, the session refreshed for the next call', async () => {
+  it('a ReadableStream body cannot be replayed: the 401 is returned, the session refreshed for the next call', async function () {
+    // WebKit cannot send a ReadableStream request body at all: fetch itself rejects with
+    // NotSupportedError ("ReadableStream uploading is not supported") before anything is sent, and
+    // authFetch with it, so there is no 401 to answer there. An engine limit, not an auth-shell bug.
+    if (engine === 'webkit') this.skip();
     const s = await loggedIn();
     worker.use(http.post('/api/upload', () => new HttpResponse(null, { status: 401 })));
     const log = requestLog();

@@ -91,3 +91,57 @@ export async function until(predicate: () => boolean, message: string, timeout =
 let tagCount = 0;
 /** A unique tag name for test-only elements, so tests never collide on customElements.define. */
 export const uniqueTag = (prefix = 'test-el') => `${prefix}-${++tagCount}-${Math.random().toString(36).slice(2, 7)}`;
+
+/**
+ * The engine running this test page. Only for the few tests that cannot run in one engine: each
+ * one names the engine and says why where it skips.
+ */
+export const engine: 'chromium' | 'firefox' | 'webkit' = navigator.userAgent.includes('Firefox/')
+  ? 'firefox'
+  : navigator.userAgent.includes('Chrome/')
+    ? 'chromium'
+    : 'webkit';
+
+// Resource Timing keeps 250 entries by default; the busier test files make more requests than that.
+performance.setResourceTimingBufferSize(100_000);
+
+/**
+ * Requests this page made to `path` (origin-relative) since `since` (a `performance.now()`), from
+ * Resource Timing: it sees every request, keepalive ones included — which Firefox sends around
+ * service workers, so msw never sees them there.
+ */
+export function requestsTo(path: string, since = 0): PerformanceResourceTiming[] {
+  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(
+    (entry) => entry.startTime >= since && new URL(entry.name).pathname === path,
+  );
+}
+
+/**
+ * Makes the real backend drop (`drop`), refuse (`status`) or hold (`delay` ms) the next logouts of
+ * this browser's session — scripted at the server, so it works for keepalive requests in every engine.
+ */
+export async function logoutFault(fault: { drop: true } | { status: number } | { delay: number }, api = '/api', times = 1): Promise<void> {
+  const query = 'drop' in fault ? 'drop' : 'status' in fault ? `status=${fault.status}` : `delay=${fault.delay}`;
+  const res = await fetch(`${api}/_faults/next-logout?${query}&times=${times}`, { method: 'POST', credentials: 'include' });
+  if (res.status !== 204) throw new Error(`logoutFault: ${res.status}`);
+}
+
+/**
+ * The session endpoints this page called since `since`, in the order they were sent (e.g.
+ * `['logout', 'refresh']`). Firefox may add an entry a moment after its answer was read: call it
+ * after a signal that the last request is done, and wait for the count you expect where it matters.
+ */
+export function wire(since: number, api = '/api'): string[] {
+  const endpoints = ['login', 'refresh', 'logout'];
+  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+    .filter((entry) => entry.startTime >= since && endpoints.some((name) => new URL(entry.name).pathname === `${api}/${name}`))
+    .sort((a, b) => a.startTime - b.startTime)
+    .map((entry) => new URL(entry.name).pathname.slice(api.length + 1));
+}
+
+/** {@link wire}, once at least `count` requests are in Resource Timing (or after 3 s). */
+export async function wired(since: number, count: number, api = '/api'): Promise<string[]> {
+  const start = performance.now();
+  while (wire(since, api).length < count && performance.now() - start < 3000) await new Promise((resolve) => setTimeout(resolve, 10));
+  return wire(since, api);
+}

@@ -4,10 +4,17 @@ import { expect } from '@open-wc/testing';
 import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
 import { serverLogin, serverLogout } from './helpers.js';
 
-/** Opens the demo page in an iframe (same origin: it shares the test's cookies and backend). */
-async function openDemo(): Promise<Window> {
-  const win = await openFrame(`<script>location.replace('/demo/mfe/index.html')</script>`);
+/**
+ * Opens the demo page in an iframe (same origin: it shares the test's cookies and backend).
+ * `beforeNavigation` runs just before the frame navigates to the demo page.
+ */
+async function openDemo(beforeNavigation?: (frame: HTMLIFrameElement) => void): Promise<Window> {
+  // Navigate only once the blank frame has loaded: in Firefox a location.replace() run while the
+  // frame's own page is parsed cancels that load, so the first load event is the demo's, after it rendered.
+  const win = await openFrame('');
   const frame = [...document.querySelectorAll('iframe')].find((f) => f.contentWindow === win)!;
+  beforeNavigation?.(frame);
+  win.location.replace('/demo/mfe/index.html');
   await waitFor(() => frame.contentWindow!.location.pathname === '/demo/mfe/index.html', 'the demo page', 5000);
   return frame.contentWindow!;
 }
@@ -49,25 +56,36 @@ describe('micro-frontends: Lit, React, Vue on one session', () => {
     for (const signedIn of [true, false]) {
       if (signedIn) await serverLogin('alice');
       else await serverLogout();
-      const win = await openDemo();
       const wrong = signedIn ? '[data-route="/auth"]' : '[data-route="/"]';
       const right = signedIn ? '[data-route="/"] [data-testid=items] li' : '[data-route="/auth"] auth-login-form';
       let frames = 0;
       let sawWrong = false;
       let sawLoginMarkup = false;
-      await new Promise<void>((resolve, reject) => {
-        const started = performance.now();
-        const check = () => {
-          frames++;
-          const mount = win.document.querySelector('#mfe-react')!;
-          sawWrong ||= !!mount.querySelector(wrong);
-          if (signedIn) sawLoginMarkup ||= deepAll(mount, 'auth-login-form').some((el) => el.checkVisibility());
-          if (mount.querySelector(right)?.checkVisibility()) return resolve();
-          if (performance.now() - started > 8000) return reject(new Error(`the ${signedIn ? 'profile' : 'login'} view never showed`));
-          win.requestAnimationFrame(check);
-        };
-        win.requestAnimationFrame(check);
+      let watched!: Promise<void>;
+      // The watch starts before the navigation, on this page's animation frames (the frame's document
+      // renders in the same frames), and counts the demo document's frames from its first one: started
+      // after the navigation, it came too late in WebKit, where the view was already there.
+      await openDemo((frame) => {
+        watched = new Promise<void>((resolve, reject) => {
+          const started = performance.now();
+          const check = () => {
+            const win = frame.contentWindow!;
+            if (win.location.pathname === '/demo/mfe/index.html') {
+              frames++;
+              const mount = win.document.querySelector('#mfe-react');
+              if (mount) {
+                sawWrong ||= !!mount.querySelector(wrong);
+                if (signedIn) sawLoginMarkup ||= deepAll(mount, 'auth-login-form').some((el) => el.checkVisibility());
+                if (mount.querySelector(right)?.checkVisibility()) return resolve();
+              }
+            }
+            if (performance.now() - started > 8000) return reject(new Error(`the ${signedIn ? 'profile' : 'login'} view never showed`));
+            requestAnimationFrame(check);
+          };
+          requestAnimationFrame(check);
+        });
       });
+      await watched;
       expect(frames, 'frames watched').to.be.greaterThan(1);
       expect(sawWrong, `${wrong} rendered during the ${signedIn ? 'authenticated' : 'anonymous'} reload`).to.be.false;
       expect(sawLoginMarkup, 'login markup during the authenticated reload').to.be.false;

@@ -57,8 +57,8 @@ export const MUTANTS = [
     id: 'no-request-timeout',
     behaviour: 'T6 every session request has a timeout',
     file: 'src/core/http.ts',
-    find: 'const deadline = AbortSignal.timeout(timeout);',
-    replace: 'const deadline = AbortSignal.timeout(2 ** 31 - 1);',
+    find: 'const timer = setTimeout(() => ((timedOut = true), abort()), timeout);',
+    replace: 'const timer = undefined;',
   },
   {
     id: 'restore-network-failure-final',
@@ -232,7 +232,7 @@ export const MUTANTS = [
     id: 'pre-logout-token-adopted',
     behaviour: 'a token requested before a logout this tab knows of is not adopted',
     file: 'src/core/tab-sync.ts',
-    find: '        if (requestedAt <= this.#loggedOutAt) return;\n',
+    find: '        if (requestedAt < this.#loggedOutAt) return;\n',
     replace: '',
   },
   {
