@@ -3,15 +3,19 @@
  * `npm run bench`: bundle sizes (budgets enforced), then browser scenarios in headless Chromium
  * against the reference backend (reported, never enforced): concurrency and overhead of one session
  * (bench/page.ts), then N providers × M bundled copies on one page and M tabs through R token
- * expiries (bench/multi.js). Prints one table, or JSON with `--json`. Exit code 1 only when a size
- * budget is exceeded (or the sizes cannot be measured).
+ * expiries (bench/multi.js), then a soak of simulated hours with faults (bench/soak.js, in a child
+ * process: it fakes the clock). Prints one table, or JSON with `--json`. Exit code 1 only when a
+ * size budget is exceeded (or the sizes cannot be measured).
  */
 import { build } from 'esbuild';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { buildCopies, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
 import { startServer } from './server.js';
 import { measureSizes } from './sizes.js';
+import { soakRows } from './soak.js';
 import { describe, withTimeout } from './util.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -177,6 +181,20 @@ try {
 } finally {
   await browser?.close().catch(() => {});
   await server?.close().catch(() => {});
+}
+
+// ---- soak ----------------------------------------------------------------------------------------
+
+// Hours of simulated use by several tabs with faults (reported; its must-hold rows say PASS/FAIL).
+try {
+  const soak = fileURLToPath(new URL('soak.js', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, [soak, '--json'], { cwd: root, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+  const result = /** @type {import('./soak.js').SoakReport} */ (JSON.parse(stdout));
+  report.soak = result;
+  rows.push(...soakRows(result));
+} catch (err) {
+  errors.push(`soak: ${describe(err)}`);
+  rows.push({ section: 'soak', metric: 'soak run', value: 'ERROR', result: 'FAIL' });
 }
 
 // ---- output ------------------------------------------------------------------------------------

@@ -57,9 +57,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * Requests keep their own abort controller (WebKit could collect a combined signal and lose the
  * timeout; +35 B): page 17,487 B → 17,536.
  *
+ * What the fuzzing found (measured core 8,608 B, main 16,240 B, page 17,723 B; +0.23 KB): every
+ * option of the wrong type is a UsageError (not a TypeError or a session that cannot work), timer
+ * values capped to what timers take, one refresh per authFetch, the lock fallback only for a wait
+ * that timed out, a received logout time capped at now.
+ *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 8384, main: 16000, page: 17536 };
+export const BUDGETS = { core: 8640, main: 16256, page: 17792 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];

@@ -11,8 +11,9 @@ export interface AuthFetchHooks {
   /**
    * A token fresh enough to send (refreshing first if stale); after a 401 answered to `used`, the
    * token to retry with. `null` when there is no session, or when a refresh would not help.
+   * `refreshed` hears of a refresh this call made: `undefined` when it succeeded, its error else.
    */
-  token(used?: string): Promise<string | null>;
+  token(used?: string, refreshed?: (error?: unknown) => void): Promise<string | null>;
   /** Reports a retry (origin and path only). */
   retried(url: string): void;
   /** The retry with `token`, minted by a refresh for this very 401, was refused too. */
@@ -53,7 +54,9 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     // The caller's choice stands (an init option, or the one a Request was built with).
     const chosen = init?.credentials ?? (isRequest(input) ? input.credentials : undefined);
     const original = chosen || url.origin !== api.origin ? request : new Request(request, { credentials: 'include' });
-    const token = original.headers.has('Authorization') ? null : await hooks.token();
+    // At most one refresh per call: one made for staleness here is not followed by one for a 401.
+    let refreshed: { error?: unknown } | undefined;
+    const token = original.headers.has('Authorization') ? null : await hooks.token(undefined, (error) => (refreshed = { error }));
     if (token === null) return fetch(original);
     const replayable = !(init?.body instanceof ReadableStream);
     // The first attempt sends a clone, so the original (body included) is left for the retry.
@@ -62,13 +65,21 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     if (response.status !== 401 || /\berror\s*=\s*"?insufficient_scope\b/i.test(response.headers.get('WWW-Authenticate') ?? '')) {
       return response;
     }
+    if (refreshed) {
+      // A token refreshed for this very call was refused: another refresh would not help. If that
+      // refresh failed (a stale token went out), its error is why there is no better token.
+      if (refreshed.error === undefined) return response;
+      response.body?.cancel().catch(() => {});
+      throw refreshed.error;
+    }
     if (!replayable) {
       hooks.token(token).catch(() => {});
       return response;
     }
     const next = await hooks.token(token);
     if (next === null) return response;
-    await response.body?.cancel().catch(() => {});
+    // Not awaited: a body with a clone elsewhere (logging around fetch) finishes cancelling only when every clone does.
+    response.body?.cancel().catch(() => {});
     hooks.retried(url.origin + url.pathname);
     const retried = await fetch(withBearer(original, next));
     if (retried.status === 401) hooks.futile(next);

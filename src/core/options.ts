@@ -83,6 +83,11 @@ export function apiKey(api: string | URL): string {
 export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (!options?.api) throw new UsageError('api is required (the base URL of the auth API, e.g. "/api")');
   const api = new URL(apiKey(options.api));
+  if (!/^https?:$/.test(api.protocol)) throw new UsageError(`api must be an http(s) URL, not ${api.href}`);
+  for (const key of ['loginPath', 'refreshPath', 'logoutPath', 'refreshMethod', 'logoutMethod', 'csrfHeader'] as const) {
+    if (options[key] != null && typeof options[key] !== 'string') throw new UsageError(`${key} must be a string, not ${String(options[key])}`);
+  }
+  if (options.clock != null && typeof options.clock !== 'function') throw new UsageError('clock must be a function returning ms');
   const [, name, value] = /^\s*([!#$%&'*+.^_`|~\w-]+)\s*:\s*(\S.*?)\s*$/.exec(options.csrfHeader ?? 'X-Requested-With: auth-shell') ?? [];
   if (!name && options.csrfHeader?.trim()) throw new UsageError(`csrfHeader must look like "Name: value", not "${options.csrfHeader}"`);
   return {
@@ -95,19 +100,19 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     csrfHeader: name ? [name, value!] : null,
     bearerOrigins: new Set([pageOrigin() ?? api.origin, api.origin, ...originList(options.allowedOrigins)]),
     leeway: number(options.leeway ?? 30, 'leeway') * 1000,
-    timeout: number(options.timeout ?? 10_000, 'timeout') || 1,
+    timeout: delay(options.timeout ?? 10_000, 'timeout') || 1,
     refreshRetries: Math.floor(number(options.refreshRetries ?? 3, 'refreshRetries')),
-    retryDelay: number(options.retryDelay ?? 250, 'retryDelay'),
+    retryDelay: delay(options.retryDelay ?? 250, 'retryDelay'),
     clock: options.clock ?? (() => performance.now()),
     tabSync: options.tabSync ?? true,
-    lockTimeout: number(options.lockTimeout ?? 10_000, 'lockTimeout'),
+    lockTimeout: delay(options.lockTimeout ?? 10_000, 'lockTimeout'),
     debug: !!options.debug,
   };
 }
 
 /** A path is appended to the api base; an absolute (or scheme-relative) URL stands on its own. */
 function endpoint(api: URL, path: string): string {
-  return /^([a-z][\w+.-]*:)?\/\//i.test(path) ? resolveUrl(new URL(path, api), 'endpoint').href : `${api.href}/${path.replace(/^\/+/, '')}`;
+  return /^([a-z][\w+.-]*:)?\/\//i.test(path) ? resolveUrl(path, 'endpoint', api).href : `${api.href}/${path.replace(/^\/+/, '')}`;
 }
 
 function method(value: string | undefined, name: string): EndpointMethod {
@@ -117,7 +122,10 @@ function method(value: string | undefined, name: string): EndpointMethod {
 }
 
 function number(value: unknown, name: string): number {
-  const n = Number(value);
-  if (value === '' || !(n >= 0) || n === Infinity) throw new UsageError(`${name} must be a number ≥ 0, not ${value}`);
+  const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
+  if (value === '' || !(n >= 0) || n === Infinity) throw new UsageError(`${name} must be a number ≥ 0, not ${String(value)}`);
   return n;
 }
+
+/** A number of ms a timer can wait: whole, and at most what setTimeout takes (about 24.8 days). */
+const delay = (value: unknown, name: string): number => Math.min(Math.ceil(number(value, name)), 2 ** 31 - 1);

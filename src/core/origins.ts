@@ -1,11 +1,11 @@
 import { UsageError } from './errors.js';
 
 /** Resolves `url` against the page (document base URL, else the worker's location). */
-export function resolveUrl(url: string | URL, what: string): URL {
+export function resolveUrl(url: string | URL, what: string, base: string | URL | undefined = globalThis.document?.baseURI ?? globalThis.location?.href): URL {
   try {
-    return new URL(url, globalThis.document?.baseURI ?? globalThis.location?.href);
+    return new URL(url, base);
   } catch {
-    throw new UsageError(`${what}: "${url}" is not a valid URL`);
+    throw new UsageError(`${what}: "${String(url)}" is not a valid URL`);
   }
 }
 
@@ -15,6 +15,7 @@ export function resolveUrl(url: string | URL, what: string): URL {
  */
 export function originList(value: string | readonly string[] | undefined): string[] {
   const entries = typeof value === 'string' ? value.split(/[\s,]+/) : (value ?? []);
+  if (!Array.isArray(entries)) throw new UsageError(`allowedOrigins must be a string or an array of origins, not ${String(value)}`);
   return entries
     .filter((entry) => entry !== '')
     .map((entry) => {
@@ -23,7 +24,7 @@ export function originList(value: string | readonly string[] | undefined): strin
         url = new URL(entry);
       } catch {}
       if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`) {
-        throw new UsageError(`allowed-origins: "${entry}" is not an origin (scheme://host[:port], no path)`);
+        throw new UsageError(`allowed-origins: "${String(entry)}" is not an origin (scheme://host[:port], no path)`);
       }
       return url.origin;
     });

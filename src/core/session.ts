@@ -328,7 +328,8 @@ export class Session extends EventTarget {
     whenSettled: () => (this.state === 'restoring' ? this.restore() : Promise.resolve()),
     // A 401 to a token that was minted for a 401 and refused again: a refresh does not fix that
     // endpoint, so for a while such 401s are returned as they are instead of rotating again.
-    token: (used) => (used !== undefined && used === this.#futile && this.options.clock() < this.#futileUntil ? Promise.resolve(null) : this.#token(used)),
+    token: (used, refreshed) =>
+      used !== undefined && used === this.#futile && this.options.clock() < this.#futileUntil ? Promise.resolve(null) : this.#token(used, refreshed),
     retried: (url) => this.#step('retry', 'start', { url }),
     futile: (token) => {
       this.#futile = token;
@@ -492,16 +493,18 @@ export class Session extends EventTarget {
    * A token fit to send (refreshed first when stale), or — after a 401 answered to `used` — the token
    * to retry with, refreshing unless someone already did. `null` without a session.
    */
-  async #token(used?: string): Promise<string | null> {
+  async #token(used?: string, refreshed?: (error?: unknown) => void): Promise<string | null> {
     const tokens = this.#tokens;
     if (this.state !== 'authenticated') return null;
     if (tokens.isFresh() && tokens.token !== used) return tokens.token;
     try {
       await this.#refresh(used ? 'unauthorized' : 'expiry');
+      refreshed?.();
     } catch (error) {
       if (error instanceof UnauthenticatedError) return null;
       // The refresh could not reach the server, but a stale token that has not expired still works.
       if (used || !tokens.isUnexpired()) throw error;
+      refreshed?.(error);
     }
     return tokens.token;
   }

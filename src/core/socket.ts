@@ -310,7 +310,7 @@ export class AuthSocket extends EventTarget {
       close: (code, reason, wasClean) => ws === this.#ws && this.#closed(code, reason, wasClean),
     };
     try {
-      const ticket = ticketMode ? await this.#ticket(AbortSignal.timeout(connectTimeout)) : undefined;
+      const ticket = ticketMode ? await this.#ticket(connectTimeout) : undefined;
       if (ticket !== null && this.#phase === Phase.PREPARING) {
         ws = await connect(this.#session, new URL(this.url), param, protocols, on, ticket, this.#refused);
       }
@@ -350,17 +350,22 @@ export class AuthSocket extends EventTarget {
     void this.#recover(code, reason);
   }
 
-  /** A fresh one-time ticket (ticket mode); `null` without a session. */
-  async #ticket(signal: AbortSignal): Promise<string | null> {
+  /** A fresh one-time ticket (ticket mode), within `timeout` ms; `null` without a session. */
+  async #ticket(timeout: number): Promise<string | null> {
     const where = `socket: POST ${this.#options.ticketPath}`;
+    // A controller of our own, referenced by its timer until the request ends (WebKit may collect a
+    // signal nothing references, and the timeout with it).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeout);
     const response = await this.#session
-      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST', signal })
+      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST', signal: controller.signal })
       .catch((cause: unknown) => {
         // fetch's TypeError (the network) and the deadline become ours; auth-shell's own errors pass as they are.
         if (isAuthError(cause)) throw cause;
-        if (signal.aborted) throw new TimeoutError(`${where} timed out after ${this.#options.connectTimeout} ms`, { operation: 'socket' });
+        if (controller.signal.aborted) throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation: 'socket' });
         throw new NetworkError(`${where} failed: the server could not be reached`, { operation: 'socket', cause });
-      });
+      })
+      .finally(() => clearTimeout(timer));
     // authFetch already refreshed and retried; a 401 that ended the session is no failure of ours.
     if (response.status === 401 && this.#session.state !== 'authenticated') return null;
     if (!response.ok) {

@@ -112,7 +112,9 @@ export class TabSync {
         this.#held.delete(id);
         if (this.#held.size === 0) this.#newsArrived?.();
       } else if (type === 'logout' && isTime(at) && at > this.#loggedOutAt) {
-        this.#loggedOutAt = at;
+        // It happened before it arrived, whatever the sender's clock says (a clock a little ahead
+        // would otherwise make logins started here in the next moment look older than it).
+        this.#loggedOutAt = Math.min(at, sharedNow());
         on.logout();
       } else if (type === 'token' && typeof token === 'string' && isSpan(remaining) && isSpan(lifetime) && isTime(requestedAt)) {
         // A token from a request sent before a logout we know of belongs to the ended session. (A
@@ -164,8 +166,10 @@ export class TabSync {
     const locks = globalThis.navigator?.locks;
     if (!locks) return work();
     const wait = AbortSignal.any([signal, AbortSignal.timeout(this.#lockTimeout)]);
+    let granted = false;
     try {
       return await locks.request(this.#name, { signal: wait }, async () => {
+        granted = true;
         await this.#news();
         const id = Math.random().toString(36).slice(2);
         this.post({ v: 1, type: 'held', id });
@@ -176,7 +180,8 @@ export class TabSync {
         }
       });
     } catch (error) {
-      if (signal.aborted || !wait.aborted) throw error;
+      // Only a wait that timed out goes on unlocked: once granted, the work's own failure is the outcome.
+      if (granted || signal.aborted || !wait.aborted) throw error;
       return work(); // waited long enough: go on unlocked
     }
   }
