@@ -24,7 +24,13 @@ export default {
   testFramework: { config: { timeout: 15000 } },
   testsFinishTimeout: 10 * 60 * 1000,
   middleware: [probeMiddleware, ...backends.middleware],
-  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', define: versionDefine() }), mswPlugin(), bundlesPlugin(), backends.plugin, probePlugin],
+  plugins: [
+    esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', define: versionDefine() }),
+    mswPlugin(),
+    bundlesPlugin(),
+    backends.plugin,
+    probePlugin,
+  ],
   browsers: browsers(),
   reporters: [defaultReporter(), engineSummary()],
 };

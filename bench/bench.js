@@ -28,8 +28,14 @@ const RATIO_TARGET = 1.05;
 const TIMEOUT = { burst: 20_000, overhead: 45_000 };
 
 const CHROME_ARGS = [
-  '--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-sync',
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
 ];
 
 /** @typedef {{ section: string, metric: string, value: string, target?: string, result?: string }} Row */
@@ -94,7 +100,10 @@ try {
     buildCopies(root, Math.max(...PROVIDER_CASES.map((c) => c.m))),
   ]);
   server = await startServer({ pageJs: bundle.outputFiles[0].text, bundles: copies });
-  browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: CHROME_ARGS });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    args: CHROME_ARGS,
+  });
   const page = await browser.newPage();
   page.on('pageerror', (err) => errors.push(`page: ${err.message}`));
   await page.goto(server.url);
@@ -107,25 +116,56 @@ try {
     const after = srv.counts();
     /** @type {Record<string, number>} */
     const delta = {};
-    for (const [path, n] of Object.entries(after)) if (n - (before[path] ?? 0) > 0) delta[path] = n - (before[path] ?? 0);
+    for (const [path, n] of Object.entries(after))
+      if (n - (before[path] ?? 0) > 0) delta[path] = n - (before[path] ?? 0);
     return { result, delta };
   };
 
   // Concurrency: expired token, 100 concurrent authFetch → one refresh.
   try {
-    await withTimeout(page.evaluate(() => /** @type {BenchWindow} */ (/** @type {unknown} */ (window)).bench.prepareBurst()), TIMEOUT.burst);
-    const { result, delta } = await counted(() => page.evaluate((n) => /** @type {BenchWindow} */ (/** @type {unknown} */ (window)).bench.burst(n), BURST), TIMEOUT.burst);
+    await withTimeout(
+      page.evaluate(() => /** @type {BenchWindow} */ (/** @type {unknown} */ (window)).bench.prepareBurst()),
+      TIMEOUT.burst,
+    );
+    const { result, delta } = await counted(
+      () => page.evaluate((n) => /** @type {BenchWindow} */ (/** @type {unknown} */ (window)).bench.burst(n), BURST),
+      TIMEOUT.burst,
+    );
     report.requests = { ...result, server: delta };
     const check = (/** @type {number} */ got, /** @type {number} */ want) => (got === want ? 'ok' : 'UNEXPECTED');
     const refreshes = delta['/api/refresh'] ?? 0;
     const me = delta['/api/me'] ?? 0;
     rows.push(
-      { section: 'requests', metric: `refresh requests (server, ${BURST} concurrent authFetch)`, value: String(refreshes), target: '1', result: check(refreshes, 1) },
-      { section: 'requests', metric: '/api/me requests (server)', value: String(me), target: String(BURST), result: check(me, BURST) },
-      { section: 'requests', metric: 'authFetch answered 200', value: `${result.ok}/${BURST}`, target: String(BURST), result: check(result.ok, BURST) },
-      { section: 'requests', metric: 'client: refresh starts / retries', value: `${result.clientRefreshes} / ${result.clientRetries}`, target: '1 / 0' },
+      {
+        section: 'requests',
+        metric: `refresh requests (server, ${BURST} concurrent authFetch)`,
+        value: String(refreshes),
+        target: '1',
+        result: check(refreshes, 1),
+      },
+      {
+        section: 'requests',
+        metric: '/api/me requests (server)',
+        value: String(me),
+        target: String(BURST),
+        result: check(me, BURST),
+      },
+      {
+        section: 'requests',
+        metric: 'authFetch answered 200',
+        value: `${result.ok}/${BURST}`,
+        target: String(BURST),
+        result: check(result.ok, BURST),
+      },
+      {
+        section: 'requests',
+        metric: 'client: refresh starts / retries',
+        value: `${result.clientRefreshes} / ${result.clientRetries}`,
+        target: '1 / 0',
+      },
     );
-    if (result.ok !== BURST) rows.push({ section: 'requests', metric: 'statuses', value: JSON.stringify(result.statuses) });
+    if (result.ok !== BURST)
+      rows.push({ section: 'requests', metric: 'statuses', value: JSON.stringify(result.statuses) });
   } catch (err) {
     errors.push(`concurrency: ${describe(err)}`);
     rows.push({ section: 'requests', metric: 'concurrency scenario', value: 'ERROR' });
@@ -133,7 +173,11 @@ try {
 
   // Overhead: plain fetch + Authorization vs authFetch, interleaved blocks.
   try {
-    const { result: t, delta } = await counted(() => page.evaluate((o) => /** @type {BenchWindow} */ (/** @type {unknown} */ (window)).bench.overhead(o), OVERHEAD), TIMEOUT.overhead);
+    const { result: t, delta } = await counted(
+      () =>
+        page.evaluate((o) => /** @type {BenchWindow} */ (/** @type {unknown} */ (window)).bench.overhead(o), OVERHEAD),
+      TIMEOUT.overhead,
+    );
     const sum = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0);
     const n = OVERHEAD.blocks * OVERHEAD.perBlock;
     const fetchMs = sum(t.fetchBlocks);
@@ -144,7 +188,19 @@ try {
     const median = (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
     const extraUs = ((authMs - fetchMs) / n) * 1000;
     const refreshes = delta['/api/refresh'] ?? 0;
-    report.timing = { n, fetchMs, authMs, ratio, blockRatios, medianBlockRatio: median, extraUsPerRequest: extraUs, target: RATIO_TARGET, elapsedMs: t.elapsed, server: delta, clientRefreshes: t.clientRefreshes };
+    report.timing = {
+      n,
+      fetchMs,
+      authMs,
+      ratio,
+      blockRatios,
+      medianBlockRatio: median,
+      extraUsPerRequest: extraUs,
+      target: RATIO_TARGET,
+      elapsedMs: t.elapsed,
+      server: delta,
+      clientRefreshes: t.clientRefreshes,
+    };
     const perReq = (/** @type {number} */ ms) => `${ms.toFixed(1)} ms  (${((ms / n) * 1000).toFixed(0)} µs/req)`;
     rows.push(
       { section: 'timing', metric: `fetch + Authorization, ${fmt(n)} sequential`, value: perReq(fetchMs) },
@@ -156,7 +212,13 @@ try {
         target: `<= ${RATIO_TARGET}`,
         result: ratio <= RATIO_TARGET ? 'meets' : 'above target',
       },
-      { section: 'timing', metric: 'refreshes during the run (server)', value: String(refreshes), target: '0', result: refreshes === 0 ? 'ok' : 'UNEXPECTED' },
+      {
+        section: 'timing',
+        metric: 'refreshes during the run (server)',
+        value: String(refreshes),
+        target: '0',
+        result: refreshes === 0 ? 'ok' : 'UNEXPECTED',
+      },
       { section: 'timing', metric: 'measured run, wall', value: `${t.elapsed.toFixed(0)} ms` },
     );
   } catch (err) {
@@ -188,7 +250,11 @@ try {
 // Hours of simulated use by several tabs with faults (reported; its must-hold rows say PASS/FAIL).
 try {
   const soak = fileURLToPath(new URL('soak.js', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, [soak, '--json'], { cwd: root, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(process.execPath, [soak, '--json'], {
+    cwd: root,
+    timeout: 300_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const result = /** @type {import('./soak.js').SoakReport} */ (JSON.parse(stdout));
   report.soak = result;
   rows.push(...soakRows(result));
@@ -215,7 +281,11 @@ function printTable(table) {
   const head = { section: 'section', metric: 'metric', value: 'value', target: 'target', result: 'result' };
   const cols = /** @type {(keyof Row)[]} */ (['section', 'metric', 'value', 'target', 'result']);
   const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...table].map((r) => (r[c] ?? '').length))]));
-  const line = (/** @type {Row} */ r) => cols.map((c) => (r[c] ?? '').padEnd(width[c])).join('  ').trimEnd();
+  const line = (/** @type {Row} */ r) =>
+    cols
+      .map((c) => (r[c] ?? '').padEnd(width[c]))
+      .join('  ')
+      .trimEnd();
   console.log(line(head));
   console.log(cols.map((c) => '-'.repeat(width[c])).join('  '));
   let section = '';
@@ -224,4 +294,3 @@ function printTable(table) {
     section = r.section;
   }
 }
-

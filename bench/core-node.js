@@ -55,7 +55,11 @@ export function loadCore({ markTimers = false } = {}) {
 
 /** Whether the code running now was called, synchronously, from a core `setTimeout` callback (`markTimers` bundles only). */
 export function inCoreTimer() {
-  return ((/** @type {Record<symbol, number | undefined>} */ (/** @type {unknown} */ (globalThis)))[Symbol.for(TIMER_FLAG)] ?? 0) > 0;
+  return (
+    /** @type {Record<symbol, number | undefined>} */ (
+      /** @type {unknown} */ (globalThis)[Symbol.for(TIMER_FLAG)] ?? 0
+    ) > 0
+  );
 }
 
 /** @param {boolean} markTimers @returns {Promise<Core>} */

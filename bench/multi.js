@@ -119,7 +119,10 @@ export async function providersScenario(env) {
       const started = performance.now();
       await page.goto(`${server.url}providers?n=${n}&m=${m}`, { timeout: TIMEOUT.page });
       const settled = /** @type {{ states: string[], sameSession: boolean }} */ (
-        await withTimeout(page.evaluate(() => /** @type {any} */ (window).settled), TIMEOUT.page)
+        await withTimeout(
+          page.evaluate(() => /** @type {any} */ (window).settled),
+          TIMEOUT.page,
+        )
       );
       const readyMs = performance.now() - started;
       await page.waitForTimeout(GRACE_MS);
@@ -147,7 +150,11 @@ export async function providersScenario(env) {
       await context.close().catch(() => {});
     }
   }
-  rows.push({ section: 'bundles', metric: 'scenario wall (build excluded)', value: `${(performance.now() - started).toFixed(0)} ms` });
+  rows.push({
+    section: 'bundles',
+    metric: 'scenario wall (build excluded)',
+    value: `${(performance.now() - started).toFixed(0)} ms`,
+  });
   return { rows, report };
 }
 
@@ -188,17 +195,26 @@ export async function tabsScenario(env, bundleCount) {
       );
       const tabs = /** @param {string} expr */ (expr) =>
         `[...document.querySelectorAll('iframe')].map((f) => f.contentWindow.tab)${expr}`;
-      await page.waitForFunction(tabs(".every((t) => t && t.state() !== 'restoring')"), undefined, { timeout: TIMEOUT.page, polling: 10 });
+      await page.waitForFunction(tabs(".every((t) => t && t.state() !== 'restoring')"), undefined, {
+        timeout: TIMEOUT.page,
+        polling: 10,
+      });
       const openRefreshes = server.stats().refreshes - beforeOpen;
 
       // Log in in tab 0; the others learn of it through the BroadcastChannel.
       const beforeLogin = server.stats();
       const loginStarted = performance.now();
       await withTimeout(
-        page.evaluate((user) => /** @type {any} */ (document.querySelector('iframe')).contentWindow.tab.login(user), USER.login),
+        page.evaluate(
+          (user) => /** @type {any} */ (document.querySelector('iframe')).contentWindow.tab.login(user),
+          USER.login,
+        ),
         TIMEOUT.page,
       );
-      await page.waitForFunction(tabs(".every((t) => t.state() === 'authenticated')"), undefined, { timeout: TIMEOUT.page, polling: 10 });
+      await page.waitForFunction(tabs(".every((t) => t.state() === 'authenticated')"), undefined, {
+        timeout: TIMEOUT.page,
+        polling: 10,
+      });
       const loginMs = performance.now() - loginStarted;
       const loginRefreshes = server.stats().refreshes - beforeLogin.refreshes;
       const seenBefore = await page.evaluate(tabs('.map((t) => t.seen())'));
@@ -228,7 +244,9 @@ export async function tabsScenario(env, bundleCount) {
         for (const s of statuses) if (s !== '200') failed[s] = (failed[s] ?? 0) + 1;
       }
       const end = server.stats();
-      const seenAfter = /** @type {{ refreshes: number, handedOver: number }[]} */ (await page.evaluate(tabs('.map((t) => t.seen())')));
+      const seenAfter = /** @type {{ refreshes: number, handedOver: number }[]} */ (
+        await page.evaluate(tabs('.map((t) => t.seen())'))
+      );
       const clientRuns = seenAfter.reduce((a, s, i) => a + s.refreshes - seenBefore[i].refreshes, 0);
 
       const d = (/** @type {keyof typeof end} */ k) => (end[k] ?? 0) - (start[k] ?? 0);
@@ -238,9 +256,19 @@ export async function tabsScenario(env, bundleCount) {
       const failures = Object.values(failed).reduce((a, b) => a + b, 0);
       const sortedMs = [...roundMs].sort((a, b) => a - b);
       report.push({
-        tabs: m, rounds: ROUNDS, perRound, openRefreshes, loginRefreshes, loginMs, roundMs,
-        reuseDetections: d('reuseDetections'), revokedFamilies: d('revokedFamilies'), rotations: d('rotations'), graceHits: d('graceHits'),
-        failed, clientRefreshRuns: clientRuns,
+        tabs: m,
+        rounds: ROUNDS,
+        perRound,
+        openRefreshes,
+        loginRefreshes,
+        loginMs,
+        roundMs,
+        reuseDetections: d('reuseDetections'),
+        revokedFamilies: d('revokedFamilies'),
+        rotations: d('rotations'),
+        graceHits: d('graceHits'),
+        failed,
+        clientRefreshRuns: clientRuns,
       });
       rows.push(
         {

@@ -8,7 +8,8 @@
 import http from 'node:http';
 import { createBackend } from '../demo/server/backend.js';
 
-const HTML = '<!doctype html><meta charset="utf-8"><title>auth-shell bench</title><script type="module" src="/page.js"></script>\n';
+const HTML =
+  '<!doctype html><meta charset="utf-8"><title>auth-shell bench</title><script type="module" src="/page.js"></script>\n';
 const BLANK = '<!doctype html><meta charset="utf-8"><title>auth-shell bench: blank</title>\n';
 
 /**
@@ -21,10 +22,15 @@ const BLANK = '<!doctype html><meta charset="utf-8"><title>auth-shell bench: bla
 function providersPage(n, m) {
   let body = '';
   for (let i = 0; i < n; i += 2) {
-    const inner = i + 1 < n ? `\n    <auth-provider api="/api" id="p${i + 1}"><p>provider ${i + 1} (nested)</p></auth-provider>` : '';
+    const inner =
+      i + 1 < n
+        ? `\n    <auth-provider api="/api" id="p${i + 1}"><p>provider ${i + 1} (nested)</p></auth-provider>`
+        : '';
     body += `  <auth-provider api="/api" id="p${i}"><p>provider ${i}</p>${inner}\n  </auth-provider>\n`;
   }
-  const scripts = Array.from({ length: m }, (_, i) => `<script type="module" src="/bundle-${i}.js"></script>`).join('\n');
+  const scripts = Array.from({ length: m }, (_, i) => `<script type="module" src="/bundle-${i}.js"></script>`).join(
+    '\n',
+  );
   const copies = Array.from({ length: m }, (_, i) => `import('/bundle-${i}.js')`).join(', ');
   return `<!doctype html><meta charset="utf-8"><title>auth-shell bench: ${n} providers, ${m} bundles</title>
 <body>
@@ -107,9 +113,13 @@ export async function startServer({ pageJs, bundles = [] }) {
       } else if (path === '/') {
         html(HTML);
       } else if (path === '/page.js') {
-        res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' }).end(pageJs);
+        res
+          .writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' })
+          .end(pageJs);
       } else if (bundle && Number(bundle[1]) < bundles.length) {
-        res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' }).end(bundles[Number(bundle[1])]);
+        res
+          .writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-store' })
+          .end(bundles[Number(bundle[1])]);
       } else if (path === '/blank') {
         html(BLANK);
       } else if (path === '/providers' && int('n', 100) !== undefined && int('m', bundles.length) !== undefined) {

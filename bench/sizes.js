@@ -82,7 +82,9 @@ const DEPS = ['@lit/*', 'jwt-decode'];
 async function measure({ entry, source, external = [] }) {
   const result = await build({
     absWorkingDir: root,
-    ...(entry ? { entryPoints: [entry] } : { stdin: { contents: source ?? '', resolveDir: root, loader: 'ts', sourcefile: 'entry.ts' } }),
+    ...(entry
+      ? { entryPoints: [entry] }
+      : { stdin: { contents: source ?? '', resolveDir: root, loader: 'ts', sourcefile: 'entry.ts' } }),
     bundle: true,
     minify: true,
     format: 'esm',
@@ -98,7 +100,8 @@ async function measure({ entry, source, external = [] }) {
   });
   const code = result.outputFiles[0].contents;
   // Guard: the dev build of Lit announces itself; measuring it would be meaningless.
-  if (/Lit is in dev mode/.test(result.outputFiles[0].text)) throw new Error(`sizes: ${entry ?? 'entry'} bundled the development build of Lit`);
+  if (/Lit is in dev mode/.test(result.outputFiles[0].text))
+    throw new Error(`sizes: ${entry ?? 'entry'} bundled the development build of Lit`);
   return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 }
 
@@ -120,14 +123,24 @@ export async function measureSizes() {
     measure({ entry: 'src/login-form.ts', external: DEPS }),
   ]);
   return [
-    { name: 'core', ...core, budget: BUDGETS.core, note: 'the session engine (auth-shell/core without sockets) + jwt-decode' },
+    {
+      name: 'core',
+      ...core,
+      budget: BUDGETS.core,
+      note: 'the session engine (auth-shell/core without sockets) + jwt-decode',
+    },
     {
       name: 'socket (on top of core)',
       minBytes: coreAll.minBytes - core.minBytes,
       gzipBytes: coreAll.gzipBytes - core.gzipBytes,
       note: `openSocket/AuthSocket; all of auth-shell/core = ${coreAll.gzipBytes} B gz`,
     },
-    { name: 'main', ...main, budget: BUDGETS.main, note: 'src/index.ts (elements, context, core, sockets) + @lit/reactive-element, @lit/context, jwt-decode' },
+    {
+      name: 'main',
+      ...main,
+      budget: BUDGETS.main,
+      note: 'src/index.ts (elements, context, core, sockets) + @lit/reactive-element, @lit/context, jwt-decode',
+    },
     { name: 'page (main + login-form)', ...both, budget: BUDGETS.page, note: 'what the documented page loads' },
     {
       name: 'login-form (on top of main)',

@@ -132,7 +132,8 @@ export async function runSoak(options = {}) {
     api: { calls: 0, ok: 0, failed: {} },
     errors: [],
   };
-  const count = (/** @type {Record<string, number>} */ table, /** @type {string} */ key) => void (table[key] = (table[key] ?? 0) + 1);
+  const count = (/** @type {Record<string, number>} */ table, /** @type {string} */ key) =>
+    void (table[key] = (table[key] ?? 0) + 1);
   const total = (/** @type {Record<string, number>} */ table) => Object.values(table).reduce((a, b) => a + b, 0);
 
   const realRandom = Math.random;
@@ -165,7 +166,15 @@ export async function runSoak(options = {}) {
   /** When the server last ended a session itself (refresh refused for reuse, revocation, expiry). */
   let serverEndedAt = -Infinity;
   /** What happened in each simulated minute. */
-  const minute = () => (report.minutes[Math.floor((Date.now() - start) / MINUTE)] ??= { refreshes: 0, jumps: 0, relogs: 0, failures: 0, outages: 0, down: false });
+  const minute = () =>
+    (report.minutes[Math.floor((Date.now() - start) / MINUTE)] ??= {
+      refreshes: 0,
+      jumps: 0,
+      relogs: 0,
+      failures: 0,
+      outages: 0,
+      down: false,
+    });
   let jti = 0;
 
   const b64 = (/** @type {unknown} */ value) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -198,19 +207,21 @@ export async function runSoak(options = {}) {
    * A route's resolver: counted, answered after some simulated time (so that tabs really overlap).
    * @param {string} route @param {(request: Request) => Response} answer
    */
-  const handled = (route, answer) => async (/** @type {{ request: Request }} */ { request }) => {
-    activity++;
-    count(report.requests, route);
-    trace?.(`${((Date.now() - start) / 1000).toFixed(3)} server ${route}`);
-    sleeping++;
-    try {
-      await delay(Math.floor(random() * latency));
-    } finally {
-      sleeping--;
-    }
-    activity++;
-    return answer(request);
-  };
+  const handled =
+    (route, answer) =>
+    async (/** @type {{ request: Request }} */ { request }) => {
+      activity++;
+      count(report.requests, route);
+      trace?.(`${((Date.now() - start) / 1000).toFixed(3)} server ${route}`);
+      sleeping++;
+      try {
+        await delay(Math.floor(random() * latency));
+      } finally {
+        sleeping--;
+      }
+      activity++;
+      return answer(request);
+    };
 
   /** @param {() => Response} ok the answer once the server has done its work @param {() => void} work */
   function withFault(/** @type {() => Response} */ ok, /** @type {() => void} */ work = () => {}) {
@@ -218,7 +229,11 @@ export async function runSoak(options = {}) {
     if (fault) count(report.faults, fault);
     if (fault === 'network') return HttpResponse.error();
     if (fault === '5xx' || fault === 'outage') return new HttpResponse('busy', { status: 503, headers: headers() });
-    if (fault === '429') return new HttpResponse('slow down', { status: 429, headers: { ...headers(), 'Retry-After': String(1 + Math.floor(random() * 5)) } });
+    if (fault === '429')
+      return new HttpResponse('slow down', {
+        status: 429,
+        headers: { ...headers(), 'Retry-After': String(1 + Math.floor(random() * 5)) },
+      });
     const answer = ok(); // the server did its work (rotated, logged in, revoked)…
     if (fault === 'lost') return HttpResponse.error(); // …and the answer (with its Set-Cookie) never arrived
     work();
@@ -226,59 +241,75 @@ export async function runSoak(options = {}) {
   }
 
   const server = setupServer(
-    http.post(`${API}/login`, handled('login', () => {
-      /** @type {{ token: string, family: { sid: string } } | undefined} */
-      let created;
-      return withFault(
-        () => {
-          created = store.createFamily(1);
-          return HttpResponse.json(accessToken(created.family.sid), { headers: headers() });
-        },
-        () => void (jar.rt = /** @type {NonNullable<typeof created>} */ (created).token),
-      );
-    })),
-    http.post(`${API}/refresh`, handled('refresh', () => {
-      minute().refreshes++;
-      /** @type {string | null} */
-      let next = null;
-      return withFault(
-        () => {
-          const used = store.use(jar.rt ?? undefined);
-          if (!used.ok) {
-            count(report.server.refreshRefusals, used.reason);
-            if (used.reason !== 'unknown') serverEndedAt = Date.now();
-            return HttpResponse.json({ error: 'invalid_grant' }, { status: 401, headers: headers() });
-          }
-          if (used.kind === 'rotated') report.server.rotations++;
-          else report.server.graceHits++;
-          next = used.token;
-          return HttpResponse.json(accessToken(used.family.sid), { headers: headers() });
-        },
-        // A 401 clears the cookie; a token answer sets the next one.
-        () => void (jar.rt = next),
-      );
-    })),
-    http.post(`${API}/logout`, handled('logout', () =>
-      withFault(
-        () => {
-          store.revokeByToken(jar.rt ?? undefined, 'logout');
-          return new HttpResponse(null, { status: 204, headers: headers() });
-        },
-        () => void (jar.rt = null),
+    http.post(
+      `${API}/login`,
+      handled('login', () => {
+        /** @type {{ token: string, family: { sid: string } } | undefined} */
+        let created;
+        return withFault(
+          () => {
+            created = store.createFamily(1);
+            return HttpResponse.json(accessToken(created.family.sid), { headers: headers() });
+          },
+          () => void (jar.rt = /** @type {NonNullable<typeof created>} */ (created).token),
+        );
+      }),
+    ),
+    http.post(
+      `${API}/refresh`,
+      handled('refresh', () => {
+        minute().refreshes++;
+        /** @type {string | null} */
+        let next = null;
+        return withFault(
+          () => {
+            const used = store.use(jar.rt ?? undefined);
+            if (!used.ok) {
+              count(report.server.refreshRefusals, used.reason);
+              if (used.reason !== 'unknown') serverEndedAt = Date.now();
+              return HttpResponse.json({ error: 'invalid_grant' }, { status: 401, headers: headers() });
+            }
+            if (used.kind === 'rotated') report.server.rotations++;
+            else report.server.graceHits++;
+            next = used.token;
+            return HttpResponse.json(accessToken(used.family.sid), { headers: headers() });
+          },
+          // A 401 clears the cookie; a token answer sets the next one.
+          () => void (jar.rt = next),
+        );
+      }),
+    ),
+    http.post(
+      `${API}/logout`,
+      handled('logout', () =>
+        withFault(
+          () => {
+            store.revokeByToken(jar.rt ?? undefined, 'logout');
+            return new HttpResponse(null, { status: 204, headers: headers() });
+          },
+          () => void (jar.rt = null),
+        ),
       ),
-    )),
-    http.get(`${API}/data`, handled('api', (request) => {
-      const r = random();
-      if (r < apiFaultRate) {
-        const kind = r < apiFaultRate / 2 ? 'api-network' : 'api-5xx';
-        count(report.faults, kind);
-        return kind === 'api-network' ? HttpResponse.error() : new HttpResponse('busy', { status: 503, headers: headers() });
-      }
-      const bearer = request.headers.get('Authorization')?.replace(/^Bearer /, '') ?? '';
-      const known = accessTokens.get(bearer);
-      const live = known && known.exp > Date.now() && !store.findFamilyBySid(known.sid)?.revoked;
-      return live ? HttpResponse.json({ ok: true }, { headers: headers() }) : HttpResponse.json({ error: 'invalid_token' }, { status: 401, headers: headers() });
-    })),
+    ),
+    http.get(
+      `${API}/data`,
+      handled('api', (request) => {
+        const r = random();
+        if (r < apiFaultRate) {
+          const kind = r < apiFaultRate / 2 ? 'api-network' : 'api-5xx';
+          count(report.faults, kind);
+          return kind === 'api-network'
+            ? HttpResponse.error()
+            : new HttpResponse('busy', { status: 503, headers: headers() });
+        }
+        const bearer = request.headers.get('Authorization')?.replace(/^Bearer /, '') ?? '';
+        const known = accessTokens.get(bearer);
+        const live = known && known.exp > Date.now() && !store.findFamilyBySid(known.sid)?.revoked;
+        return live
+          ? HttpResponse.json({ ok: true }, { headers: headers() })
+          : HttpResponse.json({ error: 'invalid_token' }, { status: 401, headers: headers() });
+      }),
+    ),
   );
   const start = Date.now();
   server.listen({ onUnhandledRequest: 'error' });
@@ -290,7 +321,11 @@ export async function runSoak(options = {}) {
     try {
       const response = await mswFetch(input, init);
       const body = [101, 204, 205, 304].includes(response.status) ? null : await response.arrayBuffer();
-      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     } finally {
       inflight--;
       activity++;
@@ -321,21 +356,27 @@ export async function runSoak(options = {}) {
     session.addEventListener('activity', ({ detail }) => {
       activity++;
       scan(`activity ${detail.kind}/${detail.phase}`, detail);
-      trace?.(`${((Date.now() - start) / 1000).toFixed(3)} tab ${i} ${detail.kind} ${detail.phase} ${detail.reason ?? ''} ${detail.source ?? ''} ${detail.attempt ?? ''} ${detail.error?.code ?? ''}`);
+      trace?.(
+        `${((Date.now() - start) / 1000).toFixed(3)} tab ${i} ${detail.kind} ${detail.phase} ${detail.reason ?? ''} ${detail.source ?? ''} ${detail.attempt ?? ''} ${detail.error?.code ?? ''}`,
+      );
       // A refresh that failed (not one a logout cut short) lets the next trigger try again.
-      if (detail.kind === 'refresh' && detail.phase === 'failure' && detail.error?.code !== 'unauthenticated') minute().failures++;
+      if (detail.kind === 'refresh' && detail.phase === 'failure' && detail.error?.code !== 'unauthenticated')
+        minute().failures++;
     });
     session.addEventListener('error', ({ detail }) => void (activity++, scan('error', detail)));
     session.addEventListener('change', ({ detail }) => {
       activity++;
       scan('change', detail);
-      trace?.(`${((Date.now() - start) / 1000).toFixed(3)} tab ${i} change ${detail.state}${relogging ? ' (relogging)' : ''}`);
+      trace?.(
+        `${((Date.now() - start) / 1000).toFixed(3)} tab ${i} change ${detail.state}${relogging ? ' (relogging)' : ''}`,
+      );
       if (previous === 'authenticated' && detail.state === 'anonymous') {
         if (relogging) report.logouts.commanded++;
         else if (Date.now() - serverEndedAt < MINUTE) report.logouts.serverSide++;
         else {
           report.logouts.unexpected++;
-          if (report.logouts.details.length < 10) report.logouts.details.push(`tab ${i} at ${((Date.now() - start) / MINUTE).toFixed(2)} min`);
+          if (report.logouts.details.length < 10)
+            report.logouts.details.push(`tab ${i} at ${((Date.now() - start) / MINUTE).toFixed(2)} min`);
         }
       }
       previous = detail.state;
@@ -356,7 +397,12 @@ export async function runSoak(options = {}) {
         await tab.login('alice', 'alice');
         return;
       } catch (error) {
-        if (!core.isAuthError(error, 'network') && !core.isAuthError(error, 'timeout') && !core.isAuthError(error, 'rate-limited')) throw error;
+        if (
+          !core.isAuthError(error, 'network') &&
+          !core.isAuthError(error, 'timeout') &&
+          !core.isAuthError(error, 'rate-limited')
+        )
+          throw error;
         await sleep(3000);
       }
     }
@@ -377,19 +423,30 @@ export async function runSoak(options = {}) {
         report.api.calls++;
         const loggingOut = relogging || relogCount !== relogsBefore;
         if (response.ok) report.api.ok++;
-        else count(report.api.failed, !wasIn || loggingOut ? `${response.status} (tab anonymous${loggingOut ? ', logging in again' : ''})` : `${response.status}`);
-        if (!response.ok && !wasIn && !loggingOut) trace?.(`${((Date.now() - start) / 1000).toFixed(3)} tab ${i} FAILED anonymous ${response.status}`);
+        else
+          count(
+            report.api.failed,
+            !wasIn || loggingOut
+              ? `${response.status} (tab anonymous${loggingOut ? ', logging in again' : ''})`
+              : `${response.status}`,
+          );
+        if (!response.ok && !wasIn && !loggingOut)
+          trace?.(`${((Date.now() - start) / 1000).toFixed(3)} tab ${i} FAILED anonymous ${response.status}`);
       } catch (error) {
         report.api.calls++;
         const code = core.isAuthError(error) ? error.code : error instanceof Error ? error.name : 'unknown';
         scan2(error);
-        count(report.api.failed, core.isAuthError(error) ? `${code}: the refresh it needed failed` : `${code}: the API request failed`);
+        count(
+          report.api.failed,
+          core.isAuthError(error) ? `${code}: the refresh it needed failed` : `${code}: the API request failed`,
+        );
       }
     }
   }
   /** Errors thrown to callers must not hold a token either. @param {unknown} error */
   const scan2 = (error) => {
-    for (const text of texts(error)) for (const match of text.match(JWT_SHAPE) ?? []) if (accessTokens.has(match)) report.leaks++;
+    for (const text of texts(error))
+      for (const match of text.match(JWT_SHAPE) ?? []) if (accessTokens.has(match)) report.leaks++;
   };
 
   /** Now and then: log out in one tab (every tab follows), log in again in one. */
@@ -402,7 +459,9 @@ export async function runSoak(options = {}) {
       relogCount++;
       minute().relogs++;
       try {
-        await pick().logout().catch(() => {}); // a lost logout answer is re-sent by the next login
+        await pick()
+          .logout()
+          .catch(() => {}); // a lost logout answer is re-sent by the next login
         await login(pick());
         // Every tab hears of it (the messages take a moment): one that does not stays logged out.
         await sleep(2000);
@@ -454,7 +513,9 @@ export async function runSoak(options = {}) {
     await drive(login(tabs[0]).then(() => sleep(1000)));
     relogging = false;
     // The workload runs until `stopped`; whatever is still pending then is dropped with the clock.
-    Promise.all([...tabs.map((_, i) => workload(i)), relogs(), clockSteps(), outages()]).catch((error) => report.errors.push(`workload: ${describe(error)}`));
+    Promise.all([...tabs.map((_, i) => workload(i)), relogs(), clockSteps(), outages()]).catch((error) =>
+      report.errors.push(`workload: ${describe(error)}`),
+    );
     while (Date.now() - start < duration) {
       await settle();
       await clock.nextAsync(); // to the next timer: a call, a backoff, a session's proactive refresh, an answer
@@ -473,10 +534,15 @@ export async function runSoak(options = {}) {
     clock.uninstall();
   }
 
-  report.minutes = Array.from(report.minutes, (m) => m ?? { refreshes: 0, jumps: 0, relogs: 0, failures: 0, outages: 0, down: false });
+  report.minutes = Array.from(
+    report.minutes,
+    (m) => m ?? { refreshes: 0, jumps: 0, relogs: 0, failures: 0, outages: 0, down: false },
+  );
   report.maxRefreshesPerMinute = Math.max(0, ...report.minutes.filter((m) => !m.down).map((m) => m.refreshes));
   report.maxRefreshesPerOutageMinute = Math.max(0, ...report.minutes.filter((m) => m.down).map((m) => m.refreshes));
-  report.refreshBoundExceeded = report.minutes.filter((m) => m.refreshes > refreshBound(m, lifetime[0], tabCount)).length;
+  report.refreshBoundExceeded = report.minutes.filter(
+    (m) => m.refreshes > refreshBound(m, lifetime[0], tabCount),
+  ).length;
   report.renewals = report.server.rotations + report.server.graceHits + total(report.server.refreshRefusals);
   report.realMs = Math.round(performance.now() - realStart);
   return report;
@@ -521,11 +587,13 @@ function texts(value, seen = new Set(), depth = 0) {
   if (typeof value !== 'object' || value === null || seen.has(value) || depth > 5) return out;
   seen.add(value);
   if (value instanceof Error) out.push(value.message, String(value), ...texts(value.cause, seen, depth + 1));
-  for (const key of Reflect.ownKeys(value)) out.push(...texts(/** @type {Record<PropertyKey, unknown>} */ (value)[key], seen, depth + 1));
+  for (const key of Reflect.ownKeys(value))
+    out.push(...texts(/** @type {Record<PropertyKey, unknown>} */ (value)[key], seen, depth + 1));
   return out;
 }
 
-const describe = (/** @type {unknown} */ error) => (error instanceof Error ? error.message.split('\n')[0] : String(error));
+const describe = (/** @type {unknown} */ error) =>
+  error instanceof Error ? error.message.split('\n')[0] : String(error);
 
 /** The soak's rows for bench.js's table: PASS/FAIL for what must hold, ok/UNEXPECTED for what should. @param {SoakReport} r */
 export function soakRows(r) {
@@ -538,13 +606,43 @@ export function soakRows(r) {
   const total = (/** @type {Record<string, number>} */ table) => Object.values(table).reduce((a, b) => a + b, 0);
   const failed = total(r.api.failed);
   return [
-    { section: 'soak', metric: 'simulated time / tabs / real time', value: `${r.simulatedHours.toFixed(1)} h / ${r.tabs} tabs / ${(r.realMs / 1000).toFixed(1)} s (seed ${r.seed})` },
+    {
+      section: 'soak',
+      metric: 'simulated time / tabs / real time',
+      value: `${r.simulatedHours.toFixed(1)} h / ${r.tabs} tabs / ${(r.realMs / 1000).toFixed(1)} s (seed ${r.seed})`,
+    },
     { section: 'soak', metric: 'requests at the server', value: `${fmt(total(r.requests))} (${list(r.requests)})` },
-    { section: 'soak', metric: 'faults injected (requests)', value: `${fmt(total(r.faults))} (${list(r.faults)}); ${r.outages} outages, ${r.clockSteps} clock jumps` },
-    { section: 'soak', metric: 'unexpected logouts', value: String(r.logouts.unexpected) + (r.logouts.details.length ? `  (${r.logouts.details.join('; ')})` : ''), target: '0', result: r.logouts.unexpected === 0 ? 'PASS' : 'FAIL' },
-    { section: 'soak', metric: 'tokens leaked into events / errors', value: String(r.leaks), target: '0', result: r.leaks === 0 ? 'PASS' : 'FAIL' },
-    { section: 'soak', metric: 'tabs logged out by a command / by the server', value: `${r.logouts.commanded} / ${r.logouts.serverSide}` },
-    { section: 'soak', metric: 'tabs still logged out 2 s after a login in another tab', value: String(r.missedLogins), target: '0', result: r.missedLogins === 0 ? 'ok' : 'UNEXPECTED' },
+    {
+      section: 'soak',
+      metric: 'faults injected (requests)',
+      value: `${fmt(total(r.faults))} (${list(r.faults)}); ${r.outages} outages, ${r.clockSteps} clock jumps`,
+    },
+    {
+      section: 'soak',
+      metric: 'unexpected logouts',
+      value: String(r.logouts.unexpected) + (r.logouts.details.length ? `  (${r.logouts.details.join('; ')})` : ''),
+      target: '0',
+      result: r.logouts.unexpected === 0 ? 'PASS' : 'FAIL',
+    },
+    {
+      section: 'soak',
+      metric: 'tokens leaked into events / errors',
+      value: String(r.leaks),
+      target: '0',
+      result: r.leaks === 0 ? 'PASS' : 'FAIL',
+    },
+    {
+      section: 'soak',
+      metric: 'tabs logged out by a command / by the server',
+      value: `${r.logouts.commanded} / ${r.logouts.serverSide}`,
+    },
+    {
+      section: 'soak',
+      metric: 'tabs still logged out 2 s after a login in another tab',
+      value: String(r.missedLogins),
+      target: '0',
+      result: r.missedLogins === 0 ? 'ok' : 'UNEXPECTED',
+    },
     {
       section: 'soak',
       metric: 'max refresh requests per simulated minute',
@@ -557,11 +655,24 @@ export function soakRows(r) {
       metric: 'reuse detections / families revoked other than by logout',
       value: `${r.server.reuseDetections} / ${total(r.server.revoked) - (r.server.revoked.logout ?? 0)}`,
       target: '0 / 0',
-      result: r.server.reuseDetections === 0 && total(r.server.revoked) === (r.server.revoked.logout ?? 0) ? 'ok' : 'UNEXPECTED',
+      result:
+        r.server.reuseDetections === 0 && total(r.server.revoked) === (r.server.revoked.logout ?? 0)
+          ? 'ok'
+          : 'UNEXPECTED',
     },
-    { section: 'soak', metric: 'rotations / grace hits / refresh refusals', value: `${fmt(r.server.rotations)} / ${fmt(r.server.graceHits)} / ${list(r.server.refreshRefusals)}` },
-    { section: 'soak', metric: `authFetch failed (of ${fmt(r.api.calls)})`, value: failed === 0 ? '0' : `${fmt(failed)}: ${list(r.api.failed)}` },
-    ...(r.errors.length ? [{ section: 'soak', metric: 'harness errors', value: r.errors.join('; '), result: 'ERROR' }] : []),
+    {
+      section: 'soak',
+      metric: 'rotations / grace hits / refresh refusals',
+      value: `${fmt(r.server.rotations)} / ${fmt(r.server.graceHits)} / ${list(r.server.refreshRefusals)}`,
+    },
+    {
+      section: 'soak',
+      metric: `authFetch failed (of ${fmt(r.api.calls)})`,
+      value: failed === 0 ? '0' : `${fmt(failed)}: ${list(r.api.failed)}`,
+    },
+    ...(r.errors.length
+      ? [{ section: 'soak', metric: 'harness errors', value: r.errors.join('; '), result: 'ERROR' }]
+      : []),
   ];
 }
 
@@ -573,7 +684,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     return at > 0 ? Number(process.argv[at + 1]) : undefined;
   };
   const hours = arg('hours');
-  const report = await runSoak({ minutes: arg('minutes') ?? (hours === undefined ? undefined : hours * 60), tabs: arg('tabs'), seed: arg('seed') });
+  const report = await runSoak({
+    minutes: arg('minutes') ?? (hours === undefined ? undefined : hours * 60),
+    tabs: arg('tabs'),
+    seed: arg('seed'),
+  });
   if (process.argv.includes('--json')) console.log(JSON.stringify(report));
-  else for (const row of soakRows(report)) console.log(`${row.metric.padEnd(48)} ${row.value}${row.result ? `  [${row.result}]` : ''}`);
+  else
+    for (const row of soakRows(report))
+      console.log(`${row.metric.padEnd(48)} ${row.value}${row.result ? `  [${row.result}]` : ''}`);
 }

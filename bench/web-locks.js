@@ -37,7 +37,8 @@ export function createLockManager() {
     request(name, options, callback) {
       const cb = typeof options === 'function' ? options : callback;
       const signal = typeof options === 'function' ? undefined : options?.signal;
-      if (typeof cb !== 'function') return Promise.reject(new TypeError('navigator.locks.request: a callback is required'));
+      if (typeof cb !== 'function')
+        return Promise.reject(new TypeError('navigator.locks.request: a callback is required'));
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         let entry = names.get(name);
@@ -94,6 +95,6 @@ export function installLocks(locks = createLockManager()) {
   Object.defineProperty(globalThis, 'navigator', { value: navigator, configurable: true, writable: true });
   return () => {
     if (previous) Object.defineProperty(globalThis, 'navigator', previous);
-    else delete (/** @type {{ navigator?: unknown }} */ (globalThis)).navigator;
+    else delete (/** @type {{ navigator?: unknown }} */ (globalThis).navigator);
   };
 }

@@ -87,7 +87,8 @@ provider.addEventListener('auth-activity', (event) => {
   if (a.kind === 'refresh') refreshing = a.phase === 'start' || a.phase === 'backoff';
   // A refresh answered 401 is the server saying "no session": an answer, not a fault.
   const noSession = a.error?.code === 'unauthenticated';
-  const tone = a.phase === 'success' ? 'ok' : a.phase === 'failure' && !noSession ? 'bad' : a.phase === 'backoff' ? 'warn' : '';
+  const tone =
+    a.phase === 'success' ? 'ok' : a.phase === 'failure' && !noSession ? 'bad' : a.phase === 'backoff' ? 'warn' : '';
   log('activity', a.kind, describeActivity(a), tone);
 });
 
@@ -129,7 +130,14 @@ logoutButton.addEventListener('click', () => {
       () => log('app', 'app', 'logout: the server revoked the refresh token', 'ok'),
       (error: unknown) => {
         const unreachable = isAuthError(error, 'network') || isAuthError(error, 'timeout');
-        log('app', 'app', unreachable ? `logout rejected (${(error as { code: string }).code}): the server could not be told; memory was cleared anyway` : `logout failed: ${failure(error)}`, 'bad');
+        log(
+          'app',
+          'app',
+          unreachable
+            ? `logout rejected (${(error as { code: string }).code}): the server could not be told; memory was cleared anyway`
+            : `logout failed: ${failure(error)}`,
+          'bad',
+        );
       },
     )
     .finally(() => (logoutButton.disabled = false));
@@ -194,12 +202,15 @@ async function burst(): Promise<void> {
   const before = refreshStarts - (refreshing ? 1 : 0);
   const started = performance.now();
   // cache: 'no-store' — otherwise Chromium's HTTP cache lock sends identical GETs one after another.
-  const results = await Promise.allSettled(Array.from({ length: 5 }, () => provider.authFetch('/api/me', { cache: 'no-store' })));
+  const results = await Promise.allSettled(
+    Array.from({ length: 5 }, () => provider.authFetch('/api/me', { cache: 'no-store' })),
+  );
   const ms = Math.round(performance.now() - started);
   const statuses = results.map((r) => (r.status === 'fulfilled' ? String(r.value.status) : 'failed'));
   await Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.body?.cancel() : undefined)));
   const refreshes = refreshStarts - before;
-  const why = refreshes === 0 ? 'the token was fresh' : refreshes === 1 ? 'all five waited for the same one' : 'see the timeline';
+  const why =
+    refreshes === 0 ? 'the token was fresh' : refreshes === 1 ? 'all five waited for the same one' : 'see the timeline';
   const text = `5 × GET /api/me → ${statuses.join(', ')} in ${ms} ms · refreshes: ${refreshes} (${why})`;
   const ok = statuses.every((s) => s === '200');
   setText('#burst-status', text, ok ? 'ok' : 'bad');
@@ -235,7 +246,11 @@ async function expireToken(): Promise<void> {
       log('app', 'app', `POST /api/expire-token → ${response.status}`, 'bad');
       return;
     }
-    setText('#feed-status', 'POST /api/expire-token → 204: the token is revoked; the socket refreshes and reconnects, /api/me is reloaded with the old token.', 'ok');
+    setText(
+      '#feed-status',
+      'POST /api/expire-token → 204: the token is revoked; the socket refreshes and reconnects, /api/me is reloaded with the old token.',
+      'ok',
+    );
     log('app', 'app', 'POST /api/expire-token → 204: the server closes the socket (4001)', 'ok');
   } catch (error) {
     setText('#feed-status', `POST /api/expire-token failed: ${failure(error)}`, 'bad');
@@ -287,7 +302,11 @@ const MAX_ECHOES = 5;
 type FeedState = 'connecting' | 'open' | 'reconnecting' | 'gaveup' | 'closed';
 
 /** One line per socket event, selected fields only. */
-function logSocket(event: string, fields: Record<string, string | number> = {}, tone: 'ok' | 'warn' | 'bad' | '' = ''): void {
+function logSocket(
+  event: string,
+  fields: Record<string, string | number> = {},
+  tone: 'ok' | 'warn' | 'bad' | '' = '',
+): void {
   const parts = [event, ...Object.entries(fields).map(([key, value]) => `${key}=${value}`)];
   log('socket', 'socket', parts.join(' · '), tone);
 }

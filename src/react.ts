@@ -27,7 +27,11 @@ import type { AuthProvider, AuthProviderEventMap } from './elements/auth-provide
 type Element<T> = DetailedHTMLProps<HTMLAttributes<T>, T>;
 
 /** The attribute of property `K` declared as `D`: its `attribute`, else the lowercased name (ReactiveElement's rule). */
-type AttributeOf<K extends string, D> = D extends { attribute: false } ? never : D extends { attribute: infer A extends string } ? A : Lowercase<K>;
+type AttributeOf<K extends string, D> = D extends { attribute: false }
+  ? never
+  : D extends { attribute: infer A extends string }
+    ? A
+    : Lowercase<K>;
 
 /** An element's attributes in JSX, from its class's `static properties` and its instance types. */
 export type AttributesOf<C extends { properties: object }, I> = {
@@ -38,15 +42,21 @@ export type AttributesOf<C extends { properties: object }, I> = {
 export type EventPropsOf<M> = { [K in keyof M & string as `on${K}`]?: (event: M[K]) => void };
 
 /** Attributes and events of `<auth-provider>` in JSX. */
-export interface AuthProviderJsx extends Element<AuthProvider>, AttributesOf<typeof AuthProvider, AuthProvider>, EventPropsOf<AuthProviderEventMap> {}
+export interface AuthProviderJsx
+  extends Element<AuthProvider>, AttributesOf<typeof AuthProvider, AuthProvider>, EventPropsOf<AuthProviderEventMap> {}
 
 /** Attributes of `<auth-gate>` in JSX. */
 export interface AuthGateJsx extends Element<AuthGate>, AttributesOf<typeof AuthGate, AuthGate> {}
 
 /** Attributes and events of `<auth-login-form>` in JSX. */
-export interface AuthLoginFormJsx extends Element<AuthLoginForm>, AttributesOf<typeof AuthLoginForm, AuthLoginForm>, EventPropsOf<AuthLoginFormEventMap> {}
+export interface AuthLoginFormJsx
+  extends
+    Element<AuthLoginForm>,
+    AttributesOf<typeof AuthLoginForm, AuthLoginForm>,
+    EventPropsOf<AuthLoginFormEventMap> {}
 
 declare module 'react' {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- React declares JSX as a namespace; this merges into it
   namespace JSX {
     interface IntrinsicElements {
       'auth-provider': AuthProviderJsx;

@@ -58,7 +58,12 @@ const panelStyles = css`
     color: var(--muted, #6b7280);
   }
   code {
-    font: 0.85em/1 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+    font:
+      0.85em/1 ui-monospace,
+      SFMono-Regular,
+      Menlo,
+      Consolas,
+      monospace;
   }
 `;
 
@@ -118,12 +123,15 @@ class MfeLitOrders extends LitElement {
       this.orders = (await res.json()) as Orders;
       this.status = '';
     } catch (error) {
-      if (who === this.#loadedFor) this.status = `Could not load the orders (${error instanceof Error ? error.message : error}).`;
+      if (who === this.#loadedFor)
+        this.status = `Could not load the orders (${error instanceof Error ? error.message : error}).`;
     }
   }
 
   #logout = (): void => {
-    this.#auth.value?.logout().catch((error: unknown) => console.warn('logout: the server could not be told yet', error));
+    this.#auth.value
+      ?.logout()
+      .catch((error: unknown) => console.warn('logout: the server could not be told yet', error));
   };
 
   override render() {
@@ -131,11 +139,13 @@ class MfeLitOrders extends LitElement {
     if (auth?.state !== 'authenticated') return nothing;
     return html`
       <p>Signed in as <strong data-testid="user">${auth.user?.['name']}</strong> (from the context).</p>
-      ${this.orders
-        ? html`<ul data-testid="items">
-            ${this.orders.items.map((item) => html`<li><strong>${item.id}</strong> ${item.title} <span>${item.detail}</span></li>`)}
-          </ul>`
-        : nothing}
+      ${
+        this.orders
+          ? html`<ul data-testid="items">
+              ${this.orders.items.map((item) => html`<li><strong>${item.id}</strong> ${item.title} <span>${item.detail}</span></li>`)}
+            </ul>`
+          : nothing
+      }
       ${this.status ? html`<p class="muted" role="status">${this.status}</p>` : nothing}
       <button type="button" @click=${this.#logout}>Log out</button>
     `;
@@ -179,7 +189,9 @@ class MfeLitApp extends LitElement {
           <mfe-lit-orders></mfe-lit-orders>
         </auth-gate>
       </auth-provider>
-      <p class="muted" data-testid="requests">Requests made by this panel: ${this.requests} (<code>GET /api/mfe/orders</code>).</p>
+      <p class="muted" data-testid="requests">
+        Requests made by this panel: ${this.requests} (<code>GET /api/mfe/orders</code>).
+      </p>
       <p class="muted">
         Bundle <code>dist/lit.js</code>, auth-shell ${VERSION}; &lt;auth-provider&gt; defined by
         ${own ? 'this bundle' : 'another bundle (first definition wins)'}.

@@ -143,7 +143,9 @@ function ProfileView() {
         <div>
           <p>
             Signed in as <strong data-testid="user">{auth?.user?.['name'] as string | undefined}</strong>{' '}
-            <span className="muted">(route <code>#/</code>, loaded by its loader)</span>
+            <span className="muted">
+              (route <code>#/</code>, loaded by its loader)
+            </span>
           </p>
           <ul className="items" data-testid="items">
             {profile.items.map((item) => (
@@ -201,7 +203,14 @@ function RouteError() {
 // ---- router: created (and its loaders started) before React renders anything ---------------------
 
 const router = createHashRouter([
-  { id: 'profile', path: '/', loader: rootLoader, Component: ProfileView, HydrateFallback: Pending, ErrorBoundary: RouteError },
+  {
+    id: 'profile',
+    path: '/',
+    loader: rootLoader,
+    Component: ProfileView,
+    HydrateFallback: Pending,
+    ErrorBoundary: RouteError,
+  },
   { id: 'auth', path: '/auth', loader: authLoader, Component: LoginView, HydrateFallback: Pending },
   { path: '*', loader: () => redirect('/') },
 ]);

@@ -14,7 +14,8 @@ let auth: AuthValue | undefined;
 
 consumeAuth(session, (value) => {
   auth = value;
-  userName.textContent = value.state === 'authenticated' ? String(value.user?.['name'] ?? value.user?.['sub'] ?? '') : '';
+  userName.textContent =
+    value.state === 'authenticated' ? String(value.user?.['name'] ?? value.user?.['sub'] ?? '') : '';
 });
 
 // The Log out button lives in a <template> the gate stamps on sign-in: listen on the header.

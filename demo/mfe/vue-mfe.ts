@@ -90,7 +90,8 @@ const NewsPanel = defineComponent({
         news.value = (await res.json()) as News;
         status.value = '';
       } catch (error) {
-        if (who === loadedFor) status.value = `Could not load the news (${error instanceof Error ? error.message : error}).`;
+        if (who === loadedFor)
+          status.value = `Could not load the news (${error instanceof Error ? error.message : error}).`;
       }
     }
 
@@ -128,7 +129,9 @@ const NewsPanel = defineComponent({
               ? h(
                   'ul',
                   { class: 'items', 'data-testid': 'items' },
-                  news.value.items.map((item) => h('li', { key: item.id }, [h('strong', null, item.title), ' ', h('span', null, item.detail)])),
+                  news.value.items.map((item) =>
+                    h('li', { key: item.id }, [h('strong', null, item.title), ' ', h('span', null, item.detail)]),
+                  ),
                 )
               : null,
             status.value ? h('p', { class: 'muted', role: 'status' }, status.value) : null,

@@ -154,14 +154,19 @@ export function createBackend(options = {}) {
     maxSocketsPerUser = 20,
   } = options;
   if (mode !== 'hardened' && mode !== 'seed') throw new TypeError(`unknown mode: ${mode}`);
-  if (!(Number.isFinite(feedInterval) && feedInterval >= 0)) throw new RangeError(`feedInterval must be a number of ms >= 0, not ${feedInterval}`);
-  if (!(Number.isFinite(ticketTtl) && ticketTtl > 0 && ticketTtl <= 60)) throw new RangeError(`ticketTtl must be > 0 and <= 60 s, not ${ticketTtl}`);
+  if (!(Number.isFinite(feedInterval) && feedInterval >= 0))
+    throw new RangeError(`feedInterval must be a number of ms >= 0, not ${feedInterval}`);
+  if (!(Number.isFinite(ticketTtl) && ticketTtl > 0 && ticketTtl <= 60))
+    throw new RangeError(`ticketTtl must be > 0 and <= 60 s, not ${ticketTtl}`);
   for (const [name, value] of Object.entries({ maxFamiliesPerUser, maxTicketsPerToken, maxSocketsPerUser })) {
-    if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${name} must be an integer > 0, not ${value}`);
+    if (!(Number.isSafeInteger(value) && value > 0))
+      throw new RangeError(`${name} must be an integer > 0, not ${value}`);
   }
-  if (secure !== 'auto' && typeof secure !== 'boolean') throw new TypeError(`secure must be true, false or 'auto', not ${secure}`);
+  if (secure !== 'auto' && typeof secure !== 'boolean')
+    throw new TypeError(`secure must be true, false or 'auto', not ${secure}`);
   // The base ends up in the cookie's Path attribute: no room for ';' or spaces.
-  if (base !== '/' && !/^(?:\/[\w.~!$&'()*+,=:@%-]+)+$/.test(base)) throw new TypeError(`base must be '/' or a path like '/api', not ${base}`);
+  if (base !== '/' && !/^(?:\/[\w.~!$&'()*+,=:@%-]+)+$/.test(base))
+    throw new TypeError(`base must be '/' or a path like '/api', not ${base}`);
   /** What request paths start with: '' for base '/'. */
   const prefix = base === '/' ? '' : base;
   const cookiePath = options.cookiePath ?? (prefix || '/');
@@ -178,7 +183,16 @@ export function createBackend(options = {}) {
   const throttle = createLoginThrottle(options.loginThrottle, now);
 
   /** @type {Stats} */
-  const stats = { logins: 0, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0, ambiguousCookies: 0 };
+  const stats = {
+    logins: 0,
+    refreshes: 0,
+    rotations: 0,
+    graceHits: 0,
+    reuseDetections: 0,
+    revokedFamilies: 0,
+    logouts: 0,
+    ambiguousCookies: 0,
+  };
   const store = createRefreshStore({ refreshTtl, idleTtl, graceMs, now });
   /** @type {Set<FamilyRevokedListener>} */
   const revokeListeners = new Set();
@@ -201,7 +215,11 @@ export function createBackend(options = {}) {
   function clientAddress(req) {
     const direct = req.socket.remoteAddress ?? '';
     if (!trustProxy) return direct;
-    const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').at(-1)?.trim() ?? '';
+    const forwarded =
+      String(req.headers['x-forwarded-for'] ?? '')
+        .split(',')
+        .at(-1)
+        ?.trim() ?? '';
     return isIP(forwarded) ? forwarded : direct;
   }
 
@@ -219,7 +237,13 @@ export function createBackend(options = {}) {
 
   /** `sid` is the family's opaque session id: the same for every token of one login. @param {User} user @param {import('./refresh-store.js').Family} family */
   const accessTokenFor = (user, family) =>
-    signAccessToken({ sub: String(user.user_id), user_id: user.user_id, role: user.role, name: user.name, sid: family.sid });
+    signAccessToken({
+      sub: String(user.user_id),
+      user_id: user.user_id,
+      role: user.role,
+      name: user.name,
+      sid: family.sid,
+    });
 
   /** @param {User} user @param {import('./refresh-store.js').Family} family */
   async function tokenBody(user, family) {
@@ -248,9 +272,14 @@ export function createBackend(options = {}) {
 
   /** @param {Req} req @param {string} token @param {import('./refresh-store.js').Family} family */
   const refreshCookie = (req, token, family) =>
-    serializeCookie(cookieNameFor(req), token, { path: cookiePath, secure: isSecure(req), maxAge: Math.ceil((family.expiresAt - now()) / 1000) });
+    serializeCookie(cookieNameFor(req), token, {
+      path: cookiePath,
+      secure: isSecure(req),
+      maxAge: Math.ceil((family.expiresAt - now()) / 1000),
+    });
   /** @param {Req} req */
-  const clearCookie = (req) => serializeCookie(cookieNameFor(req), '', { path: cookiePath, secure: isSecure(req), maxAge: 0 });
+  const clearCookie = (req) =>
+    serializeCookie(cookieNameFor(req), '', { path: cookiePath, secure: isSecure(req), maxAge: 0 });
 
   /**
    * The refresh token of a request. A request carrying more than one refresh cookie (the same name
@@ -314,7 +343,11 @@ export function createBackend(options = {}) {
       payload = await verifyJwt(token, keyOpts);
     } catch (err) {
       const verified = /** @type {{ payload?: unknown }} */ (err)?.payload;
-      return { ok: false, payload: verified && typeof verified === 'object' ? /** @type {import('jose').JWTPayload} */ (verified) : undefined };
+      return {
+        ok: false,
+        payload:
+          verified && typeof verified === 'object' ? /** @type {import('jose').JWTPayload} */ (verified) : undefined,
+      };
     }
     if (typeof payload.jti === 'string' && isJtiRevoked(payload.jti)) return { ok: false, payload };
     const user = findUserById(Number(payload.sub));
@@ -414,7 +447,8 @@ export function createBackend(options = {}) {
     async '/login'(req, res) {
       requireMethod(req, ['POST']);
       csrfCheck(req);
-      if (mediaType(req.headers['content-type']) !== 'application/json') throw new HttpError(415, 'unsupported_media_type');
+      if (mediaType(req.headers['content-type']) !== 'application/json')
+        throw new HttpError(415, 'unsupported_media_type');
       const raw = await readBody(req, BODY_LIMIT);
       /** @type {any} */
       let body;
@@ -423,7 +457,8 @@ export function createBackend(options = {}) {
       } catch {
         throw new HttpError(400, 'invalid_request');
       }
-      if (typeof body?.login !== 'string' || typeof body?.pass !== 'string') throw new HttpError(400, 'invalid_request');
+      if (typeof body?.login !== 'string' || typeof body?.pass !== 'string')
+        throw new HttpError(400, 'invalid_request');
       const attempt = { login: body.login, client: clientAddress(req) };
       // Locked: answered before the password is looked at, so a right guess looks like a wrong one.
       const wait = throttle.retryAfter(attempt);
@@ -462,7 +497,9 @@ export function createBackend(options = {}) {
         req.socket.destroy();
         return;
       }
-      send(res, 200, await tokenBody(user, result.family), { 'Set-Cookie': refreshCookie(req, result.token, result.family) });
+      send(res, 200, await tokenBody(user, result.family), {
+        'Set-Cookie': refreshCookie(req, result.token, result.family),
+      });
     },
 
     async '/logout'(req, res) {

@@ -67,7 +67,8 @@ export class HttpError extends Error {
  */
 export function readBody(req, limit) {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new HttpError(413, 'payload_too_large', { Connection: 'close' }));
+  if (Number.isFinite(declared) && declared > limit)
+    return Promise.reject(new HttpError(413, 'payload_too_large', { Connection: 'close' }));
   return new Promise((resolve, reject) => {
     /** @type {Buffer[]} */
     const chunks = [];

@@ -41,7 +41,10 @@ export function clientKey(address) {
   // A dotted IPv4 tail is two groups; it only ever sits in the last 32 bits, so its value is irrelevant here.
   for (const list of [h, t]) if (list.at(-1)?.includes('.')) list.splice(-1, 1, '0', '0');
   const full = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return `${full.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${full
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** @param {string} s */
@@ -57,7 +60,8 @@ export function createLoginThrottle(options, now) {
   }
   const o = { ...LOGIN_THROTTLE_DEFAULTS, ...options };
   for (const [name, value] of Object.entries(o)) {
-    if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`loginThrottle.${name} must be an integer > 0, not ${value}`);
+    if (!(Number.isSafeInteger(value) && value > 0))
+      throw new RangeError(`loginThrottle.${name} must be an integer > 0, not ${value}`);
   }
   /** Key → entry; Map order is least recently seen first, so eviction takes the oldest. @type {Map<string, Entry>} */
   const entries = new Map();

@@ -131,10 +131,14 @@ export function createSocketHub(o) {
     const jti = typeof payload.jti === 'string' ? payload.jti : null;
     const minter = jti ? `jti:${jti}` : `user:${user.user_id}`;
     const minted = ticketsByMinter.get(minter) ?? new Set();
-    const outstanding = [...minted].map((hash) => tickets.get(hash)).filter((k) => k && k.usedAt === null && k.expiresAt > t);
+    const outstanding = [...minted]
+      .map((hash) => tickets.get(hash))
+      .filter((k) => k && k.usedAt === null && k.expiresAt > t);
     if (outstanding.length >= o.maxTicketsPerToken) {
       const soonest = Math.min(...outstanding.map((k) => /** @type {Ticket} */ (k).expiresAt));
-      throw new HttpError(429, 'too_many_tickets', { 'Retry-After': String(Math.max(1, Math.ceil((soonest - t) / 1000))) });
+      throw new HttpError(429, 'too_many_tickets', {
+        'Retry-After': String(Math.max(1, Math.ceil((soonest - t) / 1000))),
+      });
     }
     const ticket = randomBytes(32).toString('base64url');
     const hash = sha256(ticket);
@@ -159,8 +163,10 @@ export function createSocketHub(o) {
    * @returns {HandshakeAuth}
    */
   function checkSession(via, sid, jti, user, exp) {
-    if (sid && o.isSessionRevoked(sid)) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'session revoked', via, sid, jti };
-    if (!Number.isFinite(exp) || exp * 1000 <= o.now()) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'token expired', via, sid, jti };
+    if (sid && o.isSessionRevoked(sid))
+      return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'session revoked', via, sid, jti };
+    if (!Number.isFinite(exp) || exp * 1000 <= o.now())
+      return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'token expired', via, sid, jti };
     if (!user) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid token', via, sid, jti };
     return { ok: true, via, user, sid, jti, exp };
   }
@@ -188,8 +194,10 @@ export function createSocketHub(o) {
     const t = o.now();
     const used = found.usedAt !== null;
     found.usedAt ??= t;
-    if (used || t >= found.expiresAt) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid ticket', via: 'ticket', sid, jti };
-    if (jti && o.isJtiRevoked(jti)) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid token', via: 'ticket', sid, jti };
+    if (used || t >= found.expiresAt)
+      return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid ticket', via: 'ticket', sid, jti };
+    if (jti && o.isJtiRevoked(jti))
+      return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid token', via: 'ticket', sid, jti };
     return checkSession('ticket', sid, jti, o.findUserById(found.userId), found.exp);
   }
 
@@ -263,7 +271,8 @@ export function createSocketHub(o) {
     const clamped = Math.min(Math.max(delay, 0), MAX_TIMER_MS);
     conn.timers.push(
       setTimeout(() => {
-        if (clamped < delay) armExpiry(conn, exp); // beyond setTimeout's range: wait again
+        if (clamped < delay)
+          armExpiry(conn, exp); // beyond setTimeout's range: wait again
         else serverClose(conn, CLOSE.UNAUTHORIZED, 'token expired');
       }, clamped),
     );
@@ -272,7 +281,19 @@ export function createSocketHub(o) {
   /** @param {WebSocket} ws @param {string} url @param {Set<Conn>} mine */
   async function onConnection(ws, url, mine) {
     /** @type {Conn} */
-    const conn = { ws, shown: `WS ${redactUrl(url)}`, authed: false, userId: null, sid: null, jti: null, record: null, closing: null, closed: null, early: [], timers: [] };
+    const conn = {
+      ws,
+      shown: `WS ${redactUrl(url)}`,
+      authed: false,
+      userId: null,
+      sid: null,
+      jti: null,
+      record: null,
+      closing: null,
+      closed: null,
+      early: [],
+      timers: [],
+    };
     mine.add(conn);
     o.stats.socketsOpened++;
     ws.on('error', () => {}); // protocol errors and resets; 'close' follows
@@ -286,7 +307,9 @@ export function createSocketHub(o) {
       dropLive(conn);
       for (const timer of conn.timers) clearTimeout(timer);
       o.stats.socketsClosed++;
-      conn.closed = conn.closing ? { ...conn.closing, by: 'server' } : { code, reason: reason.toString(), by: 'client' };
+      conn.closed = conn.closing
+        ? { ...conn.closing, by: 'server' }
+        : { code, reason: reason.toString(), by: 'client' };
       if (conn.record) finishRecord(conn.record, conn.closed);
       o.log(`${conn.shown} close ${conn.closed.code} by ${conn.closed.by}`);
     });
@@ -338,14 +361,24 @@ export function createSocketHub(o) {
     for (const [data, isBinary] of conn.early.splice(0)) onMessage(conn, data, isBinary);
     if (o.feedInterval > 0) {
       let n = 0;
-      conn.timers.push(setInterval(() => sendJson(conn, { type: 'tick', n: ++n, at: new Date(o.now()).toISOString() }), o.feedInterval));
+      conn.timers.push(
+        setInterval(
+          () => sendJson(conn, { type: 'tick', n: ++n, at: new Date(o.now()).toISOString() }),
+          o.feedInterval,
+        ),
+      );
     }
     armExpiry(conn, auth.exp);
   }
 
   /** @param {HandshakeRecord} record @param {NonNullable<Conn['closed']>} closed */
   function finishRecord(record, closed) {
-    Object.assign(record, { closedAt: o.now(), closeCode: closed.code, closeReason: closed.reason, closedBy: closed.by });
+    Object.assign(record, {
+      closedAt: o.now(),
+      closeCode: closed.code,
+      closeReason: closed.reason,
+      closedBy: closed.by,
+    });
   }
 
   /** @param {Duplex} socket @param {400 | 403 | 421} status @param {string} code */

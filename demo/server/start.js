@@ -67,7 +67,8 @@ if (flags.help) {
 function integer(raw, fallback, name, max) {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > max) fail(`${name} must be an integer from 0 to ${max}, not "${raw}"\n${usage}`);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    fail(`${name} must be an integer from 0 to ${max}, not "${raw}"\n${usage}`);
   return n;
 }
 
@@ -80,7 +81,11 @@ if (port !== 0) {
   await new Promise((resolve) => {
     const probe = net.createServer();
     probe.once('error', (/** @type {NodeJS.ErrnoException} */ error) =>
-      fail(error.code === 'EADDRINUSE' ? `port ${port} is already in use; choose another with --port <n> or PORT=<n>` : `cannot listen on port ${port}: ${error.message}`),
+      fail(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is already in use; choose another with --port <n> or PORT=<n>`
+          : `cannot listen on port ${port}: ${error.message}`,
+      ),
     );
     probe.listen(port, () => probe.close(resolve));
   });

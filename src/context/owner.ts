@@ -26,7 +26,7 @@ export function watchOwner(owner: Element): OwnerWatch {
   }
   watched.set(controller, owner);
   observer ??= new MutationObserver(check);
-  for (let node: Node = owner; ; ) {
+  for (let node: Node = owner; ;) {
     const root = node.getRootNode();
     observer.observe(root, { childList: true, subtree: true });
     if (!(root instanceof ShadowRoot)) break;

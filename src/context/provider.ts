@@ -80,5 +80,12 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
 /** The value of a provider without a session: anonymous, and every function fails with `error`. */
 function unavailable(error: UsageError): SessionValue {
   const fail = () => Promise.reject(error);
-  return Object.freeze({ state: 'anonymous', user: null, ready: Promise.resolve(), login: fail, logout: fail, authFetch: fail });
+  return Object.freeze({
+    state: 'anonymous',
+    user: null,
+    ready: Promise.resolve(),
+    login: fail,
+    logout: fail,
+    authFetch: fail,
+  });
 }

@@ -13,5 +13,7 @@ export function logSteps(session: Session): void {
   const prefix = `auth-shell ${session.options.api.href}:`;
   session.addEventListener('activity', ({ detail }) => console.debug(prefix, `${detail.kind} ${detail.phase}`, detail));
   session.addEventListener('change', ({ detail }) => console.debug(prefix, `state ${detail.state}`, detail.user));
-  session.addEventListener('error', ({ detail }) => console.debug(prefix, `error ${detail.error.code}: ${detail.error.message}`));
+  session.addEventListener('error', ({ detail }) =>
+    console.debug(prefix, `error ${detail.error.code}: ${detail.error.message}`),
+  );
 }

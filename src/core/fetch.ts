@@ -56,13 +56,18 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     const original = chosen || url.origin !== api.origin ? request : new Request(request, { credentials: 'include' });
     // At most one refresh per call: one made for staleness here is not followed by one for a 401.
     let refreshed: { error?: unknown } | undefined;
-    const token = original.headers.has('Authorization') ? null : await hooks.token(undefined, (error) => (refreshed = { error }));
+    const token = original.headers.has('Authorization')
+      ? null
+      : await hooks.token(undefined, (error) => (refreshed = { error }));
     if (token === null) return fetch(original);
     const replayable = !(init?.body instanceof ReadableStream);
     // The first attempt sends a clone, so the original (body included) is left for the retry.
     // (Not decided on `original.body`: Firefox has no `Request.body`.)
     const response = await fetch(withBearer(replayable ? original.clone() : original, token));
-    if (response.status !== 401 || /\berror\s*=\s*"?insufficient_scope\b/i.test(response.headers.get('WWW-Authenticate') ?? '')) {
+    if (
+      response.status !== 401 ||
+      /\berror\s*=\s*"?insufficient_scope\b/i.test(response.headers.get('WWW-Authenticate') ?? '')
+    ) {
       return response;
     }
     if (refreshed) {

@@ -55,11 +55,18 @@ export async function exchange(url: string, init: RequestInit, options: Exchange
  * session is over": a {@link RateLimitError} carrying `Retry-After` (seconds, or an HTTP date) for
  * 429, a {@link NetworkError} for the others. Any other status is an {@link HttpError}.
  */
-export function statusError(message: string, status: number, headers: Headers, operation: AuthOperation): HttpError | NetworkError {
+export function statusError(
+  message: string,
+  status: number,
+  headers: Headers,
+  operation: AuthOperation,
+): HttpError | NetworkError {
   if (status < 500 && status !== 408 && status !== 429) return new HttpError(message, { status, operation });
   if (status !== 429) return new NetworkError(message, { status, operation });
   const header = headers.get('Retry-After')?.trim() ?? '';
-  const seconds = /^\d+$/.test(header) ? Number(header) : Math.ceil((Date.parse(header) - (serverDate(headers) ?? Date.now())) / 1000);
+  const seconds = /^\d+$/.test(header)
+    ? Number(header)
+    : Math.ceil((Date.parse(header) - (serverDate(headers) ?? Date.now())) / 1000);
   return new RateLimitError(message, seconds >= 0 ? seconds : undefined, { operation });
 }
 

@@ -29,8 +29,21 @@ export {
 } from './errors.js';
 export type { SessionValue } from './session.js';
 export type { AuthFetch } from './fetch.js';
-export type { SocketOptions, SocketData, AuthSocketEventMap, AuthSocketCloseEvent, AuthSocketErrorEvent } from './socket.js';
+export type {
+  SocketOptions,
+  SocketData,
+  AuthSocketEventMap,
+  AuthSocketCloseEvent,
+  AuthSocketErrorEvent,
+} from './socket.js';
 export type { SessionOptions, ResolvedOptions, EndpointMethod } from './options.js';
 export type { AuthErrorCode, AuthOperation, AuthErrorOptions } from './errors.js';
-export type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState, SessionErrorDetail } from './events.js';
+export type {
+  Activity,
+  RefreshReason,
+  SessionEventMap,
+  SessionSnapshot,
+  SessionState,
+  SessionErrorDetail,
+} from './events.js';
 export type { User, Claims, Clock } from './token-store.js';

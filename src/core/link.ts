@@ -23,7 +23,13 @@ export interface SocketLink {
 }
 
 /** Opens `url` with `credential` in the query parameter `param`, behind a {@link SocketLink}. */
-export function openLink(url: URL, param: string, credential: string, protocols: string | string[] | undefined, on: LinkHandlers): SocketLink {
+export function openLink(
+  url: URL,
+  param: string,
+  credential: string,
+  protocols: string | string[] | undefined,
+  on: LinkHandlers,
+): SocketLink {
   const target = new URL(url);
   target.searchParams.set(param, credential);
   const ws = new WebSocket(target, protocols);

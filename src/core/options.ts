@@ -84,12 +84,23 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (!options?.api) throw new UsageError('api is required (the base URL of the auth API, e.g. "/api")');
   const api = new URL(apiKey(options.api));
   if (!/^https?:$/.test(api.protocol)) throw new UsageError(`api must be an http(s) URL, not ${api.href}`);
-  for (const key of ['loginPath', 'refreshPath', 'logoutPath', 'refreshMethod', 'logoutMethod', 'csrfHeader'] as const) {
-    if (options[key] != null && typeof options[key] !== 'string') throw new UsageError(`${key} must be a string, not ${String(options[key])}`);
+  for (const key of [
+    'loginPath',
+    'refreshPath',
+    'logoutPath',
+    'refreshMethod',
+    'logoutMethod',
+    'csrfHeader',
+  ] as const) {
+    if (options[key] != null && typeof options[key] !== 'string')
+      throw new UsageError(`${key} must be a string, not ${String(options[key])}`);
   }
-  if (options.clock != null && typeof options.clock !== 'function') throw new UsageError('clock must be a function returning ms');
-  const [, name, value] = /^\s*([!#$%&'*+.^_`|~\w-]+)\s*:\s*(\S.*?)\s*$/.exec(options.csrfHeader ?? 'X-Requested-With: auth-shell') ?? [];
-  if (!name && options.csrfHeader?.trim()) throw new UsageError(`csrfHeader must look like "Name: value", not "${options.csrfHeader}"`);
+  if (options.clock != null && typeof options.clock !== 'function')
+    throw new UsageError('clock must be a function returning ms');
+  const [, name, value] =
+    /^\s*([!#$%&'*+.^_`|~\w-]+)\s*:\s*(\S.*?)\s*$/.exec(options.csrfHeader ?? 'X-Requested-With: auth-shell') ?? [];
+  if (!name && options.csrfHeader?.trim())
+    throw new UsageError(`csrfHeader must look like "Name: value", not "${options.csrfHeader}"`);
   return {
     api,
     loginUrl: endpoint(api, options.loginPath ?? 'login'),
@@ -112,7 +123,9 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
 
 /** A path is appended to the api base; an absolute (or scheme-relative) URL stands on its own. */
 function endpoint(api: URL, path: string): string {
-  return /^([a-z][\w+.-]*:)?\/\//i.test(path) ? resolveUrl(path, 'endpoint', api).href : `${api.href}/${path.replace(/^\/+/, '')}`;
+  return /^([a-z][\w+.-]*:)?\/\//i.test(path)
+    ? resolveUrl(path, 'endpoint', api).href
+    : `${api.href}/${path.replace(/^\/+/, '')}`;
 }
 
 function method(value: string | undefined, name: string): EndpointMethod {
@@ -123,7 +136,8 @@ function method(value: string | undefined, name: string): EndpointMethod {
 
 function number(value: unknown, name: string): number {
   const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
-  if (value === '' || !(n >= 0) || n === Infinity) throw new UsageError(`${name} must be a number ≥ 0, not ${String(value)}`);
+  if (value === '' || !(n >= 0) || n === Infinity)
+    throw new UsageError(`${name} must be a number ≥ 0, not ${String(value)}`);
   return n;
 }
 

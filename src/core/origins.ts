@@ -1,7 +1,11 @@
 import { UsageError } from './errors.js';
 
 /** Resolves `url` against the page (document base URL, else the worker's location). */
-export function resolveUrl(url: string | URL, what: string, base: string | URL | undefined = globalThis.document?.baseURI ?? globalThis.location?.href): URL {
+export function resolveUrl(
+  url: string | URL,
+  what: string,
+  base: string | URL | undefined = globalThis.document?.baseURI ?? globalThis.location?.href,
+): URL {
   try {
     return new URL(url, base);
   } catch {
@@ -15,7 +19,8 @@ export function resolveUrl(url: string | URL, what: string, base: string | URL |
  */
 export function originList(value: string | readonly string[] | undefined): string[] {
   const entries = typeof value === 'string' ? value.split(/[\s,]+/) : (value ?? []);
-  if (!Array.isArray(entries)) throw new UsageError(`allowedOrigins must be a string or an array of origins, not ${String(value)}`);
+  if (!Array.isArray(entries))
+    throw new UsageError(`allowedOrigins must be a string or an array of origins, not ${String(value)}`);
   return entries
     .filter((entry) => entry !== '')
     .map((entry) => {

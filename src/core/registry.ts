@@ -30,7 +30,9 @@ function registry(): Registry {
   if (found) {
     // A copy with another session interface: sharing would break both. Keep our own, and say so.
     if (!own) {
-      console.warn(`auth-shell: another copy on this page uses session registry v${found.version}; sessions are not shared with it.`);
+      console.warn(
+        `auth-shell: another copy on this page uses session registry v${found.version}; sessions are not shared with it.`,
+      );
       own = { version: 1, sessions: new Map() };
     }
     return own;
@@ -133,7 +135,13 @@ function compare(existing: ResolvedOptions, opts: SessionOptions, key: string): 
   const asked = resolveOptions(opts);
   const differing = (Object.keys(opts) as (keyof SessionOptions)[]).filter((given) => {
     const name = (SECURITY as Partial<Record<string, keyof ResolvedOptions>>)[given] ?? given;
-    return given !== 'api' && given !== 'clock' && given !== 'debug' && opts[given] !== undefined && canonical(asked[name as keyof ResolvedOptions]) !== canonical(existing[name as keyof ResolvedOptions]);
+    return (
+      given !== 'api' &&
+      given !== 'clock' &&
+      given !== 'debug' &&
+      opts[given] !== undefined &&
+      canonical(asked[name as keyof ResolvedOptions]) !== canonical(existing[name as keyof ResolvedOptions])
+    );
   });
   const conflicts = differing.filter((given) => given in SECURITY);
   if (conflicts.length > 0) {
@@ -142,8 +150,13 @@ function compare(existing: ResolvedOptions, opts: SessionOptions, key: string): 
         'every provider and getSession call of one api must give the same security options (or leave them out)',
     );
   }
-  if (differing.length > 0) console.warn(`auth-shell: a session for ${key} already exists with another ${differing.join(', ')}; the first options are kept.`);
+  if (differing.length > 0)
+    console.warn(
+      `auth-shell: a session for ${key} already exists with another ${differing.join(', ')}; the first options are kept.`,
+    );
 }
 
 /** No page and no worker of one: a server (or Node, Deno, Bun), where sessions are inert. */
-const onServer = () => typeof document === 'undefined' && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';
+const onServer = () =>
+  typeof document === 'undefined' &&
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';

@@ -99,6 +99,7 @@ export const connect = (
  * const me = await (await session.authFetch('/api/me')).json();
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types addEventListener
 export class Session extends EventTarget {
   /** The validated options, defaults filled in. */
   readonly options: ResolvedOptions;
@@ -155,7 +156,11 @@ export class Session extends EventTarget {
     if (this.options.debug) logSteps(this);
     this.#tabs =
       this.options.tabSync && !inert
-        ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, { token: this.#onTabToken, logout: this.#onTabLogout, offer: this.#offer })
+        ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, {
+            token: this.#onTabToken,
+            logout: this.#onTabLogout,
+            offer: this.#offer,
+          })
         : null;
     // On a server the state is the browser's to decide: settled, and left `restoring`.
     if (inert) this.#resolveReady();
@@ -329,7 +334,9 @@ export class Session extends EventTarget {
     // A 401 to a token that was minted for a 401 and refused again: a refresh does not fix that
     // endpoint, so for a while such 401s are returned as they are instead of rotating again.
     token: (used, refreshed) =>
-      used !== undefined && used === this.#futile && this.options.clock() < this.#futileUntil ? Promise.resolve(null) : this.#token(used, refreshed),
+      used !== undefined && used === this.#futile && this.options.clock() < this.#futileUntil
+        ? Promise.resolve(null)
+        : this.#token(used, refreshed),
     retried: (url) => this.#step('retry', 'start', { url }),
     futile: (token) => {
       this.#futile = token;
@@ -415,7 +422,8 @@ export class Session extends EventTarget {
 
   // Arrow function: the same identity is added and removed as a listener.
   #onResume = (event: Event): void => {
-    if (this.#disposed || (event.type === 'visibilitychange' && globalThis.document?.visibilityState !== 'visible')) return;
+    if (this.#disposed || (event.type === 'visibilitychange' && globalThis.document?.visibilityState !== 'visible'))
+      return;
     if (this.#owed === 'logout') this.#sendLogout().catch(() => {});
     else if (this.#owed === 'restore') void this.restore();
     else this.#freshen('resume');
@@ -423,7 +431,8 @@ export class Session extends EventTarget {
 
   // Arrow function: a listener. A refresh must not hold the cross-tab lock while the page sleeps in
   // the back/forward cache: abort it (its callers get a NetworkError; pageshow re-checks).
-  #onHide = (): void => this.#refresher.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' }));
+  #onHide = (): void =>
+    this.#refresher.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' }));
 
   // ---- the other tabs ----
 
@@ -431,7 +440,14 @@ export class Session extends EventTarget {
   #onTabToken = (message: TokenMessage): void => {
     if (this.#disposed) return;
     try {
-      this.#tokens.set(message.token, message.remaining / 1000, this.options.clock(), 'refresh', undefined, message.lifetime);
+      this.#tokens.set(
+        message.token,
+        message.remaining / 1000,
+        this.options.clock(),
+        'refresh',
+        undefined,
+        message.lifetime,
+      );
     } catch {
       return; // not a token: ignore the message
     }
@@ -596,7 +612,8 @@ export class Session extends EventTarget {
 
   /** One request to a session endpoint. Resolves for 2xx and 401; other statuses become typed errors. */
   async #send(operation: 'login' | 'refresh' | 'logout', body?: string, signal?: AbortSignal): Promise<Exchange> {
-    if (this.#inert) throw new UsageError(`${operation}: there is no browser session on a server; it starts in the browser`);
+    if (this.#inert)
+      throw new UsageError(`${operation}: there is no browser session on a server; it starts in the browser`);
     const { csrfHeader, timeout, clock } = this.options;
     const url = this.options[`${operation}Url`];
     const method = operation === 'login' ? 'POST' : this.options[`${operation}Method`];
@@ -617,7 +634,11 @@ export class Session extends EventTarget {
     return this.#tokens.set(accessToken, expiresIn, answer.receivedAt, operation, serverDate(answer.headers));
   }
 
-  #step(kind: Activity['kind'], phase: Activity['phase'], extra?: Omit<Partial<Activity>, 'error'> & { error?: unknown }): void {
+  #step(
+    kind: Activity['kind'],
+    phase: Activity['phase'],
+    extra?: Omit<Partial<Activity>, 'error'> & { error?: unknown },
+  ): void {
     this.dispatchEvent(new CustomEvent('activity', { detail: Object.freeze({ kind, phase, ...extra }) as Activity }));
   }
 
@@ -627,19 +648,28 @@ export class Session extends EventTarget {
 }
 
 // Typed listeners for the session's events.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- types the class's own listeners
 export interface Session {
   addEventListener<K extends keyof SessionEventMap>(
     type: K,
     listener: (event: SessionEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   removeEventListener<K extends keyof SessionEventMap>(
     type: K,
     listener: (event: SessionEventMap[K]) => void,
     options?: boolean | EventListenerOptions,
   ): void;
-  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
 }
 
 /** Creates a session that is not shared with anyone. Most pages want {@link getSession} instead. */

@@ -1,4 +1,14 @@
-import { HttpError, NetworkError, ProtocolError, SocketError, TimeoutError, UnauthenticatedError, UsageError, isAuthError, type AuthError } from './errors.js';
+import {
+  HttpError,
+  NetworkError,
+  ProtocolError,
+  SocketError,
+  TimeoutError,
+  UnauthenticatedError,
+  UsageError,
+  isAuthError,
+  type AuthError,
+} from './errors.js';
 import type { SessionSnapshot } from './events.js';
 import type { LinkHandlers, SocketLink } from './link.js';
 import { resolveUrl } from './origins.js';
@@ -133,6 +143,7 @@ const CLOSE_FALLBACK = 1000;
  * - Messages sent while not open are queued (bounded) and sent in order on open.
  * - No listener or timer outlives a closed socket.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types addEventListener
 export class AuthSocket extends EventTarget {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
@@ -163,7 +174,10 @@ export class AuthSocket extends EventTarget {
     endpoint.protocol = endpoint.protocol.replace(/^http/, 'ws');
     // The credential goes only where the bearer may go: the same exact-origin policy as authFetch
     // (checked here to fail at once, and again by the session at every connect).
-    if (!/^wss?:$/.test(endpoint.protocol) || !session.options.bearerOrigins.has(endpoint.origin.replace(/^ws/, 'http'))) {
+    if (
+      !/^wss?:$/.test(endpoint.protocol) ||
+      !session.options.bearerOrigins.has(endpoint.origin.replace(/^ws/, 'http'))
+    ) {
       throw new UsageError(`openSocket: ${endpoint.origin} is not an allowed origin for the token`);
     }
     this.url = endpoint.href;
@@ -241,18 +255,23 @@ export class AuthSocket extends EventTarget {
    * (`queue-full`, or `socket-closed` once closed for good) rather than dropping a message.
    */
   send(data: SocketData): void {
-    if (this.#phase >= Phase.CLOSING) throw new SocketError('socket-closed', 'socket: send() after the socket was closed');
+    if (this.#phase >= Phase.CLOSING)
+      throw new SocketError('socket-closed', 'socket: send() after the socket was closed');
     // Only a connection that is really open takes it: one the server is closing would drop it.
     if (this.#ws?.readyState === OPEN) return this.#ws.send(data);
     if (this.#queue.length >= this.#options.queueLimit) {
-      throw new SocketError('queue-full', `socket: ${this.#queue.length} messages are already waiting for the connection`);
+      throw new SocketError(
+        'queue-full',
+        `socket: ${this.#queue.length} messages are already waiting for the connection`,
+      );
     }
     this.#queue.push(data);
   }
 
   /** Closes for good (code 1000 or 3000–4999, as WebSocket allows). Nothing reconnects afterwards. */
   close(code = 1000, reason = ''): void {
-    if (code !== 1000 && !(code >= 3000 && code <= 4999)) throw new UsageError(`socket: close code ${code} is not 1000 or 3000–4999`);
+    if (code !== 1000 && !(code >= 3000 && code <= 4999))
+      throw new UsageError(`socket: close code ${code} is not 1000 or 3000–4999`);
     if (this.#phase >= Phase.CLOSING) return;
     const ws = this.#ws;
     if (ws && ws.readyState <= OPEN) {
@@ -267,7 +286,8 @@ export class AuthSocket extends EventTarget {
 
   /** Connects now, with a fresh attempt count: after `giveup`, or to skip a scheduled delay. */
   reconnect(): void {
-    if (this.#phase >= Phase.CLOSING) throw new SocketError('socket-closed', 'socket: reconnect() after the socket was closed');
+    if (this.#phase >= Phase.CLOSING)
+      throw new SocketError('socket-closed', 'socket: reconnect() after the socket was closed');
     this.#attempts = 0;
     if (this.#phase === Phase.IDLE || this.#phase === Phase.BACKOFF) void this.#connect();
   }
@@ -287,7 +307,10 @@ export class AuthSocket extends EventTarget {
       this.#everAuthenticated = true;
       if (this.#phase === Phase.WAITING) void this.#connect();
     } else if (state === 'anonymous') {
-      if (!this.#everAuthenticated) this.#emitError(new UnauthenticatedError('socket: there is no session to connect with', { operation: 'socket' }));
+      if (!this.#everAuthenticated)
+        this.#emitError(
+          new UnauthenticatedError('socket: there is no session to connect with', { operation: 'socket' }),
+        );
       this.close(1000, 'session ended');
     }
   };
@@ -306,7 +329,8 @@ export class AuthSocket extends EventTarget {
     const on: LinkHandlers = {
       open: () => ws === this.#ws && this.#opened(),
       message: (data, origin) => ws === this.#ws && this.dispatchEvent(new MessageEvent('message', { data, origin })),
-      error: (detail) => ws === this.#ws && this.#emitError(new NetworkError(`socket: ${detail}`, { operation: 'socket' })),
+      error: (detail) =>
+        ws === this.#ws && this.#emitError(new NetworkError(`socket: ${detail}`, { operation: 'socket' })),
       close: (code, reason, wasClean) => ws === this.#ws && this.#closed(code, reason, wasClean),
     };
     try {
@@ -335,7 +359,8 @@ export class AuthSocket extends EventTarget {
     this.#enter(Phase.OPEN, () => (this.#attempts = 0), this.#options.stableAfter);
     for (const data of this.#queue.splice(0)) ws.send(data);
     this.dispatchEvent(new Event('open'));
-    if (this.#attempts > 0) this.dispatchEvent(new CustomEvent('reconnected', { detail: { attempts: this.#attempts } }));
+    if (this.#attempts > 0)
+      this.dispatchEvent(new CustomEvent('reconnected', { detail: { attempts: this.#attempts } }));
   }
 
   #closed(code: number, reason: string, wasClean: boolean): void {
@@ -358,11 +383,15 @@ export class AuthSocket extends EventTarget {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeout);
     const response = await this.#session
-      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, { method: 'POST', signal: controller.signal })
+      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, {
+        method: 'POST',
+        signal: controller.signal,
+      })
       .catch((cause: unknown) => {
         // fetch's TypeError (the network) and the deadline become ours; auth-shell's own errors pass as they are.
         if (isAuthError(cause)) throw cause;
-        if (controller.signal.aborted) throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation: 'socket' });
+        if (controller.signal.aborted)
+          throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation: 'socket' });
         throw new NetworkError(`${where} failed: the server could not be reached`, { operation: 'socket', cause });
       })
       .finally(() => clearTimeout(timer));
@@ -373,7 +402,8 @@ export class AuthSocket extends EventTarget {
       throw new Failure(`${where} answered ${response.status}`, { status: response.status, operation: 'socket' });
     }
     const body = (await response.json().catch(() => null)) as { ticket?: unknown } | null;
-    if (typeof body?.ticket !== 'string') throw new ProtocolError(`${where}: the response has no ticket`, { operation: 'socket' });
+    if (typeof body?.ticket !== 'string')
+      throw new ProtocolError(`${where}: the response has no ticket`, { operation: 'socket' });
     return body.ticket;
   }
 
@@ -403,7 +433,10 @@ export class AuthSocket extends EventTarget {
     const attempt = ++this.#attempts;
     // Right after a successful refresh the new token is the fix: no wait. Otherwise exponential
     // backoff, jittered over its upper half so clients spread out, capped.
-    const delay = AUTH_CODES.includes(code) && attempt === 1 ? 0 : Math.min(maxRetryDelay, retryDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    const delay =
+      AUTH_CODES.includes(code) && attempt === 1
+        ? 0
+        : Math.min(maxRetryDelay, retryDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
     this.#enter(Phase.BACKOFF, () => void this.#connect(), delay);
     this.dispatchEvent(new CustomEvent('reconnecting', { detail: { attempt, delay, code, reason } }));
   }
@@ -430,19 +463,28 @@ export class AuthSocket extends EventTarget {
 }
 
 // Typed listeners for the socket's events.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- types the class's own listeners
 export interface AuthSocket {
   addEventListener<K extends keyof AuthSocketEventMap>(
     type: K,
     listener: (event: AuthSocketEventMap[K]) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
   removeEventListener<K extends keyof AuthSocketEventMap>(
     type: K,
     listener: (event: AuthSocketEventMap[K]) => void,
     options?: boolean | EventListenerOptions,
   ): void;
-  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
 }
 
 /**
@@ -464,6 +506,7 @@ export function openSocket(session: Session, url: string | URL, options?: Socket
 
 function count(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!(value >= 0) || !Number.isFinite(value)) throw new UsageError(`openSocket: ${name} must be a number ≥ 0, not ${value}`);
+  if (!(value >= 0) || !Number.isFinite(value))
+    throw new UsageError(`openSocket: ${name} must be a number ≥ 0, not ${value}`);
   return value;
 }

@@ -79,7 +79,8 @@ const ALLOWANCE = 1000;
  */
 export const sharedNow = (): number => performance.timeOrigin + performance.now();
 
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value <= sharedNow() + ALLOWANCE;
+const isTime = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value <= sharedNow() + ALLOWANCE;
 const isSpan = (value: unknown): value is number => typeof value === 'number' && value >= 0;
 const isId = (value: unknown): value is string => typeof value === 'string' && value.length <= 32;
 
@@ -116,7 +117,13 @@ export class TabSync {
         // would otherwise make logins started here in the next moment look older than it).
         this.#loggedOutAt = Math.min(at, sharedNow());
         on.logout();
-      } else if (type === 'token' && typeof token === 'string' && isSpan(remaining) && isSpan(lifetime) && isTime(requestedAt)) {
+      } else if (
+        type === 'token' &&
+        typeof token === 'string' &&
+        isSpan(remaining) &&
+        isSpan(lifetime) &&
+        isTime(requestedAt)
+      ) {
         // A token from a request sent before a logout we know of belongs to the ended session. (A
         // tie, within the clock's resolution — 1 ms in Firefox — is a login right after a logout.)
         if (requestedAt < this.#loggedOutAt) return;
@@ -127,7 +134,11 @@ export class TabSync {
       }
     });
     // Present while this session lives: a shared lock, held until close().
-    globalThis.navigator?.locks?.request(`${name}:tab`, { mode: 'shared' }, () => new Promise<void>((leave) => (this.#leave = leave)));
+    globalThis.navigator?.locks?.request(
+      `${name}:tab`,
+      { mode: 'shared' },
+      () => new Promise<void>((leave) => (this.#leave = leave)),
+    );
   }
 
   /**

@@ -68,7 +68,14 @@ export class TokenStore {
    * @param lifetime the token's whole lifetime in ms, when `expiresIn` is only what is left of it
    *   (a token handed over by another tab); sets the leeway.
    */
-  set(token: unknown, expiresIn: unknown, receivedAt: number, operation: AuthOperation, serverDate?: number, lifetime?: number): User {
+  set(
+    token: unknown,
+    expiresIn: unknown,
+    receivedAt: number,
+    operation: AuthOperation,
+    serverDate?: number,
+    lifetime?: number,
+  ): User {
     if (typeof token !== 'string' || token.split('.').length !== 3) {
       throw new ProtocolError(`${operation}: access_token is not a JWT`, { operation });
     }
@@ -140,7 +147,12 @@ export class TokenStore {
   }
 }
 
-function lifetimeOf(claims: Claims, expiresIn: unknown, operation: AuthOperation, serverDate: number | undefined): number {
+function lifetimeOf(
+  claims: Claims,
+  expiresIn: unknown,
+  operation: AuthOperation,
+  serverDate: number | undefined,
+): number {
   const { exp, iat } = claims;
   if (expiresIn !== undefined && expiresIn !== null) {
     const seconds = typeof expiresIn === 'string' && expiresIn.trim() !== '' ? Number(expiresIn) : expiresIn;

@@ -84,7 +84,9 @@ export class AuthGate extends ReactiveElement {
       if (!template.content.hasChildNodes() && template.hasChildNodes() && !warnedTemplate) {
         // React and Vue put a <template>'s children on the element, not in its content.
         warnedTemplate = true;
-        console.warn('<auth-gate>: a <template> child has children but no content (built by a framework?); render protected content by state instead.');
+        console.warn(
+          '<auth-gate>: a <template> child has children but no content (built by a framework?); render protected content by state instead.',
+        );
       }
       const content = document.importNode(template.content, true);
       this.#stamped.set(template, [...content.childNodes]);

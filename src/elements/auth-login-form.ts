@@ -252,10 +252,12 @@ export interface AuthLoginFormEventMap {
 }
 
 declare global {
+  /* eslint-disable @typescript-eslint/no-empty-object-type -- merged into the global event maps */
   interface HTMLElementTagNameMap {
     'auth-login-form': AuthLoginForm;
   }
   interface HTMLElementEventMap extends AuthLoginFormEventMap {}
   interface DocumentEventMap extends AuthLoginFormEventMap {}
   interface WindowEventMap extends AuthLoginFormEventMap {}
+  /* eslint-enable @typescript-eslint/no-empty-object-type */
 }

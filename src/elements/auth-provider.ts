@@ -168,7 +168,10 @@ export class AuthProvider extends ReactiveElement {
     this.#attachedWith = JSON.stringify(options);
     let session: Session;
     try {
-      if (!options.api) throw new UsageError('the api attribute is missing: set it to the base URL of your auth API, e.g. <auth-provider api="/api">');
+      if (!options.api)
+        throw new UsageError(
+          'the api attribute is missing: set it to the base URL of your auth API, e.g. <auth-provider api="/api">',
+        );
       session = findSession(options);
     } catch (error) {
       if (!isAuthError(error)) throw error;
@@ -194,7 +197,9 @@ export class AuthProvider extends ReactiveElement {
 
   /** The session options: every attribute of {@link AuthProvider.properties}, by its property name. */
   #options(): SessionOptions {
-    return Object.fromEntries(Object.keys(AuthProvider.properties).map((name) => [name, this[name as keyof SessionOptions & keyof this]])) as unknown as SessionOptions;
+    return Object.fromEntries(
+      Object.keys(AuthProvider.properties).map((name) => [name, this[name as keyof SessionOptions & keyof this]]),
+    ) as unknown as SessionOptions;
   }
 
   /**
@@ -216,7 +221,10 @@ export class AuthProvider extends ReactiveElement {
 
   #require(): Session {
     if (this.#session) return this.#session;
-    throw this.#problem ?? new UsageError('<auth-provider> has no session: it needs a valid `api` attribute and to be connected');
+    throw (
+      this.#problem ??
+      new UsageError('<auth-provider> has no session: it needs a valid `api` attribute and to be connected')
+    );
   }
 
   // Arrow functions: the same identities are added and removed as listeners.
@@ -250,10 +258,12 @@ export interface AuthProviderEventMap {
 }
 
 declare global {
+  /* eslint-disable @typescript-eslint/no-empty-object-type -- merged into the global event maps */
   interface HTMLElementTagNameMap {
     'auth-provider': AuthProvider;
   }
   interface HTMLElementEventMap extends AuthProviderEventMap {}
   interface DocumentEventMap extends AuthProviderEventMap {}
   interface WindowEventMap extends AuthProviderEventMap {}
+  /* eslint-enable @typescript-eslint/no-empty-object-type */
 }

@@ -102,7 +102,9 @@ describe('authFetch: bearer and credentials', () => {
     const res = await s.authFetch('/api/me', { headers: { Authorization: 'Bearer not-mine' } });
     log.stop();
     expect(res.status).to.equal(401);
-    expect(log.seen.filter((r) => r.url.pathname === '/api/me').map((r) => r.authorization)).to.deep.equal(['Bearer not-mine']);
+    expect(log.seen.filter((r) => r.url.pathname === '/api/me').map((r) => r.authorization)).to.deep.equal([
+      'Bearer not-mine',
+    ]);
     expect(log.count('POST /api/refresh')).to.equal(0);
   });
 
@@ -206,7 +208,11 @@ describe('authFetch: 401 → refresh → one retry', () => {
         return calls++ === 0 ? new HttpResponse(null, { status: 401 }) : HttpResponse.json({ ok: true });
       }),
     );
-    const res = await s.authFetch('/api/echo', { method: 'POST', body: JSON.stringify({ n: 1 }), headers: { 'Content-Type': 'application/json' } });
+    const res = await s.authFetch('/api/echo', {
+      method: 'POST',
+      body: JSON.stringify({ n: 1 }),
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).to.equal(200);
     expect(bodies).to.deep.equal(['{"n":1}', '{"n":1}']);
   });

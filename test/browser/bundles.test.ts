@@ -13,7 +13,8 @@ interface Page {
 }
 
 const refreshRequests = (win: Window) =>
-  win.performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname === '/api/refresh').length;
+  win.performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname === '/api/refresh')
+    .length;
 const visible = (win: Window, id: string) => win.document.getElementById(id)!.checkVisibility();
 
 beforeEach(() => serverLogout());
@@ -54,7 +55,10 @@ describe('two bundled copies on one page', () => {
     await win.B.getSession('/api').ready;
     expect([visible(win, 'login1'), visible(win, 'login3')]).to.deep.equal([true, true]);
     await win.B.getSession('/api').login('alice', 'alice');
-    await waitFor(() => visible(win, 'in1') && !!win.document.getElementById('in3')?.checkVisibility(), 'protected content in both gates');
+    await waitFor(
+      () => visible(win, 'in1') && !!win.document.getElementById('in3')?.checkVisibility(),
+      'protected content in both gates',
+    );
     await (win.document.getElementById('p1') as AuthShell.AuthProvider).logout();
     await waitFor(() => visible(win, 'login1') && visible(win, 'login3'), 'login in both gates');
     expect(win.document.getElementById('in3')).to.equal(null);

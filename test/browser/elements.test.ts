@@ -2,15 +2,35 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { ContextConsumer } from '@lit/context';
 import { LitElement } from 'lit';
 import { HttpResponse, delay, http, passthrough } from 'msw';
-import { AuthProvider, authContext, consumeAuth, getAuth, isAuthError, type AuthValue, type Session } from '../../src/index.js';
+import {
+  AuthProvider,
+  authContext,
+  consumeAuth,
+  getAuth,
+  isAuthError,
+  type AuthValue,
+  type Session,
+} from '../../src/index.js';
 import '../../src/login-form.js';
-import { JWT_PATTERN, requestLog, requestsTo, serverLogin, serverLogout, sleep, startWorker, uniqueTag, until, worker } from './helpers.js';
+import {
+  JWT_PATTERN,
+  requestLog,
+  requestsTo,
+  serverLogin,
+  serverLogout,
+  sleep,
+  startWorker,
+  uniqueTag,
+  until,
+  worker,
+} from './helpers.js';
 
 // Sessions are page-wide per api: remember each test's, and forget them after it, so the next test
 // restores afresh (fixtures are already disconnected by then).
 const sessions = new Set<Session>();
 const remember = (el: Element) => {
-  for (const p of [el, ...el.querySelectorAll('auth-provider')]) if (p instanceof AuthProvider && p.session) sessions.add(p.session);
+  for (const p of [el, ...el.querySelectorAll('auth-provider')])
+    if (p instanceof AuthProvider && p.session) sessions.add(p.session);
 };
 async function mount<T extends Element>(template: ReturnType<typeof html>): Promise<T> {
   const el = await fixture<T>(template);
@@ -145,7 +165,8 @@ describe('<auth-gate>', () => {
       await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
       const win = frame.contentWindow!;
       const doc = frame.contentDocument!;
-      const shown = () => ['#pending', '#login', '#secret'].filter((id) => doc.querySelector(id)!.checkVisibility()).join(',');
+      const shown = () =>
+        ['#pending', '#login', '#secret'].filter((id) => doc.querySelector(id)!.checkVisibility()).join(',');
       expect(doc.querySelector('auth-gate')!.matches(':defined')).to.be.false;
       expect(shown()).to.equal('#pending');
       const frames: string[] = [];
@@ -253,9 +274,36 @@ describe('<auth-provider>', () => {
   }
 
   for (const [label, markup, attribute] of [
-    ['a bad attribute value', html`<auth-provider api="/api" refresh-method="DELETE"><auth-gate><p slot="pending">…</p><p slot="login" id="login">login</p></auth-gate></auth-provider>`, 'refresh-method'],
-    ['no api attribute', html`<auth-provider><auth-gate><p slot="pending">…</p><p slot="login" id="login">login</p></auth-gate></auth-provider>`, 'api'],
-    ['an api that is not a URL', html`<auth-provider api="http://["><auth-gate><p slot="pending">…</p><p slot="login" id="login">login</p></auth-gate></auth-provider>`, 'api'],
+    [
+      'a bad attribute value',
+      html`<auth-provider api="/api" refresh-method="DELETE"
+        ><auth-gate
+          ><p slot="pending">…</p>
+          <p slot="login" id="login">login</p></auth-gate
+        ></auth-provider
+      >`,
+      'refresh-method',
+    ],
+    [
+      'no api attribute',
+      html`<auth-provider
+        ><auth-gate
+          ><p slot="pending">…</p>
+          <p slot="login" id="login">login</p></auth-gate
+        ></auth-provider
+      >`,
+      'api',
+    ],
+    [
+      'an api that is not a URL',
+      html`<auth-provider api="http://["
+        ><auth-gate
+          ><p slot="pending">…</p>
+          <p slot="login" id="login">login</p></auth-gate
+        ></auth-provider
+      >`,
+      'api',
+    ],
   ] as const) {
     it(`${label}: a UsageError event and one console error naming the attribute, within one task; ready settles; the gate shows login`, async () => {
       let provider!: AuthProvider;
@@ -284,7 +332,8 @@ describe('<auth-provider>', () => {
   it('the debug attribute logs every step to console.debug, never a token', async () => {
     const lines: string[] = [];
     const originalDebug = console.debug;
-    console.debug = (...args: unknown[]) => lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    console.debug = (...args: unknown[]) =>
+      lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
     try {
       const provider = await mount<AuthProvider>(html`<auth-provider api="/api" debug></auth-provider>`);
       await provider.ready;
@@ -295,7 +344,15 @@ describe('<auth-provider>', () => {
       console.debug = originalDebug;
     }
     const steps = lines.map((line) => /: (\w+ \w+)/.exec(line)?.[1]);
-    for (const step of ['restore start', 'login start', 'login success', 'refresh success', 'state authenticated', 'logout success', 'state anonymous']) {
+    for (const step of [
+      'restore start',
+      'login start',
+      'login success',
+      'refresh success',
+      'state authenticated',
+      'logout success',
+      'state anonymous',
+    ]) {
       expect(steps, step).to.include(step);
     }
     for (const line of lines) expect(line).not.to.match(JWT_PATTERN);
@@ -394,18 +451,23 @@ describe('no token leaks', () => {
     methods.forEach((m) => (console[m] = (...args: unknown[]) => captured.push(args.map(String).join(' '))));
     const events: unknown[] = [];
     const record = (e: Event) => events.push((e as CustomEvent).detail);
-    for (const type of ['auth-change', 'auth-activity', 'auth-error', 'auth-login']) document.addEventListener(type, record);
+    for (const type of ['auth-change', 'auth-activity', 'auth-error', 'auth-login'])
+      document.addEventListener(type, record);
     try {
       const provider = await mount<AuthProvider>(html`
         <auth-provider api="/api">
-          <auth-gate><auth-login-form slot="login"></auth-login-form><template><p>in</p></template></auth-gate>
+          <auth-gate
+            ><auth-login-form slot="login"></auth-login-form><template><p>in</p></template></auth-gate
+          >
         </auth-provider>
       `);
       await provider.ready;
       await provider.login('alice', 'alice');
       await provider.session!.refresh();
       await provider.authFetch('/api/me');
-      worker.use(http.post('/api/refresh', () => HttpResponse.json({ access_token: 'eyJhbGciOi.eyJzdWIiOiIx' }), { once: true }));
+      worker.use(
+        http.post('/api/refresh', () => HttpResponse.json({ access_token: 'eyJhbGciOi.eyJzdWIiOiIx' }), { once: true }),
+      );
       const error = await provider.session!.refresh().catch((e: Error) => e);
       await sleep(50);
 
@@ -441,7 +503,8 @@ describe('no token leaks', () => {
       }
     } finally {
       methods.forEach((m, i) => (console[m] = originals[i]!));
-      for (const type of ['auth-change', 'auth-activity', 'auth-error', 'auth-login']) document.removeEventListener(type, record);
+      for (const type of ['auth-change', 'auth-activity', 'auth-error', 'auth-login'])
+        document.removeEventListener(type, record);
     }
   });
 });

@@ -14,7 +14,19 @@ import {
   type Session,
   type SessionOptions,
 } from '../../src/core/index.js';
-import { fakeJwt, JWT_PATTERN, logoutFault, manualClock, requestLog, serverLogout, sleep, startWorker, until, wired, worker } from './helpers.js';
+import {
+  fakeJwt,
+  JWT_PATTERN,
+  logoutFault,
+  manualClock,
+  requestLog,
+  serverLogout,
+  sleep,
+  startWorker,
+  until,
+  wired,
+  worker,
+} from './helpers.js';
 
 const sessions: Session[] = [];
 function session(options: Partial<SessionOptions> = {}): Session {
@@ -132,8 +144,14 @@ describe('expiry no clock can break', () => {
   }
 
   for (const [label, body] of [
-    ['a server 10 minutes behind issuing exp-only tokens', () => ({ access_token: fakeJwt({ sub: '1', exp: nowSeconds() - 600 + 60 }) })],
-    ['a server 1 day ahead issuing exp-only tokens', () => ({ access_token: fakeJwt({ sub: '1', exp: nowSeconds() + 86_400 + 60 }) })],
+    [
+      'a server 10 minutes behind issuing exp-only tokens',
+      () => ({ access_token: fakeJwt({ sub: '1', exp: nowSeconds() - 600 + 60 }) }),
+    ],
+    [
+      'a server 1 day ahead issuing exp-only tokens',
+      () => ({ access_token: fakeJwt({ sub: '1', exp: nowSeconds() + 86_400 + 60 }) }),
+    ],
     ['expires_in: 0.001', () => ({ access_token: fakeJwt({ sub: '1' }), expires_in: 0.001 })],
     ['expires_in: 0', () => ({ access_token: fakeJwt({ sub: '1' }), expires_in: 0 })],
   ] as const) {
@@ -160,7 +178,11 @@ describe('expiry no clock can break', () => {
         { access_token: fakeJwt({ sub: '1', exp: Math.floor(serverNow() / 1000) + 60 }) },
         { headers: { Date: new Date(serverNow()).toUTCString() } },
       );
-    worker.use(http.post('/api/login', answer), http.post('/api/refresh', answer), http.get('/api/data', () => HttpResponse.json({})));
+    worker.use(
+      http.post('/api/login', answer),
+      http.post('/api/refresh', answer),
+      http.get('/api/data', () => HttpResponse.json({})),
+    );
     const clock = manualClock();
     const s = await loggedIn({ clock: clock.now, leeway: 10 });
     const log = requestLog();
@@ -227,7 +249,13 @@ describe('401s that a refresh cannot fix', () => {
       const s = await loggedIn();
       worker.use(
         http.get('/api/scoped', () =>
-          HttpResponse.json({}, { status, headers: { 'WWW-Authenticate': 'Bearer realm="api", error="insufficient_scope", scope="admin"' } }),
+          HttpResponse.json(
+            {},
+            {
+              status,
+              headers: { 'WWW-Authenticate': 'Bearer realm="api", error="insufficient_scope", scope="admin"' },
+            },
+          ),
         ),
       );
       const log = requestLog();
@@ -247,7 +275,14 @@ describe('tab messages are validated', () => {
     { v: 1, type: 'logout', at: Infinity },
     { v: 1, type: 'logout' },
     { v: 1, type: 'token', token: 'garbage', remaining: 60_000, lifetime: 60_000, requestedAt: 0 },
-    { v: 1, type: 'token', token: fakeJwt({ sub: 'mallory' }), remaining: Number.NaN, lifetime: 60_000, requestedAt: 0 },
+    {
+      v: 1,
+      type: 'token',
+      token: fakeJwt({ sub: 'mallory' }),
+      remaining: Number.NaN,
+      lifetime: 60_000,
+      requestedAt: 0,
+    },
     { v: 1, type: 'token', token: fakeJwt({ sub: 'mallory' }), remaining: 60_000, lifetime: 60_000, requestedAt: 1e20 },
     { v: 1, type: 'token', token: 42, remaining: 60_000, lifetime: 60_000, requestedAt: 0 },
     { v: 1, type: 'held', id: 'x'.repeat(10_000) },
@@ -283,7 +318,14 @@ describe('tab messages are validated', () => {
     await s.logout();
     const channel = new BroadcastChannel(channelName);
     const token = fakeJwt({ sub: '2', name: 'Bob', iat: 1000, exp: 1060 });
-    channel.postMessage({ v: 1, type: 'token', token, remaining: 60_000, lifetime: 60_000, requestedAt: requestedBefore });
+    channel.postMessage({
+      v: 1,
+      type: 'token',
+      token,
+      remaining: 60_000,
+      lifetime: 60_000,
+      requestedAt: requestedBefore,
+    });
     await sleep(100);
     expect(s.state).to.equal('anonymous');
     channel.postMessage({ v: 1, type: 'token', token, remaining: 60_000, lifetime: 60_000, requestedAt: shared() });
@@ -328,12 +370,22 @@ describe('tab messages are validated', () => {
     const visit = async (value: unknown, depth: number): Promise<void> => {
       if (typeof value === 'string') return void (JWT_PATTERN.test(value) && found.push(value));
       if (value instanceof Promise) return visit(await value.catch((e: unknown) => e), depth);
-      if ((typeof value !== 'object' && typeof value !== 'function') || value === null || depth === 0 || seen.has(value)) return;
+      if (
+        (typeof value !== 'object' && typeof value !== 'function') ||
+        value === null ||
+        depth === 0 ||
+        seen.has(value)
+      )
+        return;
       if (value instanceof Node || value === globalThis) return;
       seen.add(value);
       if (value instanceof Map || value instanceof Set) for (const entry of value) await visit(entry, depth - 1);
       if (value instanceof Error) await visit(value.message, depth - 1);
-      for (let o: object | null = value; o && o !== Object.prototype && o !== EventTarget.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
+      for (
+        let o: object | null = value;
+        o && o !== Object.prototype && o !== EventTarget.prototype && o !== Function.prototype;
+        o = Object.getPrototypeOf(o)
+      ) {
         for (const key of Reflect.ownKeys(o)) {
           const descriptor = Object.getOwnPropertyDescriptor(o, key)!;
           let member: unknown;
@@ -389,7 +441,9 @@ describe('micro-frontends cannot silently weaken each other', () => {
       }
       // Leaving options out, or giving the same ones, is no conflict.
       expect(getSession('/api')).to.equal(first);
-      expect(getSession({ api: '/api/', refreshMethod: 'post', csrfHeader: 'X-Requested-With: auth-shell' })).to.equal(first);
+      expect(getSession({ api: '/api/', refreshMethod: 'post', csrfHeader: 'X-Requested-With: auth-shell' })).to.equal(
+        first,
+      );
     } finally {
       console.restore();
     }
@@ -464,5 +518,4 @@ describe('logout is not lost', () => {
     expect(await wired(since, 2)).to.deep.equal(['logout', 'login']);
     expect(next.state).to.equal('authenticated');
   });
-
 });

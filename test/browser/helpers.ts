@@ -19,7 +19,11 @@ export function startWorker(): Promise<unknown> {
 export function requestLog() {
   const seen: { method: string; url: URL; authorization: string | null }[] = [];
   const listener = ({ request }: { request: Request }) => {
-    seen.push({ method: request.method, url: new URL(request.url), authorization: request.headers.get('Authorization') });
+    seen.push({
+      method: request.method,
+      url: new URL(request.url),
+      authorization: request.headers.get('Authorization'),
+    });
   };
   worker.events.on('request:start', listener);
   const key = (entry: { method: string; url: URL }) =>
@@ -40,11 +44,19 @@ export function requestLog() {
 
 /** Ends any server-side session of this browser context for `api` (revokes and clears the cookie). */
 export async function serverLogout(api = '/api'): Promise<void> {
-  await fetch(`${api}/logout`, { method: 'POST', headers: { 'X-Requested-With': 'auth-shell' }, credentials: 'include' });
+  await fetch(`${api}/logout`, {
+    method: 'POST',
+    headers: { 'X-Requested-With': 'auth-shell' },
+    credentials: 'include',
+  });
 }
 
 /** Logs in with plain fetch (not through the unit under test): sets the refresh cookie. */
-export async function serverLogin(login = 'alice', pass = login, api = '/api'): Promise<{ access_token: string; expires_in: number }> {
+export async function serverLogin(
+  login = 'alice',
+  pass = login,
+  api = '/api',
+): Promise<{ access_token: string; expires_in: number }> {
   const res = await fetch(`${api}/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'auth-shell' },
@@ -66,7 +78,8 @@ export function manualClock() {
   };
 }
 
-const b64url = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+const b64url = (value: unknown) =>
+  btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
 
 /** An unsigned JWT-shaped token for scripted answers (the client never verifies signatures). */
 export function fakeJwt(claims: Record<string, unknown>): string {
@@ -120,9 +133,16 @@ export function requestsTo(path: string, since = 0): PerformanceResourceTiming[]
  * Makes the real backend drop (`drop`), refuse (`status`) or hold (`delay` ms) the next logouts of
  * this browser's session — scripted at the server, so it works for keepalive requests in every engine.
  */
-export async function logoutFault(fault: { drop: true } | { status: number } | { delay: number }, api = '/api', times = 1): Promise<void> {
+export async function logoutFault(
+  fault: { drop: true } | { status: number } | { delay: number },
+  api = '/api',
+  times = 1,
+): Promise<void> {
   const query = 'drop' in fault ? 'drop' : 'status' in fault ? `status=${fault.status}` : `delay=${fault.delay}`;
-  const res = await fetch(`${api}/_faults/next-logout?${query}&times=${times}`, { method: 'POST', credentials: 'include' });
+  const res = await fetch(`${api}/_faults/next-logout?${query}&times=${times}`, {
+    method: 'POST',
+    credentials: 'include',
+  });
   if (res.status !== 204) throw new Error(`logoutFault: ${res.status}`);
 }
 
@@ -134,7 +154,10 @@ export async function logoutFault(fault: { drop: true } | { status: number } | {
 export function wire(since: number, api = '/api'): string[] {
   const endpoints = ['login', 'refresh', 'logout'];
   return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-    .filter((entry) => entry.startTime >= since && endpoints.some((name) => new URL(entry.name).pathname === `${api}/${name}`))
+    .filter(
+      (entry) =>
+        entry.startTime >= since && endpoints.some((name) => new URL(entry.name).pathname === `${api}/${name}`),
+    )
     .sort((a, b) => a.startTime - b.startTime)
     .map((entry) => new URL(entry.name).pathname.slice(api.length + 1));
 }
@@ -142,6 +165,7 @@ export function wire(since: number, api = '/api'): string[] {
 /** {@link wire}, once at least `count` requests are in Resource Timing (or after 3 s). */
 export async function wired(since: number, count: number, api = '/api'): Promise<string[]> {
   const start = performance.now();
-  while (wire(since, api).length < count && performance.now() - start < 3000) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (wire(since, api).length < count && performance.now() - start < 3000)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   return wire(since, api);
 }

@@ -70,7 +70,9 @@ describe('<auth-login-form>', () => {
 
   it('logs in on submit and fires auth-login; the gate then shows the protected content', async () => {
     const { provider, form, login, pass } = await setup();
-    const logged = new Promise<CustomEvent>((resolve) => form.addEventListener('auth-login', (e) => resolve(e as CustomEvent), { once: true }));
+    const logged = new Promise<CustomEvent>((resolve) =>
+      form.addEventListener('auth-login', (e) => resolve(e as CustomEvent), { once: true }),
+    );
     typeAndEnter(login, pass, 'alice', 'alice');
     const event = await logged;
     expect(event.detail.user.name).to.equal('Alice');
@@ -122,7 +124,11 @@ describe('<auth-login-form>', () => {
   });
 
   it('shows how long to wait when the server throttles logins (429 + Retry-After)', async () => {
-    worker.use(http.post('/api/login', () => HttpResponse.json({ error: 'too_many_attempts' }, { status: 429, headers: { 'Retry-After': '30' } })));
+    worker.use(
+      http.post('/api/login', () =>
+        HttpResponse.json({ error: 'too_many_attempts' }, { status: 429, headers: { 'Retry-After': '30' } }),
+      ),
+    );
     const { login, pass, error, provider } = await setup();
     typeAndEnter(login, pass, 'alice', 'alice');
     await until(() => error.textContent !== '', 'an error message');
@@ -135,12 +141,15 @@ describe('<auth-login-form>', () => {
     // run — they share one backend — starts with a clean count.
     const name = `guesser-${Math.random().toString(36).slice(2)}`;
     const provider = await fixture<AuthProvider>(html`
-      <auth-provider api="/throttle-api"><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate></auth-provider>
+      <auth-provider api="/throttle-api"
+        ><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate
+      ></auth-provider>
     `);
     sessions.add(provider.session!);
     await provider.ready;
     const wrong: string[] = [];
-    for (let i = 0; i < 5; i++) wrong.push(((await provider.login(name, 'nope').catch((e: unknown) => e)) as { code: string }).code);
+    for (let i = 0; i < 5; i++)
+      wrong.push(((await provider.login(name, 'nope').catch((e: unknown) => e)) as { code: string }).code);
     expect(wrong).to.deep.equal(Array(5).fill('invalid-credentials'));
     const locked = (await provider.login(name, 'nope').catch((e: unknown) => e)) as RateLimitError;
     expect(locked).to.be.instanceOf(RateLimitError);
@@ -163,11 +172,17 @@ describe('<auth-login-form>', () => {
   });
 
   it('labels are configurable and parts are exposed for styling', async () => {
-    const form = await fixture<AuthLoginForm>(html`<auth-login-form login-label="E-mail" password-label="Passphrase" submit-label="Go"></auth-login-form>`);
+    const form = await fixture<AuthLoginForm>(
+      html`<auth-login-form login-label="E-mail" password-label="Passphrase" submit-label="Go"></auth-login-form>`,
+    );
     const root = form.shadowRoot!;
-    expect([...root.querySelectorAll('[part=label]')].map((el) => el.textContent)).to.deep.equal(['E-mail', 'Passphrase']);
+    expect([...root.querySelectorAll('[part=label]')].map((el) => el.textContent)).to.deep.equal([
+      'E-mail',
+      'Passphrase',
+    ]);
     expect(root.querySelector('[part=button]')!.textContent?.trim()).to.equal('Go');
-    for (const part of ['form', 'field', 'label', 'input', 'button', 'error']) expect(root.querySelector(`[part~=${part}]`), part).to.exist;
+    for (const part of ['form', 'field', 'label', 'input', 'button', 'error'])
+      expect(root.querySelector(`[part~=${part}]`), part).to.exist;
   });
 
   it('without a provider it says so instead of throwing', async () => {
@@ -192,7 +207,9 @@ describe('<auth-login-form> in any language', () => {
     worker.use(http.post('/api/login', () => HttpResponse.json({ error: 'invalid_credentials' }, { status: 401 })));
     const host = await fixture<HTMLElement>(html`
       <div lang="de-CH">
-        <auth-provider api="/api"><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate></auth-provider>
+        <auth-provider api="/api"
+          ><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate
+        ></auth-provider>
       </div>
     `);
     const provider = host.querySelector('auth-provider')!;
@@ -201,7 +218,10 @@ describe('<auth-login-form> in any language', () => {
     const form = host.querySelector('auth-login-form')!;
     await form.updateComplete;
     const root = form.shadowRoot!;
-    expect([...root.querySelectorAll('[part=label]')].map((el) => el.textContent)).to.deep.equal(['Benutzername', 'Passwort']);
+    expect([...root.querySelectorAll('[part=label]')].map((el) => el.textContent)).to.deep.equal([
+      'Benutzername',
+      'Passwort',
+    ]);
     expect(root.querySelector('[part=button]')!.textContent).to.equal('Anmelden');
     typeAndEnter(root.querySelector('input[name=login]')!, root.querySelector('input[name=pass]')!, 'alice', 'nope');
     await until(() => form.error !== '', 'an error message');
@@ -247,7 +267,10 @@ describe('<auth-login-form> in any language', () => {
     expect(await shown()).to.equal(messages.missing);
     for (const [answer, expected] of [
       [() => HttpResponse.json({}, { status: 401 }), messages['invalid-credentials']],
-      [() => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '42' } }), 'Trop de tentatives. Réessayez dans 42 s.'],
+      [
+        () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '42' } }),
+        'Trop de tentatives. Réessayez dans 42 s.',
+      ],
       [() => HttpResponse.error(), messages.network],
     ] as const) {
       worker.use(http.post('/api/login', answer, { once: true }));

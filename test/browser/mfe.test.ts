@@ -27,9 +27,15 @@ function deepAll(root: ParentNode, selector: string): Element[] {
 }
 
 const panelUsers = (win: Window) =>
-  ['#mfe-lit', '#mfe-react', '#mfe-vue'].map((id) => deepAll(win.document.querySelector(id)!, '[data-testid=user]').find((el) => el.checkVisibility())?.textContent?.trim() ?? '');
+  ['#mfe-lit', '#mfe-react', '#mfe-vue'].map(
+    (id) =>
+      deepAll(win.document.querySelector(id)!, '[data-testid=user]')
+        .find((el) => el.checkVisibility())
+        ?.textContent?.trim() ?? '',
+  );
 const refreshRequests = (win: Window) =>
-  win.performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname === '/api/refresh').length;
+  win.performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname === '/api/refresh')
+    .length;
 
 beforeEach(() => serverLogout());
 afterEach(() => closeFrames());
@@ -37,7 +43,13 @@ afterEach(() => closeFrames());
 describe('micro-frontends: Lit, React, Vue on one session', () => {
   it('one restore request for the whole page; a login in one panel reaches all; a logout in another ends all', async () => {
     const win = await openDemo();
-    await waitFor(() => deepAll(win.document, 'auth-provider').length >= 4 && deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'), 'every provider anonymous', 8000);
+    await waitFor(
+      () =>
+        deepAll(win.document, 'auth-provider').length >= 4 &&
+        deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'),
+      'every provider anonymous',
+      8000,
+    );
     expect(refreshRequests(win)).to.equal(1);
     const vueForm = deepAll(win.document.querySelector('#mfe-vue')!, 'auth-login-form')[0]!;
     const input = (name: string) => vueForm.shadowRoot!.querySelector<HTMLInputElement>(`input[name=${name}]`)!;
@@ -46,9 +58,15 @@ describe('micro-frontends: Lit, React, Vue on one session', () => {
     vueForm.shadowRoot!.querySelector('form')!.requestSubmit();
     await waitFor(() => panelUsers(win).every((name) => name === 'Bob'), 'Bob in every panel', 8000);
     expect(refreshRequests(win)).to.equal(1);
-    const reactLogout = [...win.document.querySelectorAll<HTMLButtonElement>('#mfe-react button')].find((b) => b.textContent === 'Log out')!;
+    const reactLogout = [...win.document.querySelectorAll<HTMLButtonElement>('#mfe-react button')].find(
+      (b) => b.textContent === 'Log out',
+    )!;
     reactLogout.click();
-    await waitFor(() => deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'), 'every provider anonymous again', 5000);
+    await waitFor(
+      () => deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'),
+      'every provider anonymous again',
+      5000,
+    );
     await waitFor(() => panelUsers(win).every((name) => name === ''), 'no user data left in any panel', 5000);
   });
 
@@ -79,7 +97,8 @@ describe('micro-frontends: Lit, React, Vue on one session', () => {
                 if (mount.querySelector(right)?.checkVisibility()) return resolve();
               }
             }
-            if (performance.now() - started > 8000) return reject(new Error(`the ${signedIn ? 'profile' : 'login'} view never showed`));
+            if (performance.now() - started > 8000)
+              return reject(new Error(`the ${signedIn ? 'profile' : 'login'} view never showed`));
             requestAnimationFrame(check);
           };
           requestAnimationFrame(check);

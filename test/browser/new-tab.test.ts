@@ -96,7 +96,11 @@ describe('a new tab restores from its sibling tabs', () => {
   it('a junk answer, an answer to another question and a late answer are ignored: B restores over the network', async () => {
     // A stand-in for another tab: present (the shared lock every tab holds), but it answers badly.
     let leave!: () => void;
-    void navigator.locks.request(`${channelName}:tab`, { mode: 'shared' }, () => new Promise<void>((resolve) => (leave = resolve)));
+    void navigator.locks.request(
+      `${channelName}:tab`,
+      { mode: 'shared' },
+      () => new Promise<void>((resolve) => (leave = resolve)),
+    );
     const channel = new BroadcastChannel(channelName);
     const fake = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5IiwibmFtZSI6Ik1hbGxvcnkifQ.c2ln';
     const asks: string[] = [];
@@ -104,10 +108,46 @@ describe('a new tab restores from its sibling tabs', () => {
       if (data?.type !== 'ask') return;
       asks.push(data.id);
       const now = performance.timeOrigin + performance.now();
-      channel.postMessage({ v: 1, type: 'token', token: 'garbage', remaining: 60_000, lifetime: 60_000, requestedAt: now, to: data.id });
-      channel.postMessage({ v: 1, type: 'token', token: fake, remaining: 60_000, lifetime: 60_000, requestedAt: now, to: 'someone-else' });
-      channel.postMessage({ v: 1, type: 'token', token: fake, remaining: Number.NaN, lifetime: 60_000, requestedAt: now, to: data.id });
-      setTimeout(() => channel.postMessage({ v: 1, type: 'token', token: fake, remaining: 60_000, lifetime: 60_000, requestedAt: now, to: data.id }), 300);
+      channel.postMessage({
+        v: 1,
+        type: 'token',
+        token: 'garbage',
+        remaining: 60_000,
+        lifetime: 60_000,
+        requestedAt: now,
+        to: data.id,
+      });
+      channel.postMessage({
+        v: 1,
+        type: 'token',
+        token: fake,
+        remaining: 60_000,
+        lifetime: 60_000,
+        requestedAt: now,
+        to: 'someone-else',
+      });
+      channel.postMessage({
+        v: 1,
+        type: 'token',
+        token: fake,
+        remaining: Number.NaN,
+        lifetime: 60_000,
+        requestedAt: now,
+        to: data.id,
+      });
+      setTimeout(
+        () =>
+          channel.postMessage({
+            v: 1,
+            type: 'token',
+            token: fake,
+            remaining: 60_000,
+            lifetime: 60_000,
+            requestedAt: now,
+            to: data.id,
+          }),
+        300,
+      );
     };
     try {
       const before = await refreshes();

@@ -9,7 +9,8 @@ import { serverLogout, until } from './helpers.js';
 
 const other = `http://127.0.0.1:${location.port}`;
 const sessions: Session[] = [];
-const seen = async (id: string): Promise<{ method: string; authorization: string | null }[]> => (await fetch(`/__probe/seen/${id}`)).json();
+const seen = async (id: string): Promise<{ method: string; authorization: string | null }[]> =>
+  (await fetch(`/__probe/seen/${id}`)).json();
 
 beforeEach(() => serverLogout());
 afterEach(() => {
@@ -47,7 +48,8 @@ describe('socket handshakes', () => {
     await s.login('alice', 'alice');
     const socket = openSocket(s, '/__probe/ws-hang', { connectTimeout: 300, maxAttempts: 1, retryDelay: 20 });
     const events: string[] = [];
-    for (const type of ['open', 'error', 'reconnecting', 'giveup', 'close']) socket.addEventListener(type, () => events.push(type));
+    for (const type of ['open', 'error', 'reconnecting', 'giveup', 'close'])
+      socket.addEventListener(type, () => events.push(type));
     const started = performance.now();
     await until(() => events.includes('giveup'), 'giveup after the handshake timeouts', 5000);
     expect(performance.now() - started).to.be.below(3000);
@@ -56,5 +58,4 @@ describe('socket handshakes', () => {
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
     socket.close();
   });
-
 });

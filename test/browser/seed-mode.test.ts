@@ -13,7 +13,12 @@ afterEach(() => {
 });
 
 const configurations = [
-  { name: 'default (POST + header)', api: '/api', method: 'POST', mount: () => html`<auth-provider api="/api"></auth-provider>` },
+  {
+    name: 'default (POST + header)',
+    api: '/api',
+    method: 'POST',
+    mount: () => html`<auth-provider api="/api"></auth-provider>`,
+  },
   {
     name: 'seed (GET)',
     api: '/seed-api',

@@ -15,7 +15,21 @@ import {
   type Session,
   type SessionOptions,
 } from '../../src/core/index.js';
-import { JWT_PATTERN, engine, fakeJwt, logoutFault, manualClock, requestLog, requestsTo, serverLogin, serverLogout, sleep, startWorker, until, worker } from './helpers.js';
+import {
+  JWT_PATTERN,
+  engine,
+  fakeJwt,
+  logoutFault,
+  manualClock,
+  requestLog,
+  requestsTo,
+  serverLogin,
+  serverLogout,
+  sleep,
+  startWorker,
+  until,
+  worker,
+} from './helpers.js';
 
 const sessions: Session[] = [];
 function session(options: Partial<SessionOptions> = {}): Session {
@@ -149,7 +163,11 @@ describe('login throttled by the server', () => {
   it('a 429 rejects with a RateLimitError carrying Retry-After (seconds or an HTTP date); nothing stored', async () => {
     const s = session();
     await s.restore();
-    worker.use(http.post('/api/login', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '120' } }), { once: true }));
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '120' } }), {
+        once: true,
+      }),
+    );
     const error = (await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError;
     expect(error).to.be.instanceOf(RateLimitError);
     expect(error).to.be.instanceOf(NetworkError); // never a logout, like any "try again later"
@@ -166,21 +184,31 @@ describe('login throttled by the server', () => {
         () =>
           HttpResponse.json(
             {},
-            { status: 429, headers: { Date: new Date(serverNow).toUTCString(), 'Retry-After': new Date(serverNow + 45_000).toUTCString() } },
+            {
+              status: 429,
+              headers: {
+                Date: new Date(serverNow).toUTCString(),
+                'Retry-After': new Date(serverNow + 45_000).toUTCString(),
+              },
+            },
           ),
         { once: true },
       ),
     );
     expect(((await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError).retryAfter).to.equal(45);
     worker.use(http.post('/api/login', () => new HttpResponse(null, { status: 429 }), { once: true }));
-    expect(((await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError).retryAfter).to.equal(undefined);
+    expect(((await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError).retryAfter).to.equal(
+      undefined,
+    );
   });
 
   it('a refresh answered 429 with a short Retry-After waits that long before its retry', async () => {
     const s = await loggedIn();
     let calls = 0;
     worker.use(
-      http.post('/api/refresh', () => (calls++ === 0 ? HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '1' } }) : passthrough())),
+      http.post('/api/refresh', () =>
+        calls++ === 0 ? HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '1' } }) : passthrough(),
+      ),
     );
     const backoffs: Activity[] = [];
     s.addEventListener('activity', (e) => e.detail.phase === 'backoff' && backoffs.push(e.detail));
@@ -191,7 +219,9 @@ describe('login throttled by the server', () => {
 
   it('a refresh answered 429 with a long Retry-After fails at once (callers are not kept waiting), the session stays', async () => {
     const s = await loggedIn();
-    worker.use(http.post('/api/refresh', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '3600' } })));
+    worker.use(
+      http.post('/api/refresh', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '3600' } })),
+    );
     const log = requestLog();
     const error = await s.refresh().catch((e: unknown) => e);
     log.stop();
@@ -329,8 +359,14 @@ describe('refresh', () => {
     ['a body without access_token', () => HttpResponse.json({ token: 'x' })],
     ['"garbage" as token', () => HttpResponse.json({ access_token: 'garbage' })],
     ['"a.b" as token', () => HttpResponse.json({ access_token: 'a.b' })],
-    ['a two-part token whose payload decodes (not a JWS)', () => HttpResponse.json({ access_token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0' })],
-    ['a token whose payload is not JSON', () => HttpResponse.json({ access_token: 'eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln' })],
+    [
+      'a two-part token whose payload decodes (not a JWS)',
+      () => HttpResponse.json({ access_token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0' }),
+    ],
+    [
+      'a token whose payload is not JSON',
+      () => HttpResponse.json({ access_token: 'eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln' }),
+    ],
     ['a negative expires_in', () => HttpResponse.json({ access_token: fakeJwt({ sub: '1' }), expires_in: -5 })],
     ['a number as token', () => HttpResponse.json({ access_token: 42 })],
   ] as const) {
@@ -386,7 +422,12 @@ describe('logout', () => {
     expect(s.state).to.equal('anonymous');
     // The server still holds the session until the logout gets through.
     const since = performance.now();
-    const resent = new Promise((resolve) => s.addEventListener('activity', (e) => e.detail.kind === 'logout' && e.detail.phase !== 'start' && resolve(e.detail.phase)));
+    const resent = new Promise((resolve) =>
+      s.addEventListener(
+        'activity',
+        (e) => e.detail.kind === 'logout' && e.detail.phase !== 'start' && resolve(e.detail.phase),
+      ),
+    );
     window.dispatchEvent(new Event('online'));
     expect(await resent).to.equal('success');
     await until(() => requestsTo('/api/logout', since).length > 0, 'the resent logout in Resource Timing');
@@ -396,7 +437,6 @@ describe('logout', () => {
     await again.restore();
     expect(again.state).to.equal('anonymous');
   });
-
 });
 
 describe('logout and work in flight', () => {
@@ -591,7 +631,10 @@ describe('expiry and clocks', () => {
     );
     const s = session({ leeway: 30 });
     const starts: number[] = [];
-    s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()));
+    s.addEventListener(
+      'activity',
+      (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()),
+    );
     await s.login('alice', 'alice');
     const loggedInAt = performance.now();
     await until(() => starts.length > 0, 'a proactive refresh', 8000);
@@ -609,7 +652,10 @@ describe('expiry and clocks', () => {
     );
     const s = session();
     const starts: number[] = [];
-    s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()));
+    s.addEventListener(
+      'activity',
+      (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()),
+    );
     await s.login('alice', 'alice');
     const loggedInAt = performance.now();
     await until(() => starts.length > 0, 'a proactive refresh', 8000);
@@ -625,7 +671,10 @@ describe('expiry and clocks', () => {
     const clock = manualClock();
     const s = session({ clock: clock.now });
     const starts: number[] = [];
-    s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()));
+    s.addEventListener(
+      'activity',
+      (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(performance.now()),
+    );
     await s.login('alice', 'alice');
     // The session's clock lags 80 ms behind the timers: the first timer finds the token still fresh.
     clock.advance(-80);
@@ -637,9 +686,18 @@ describe('expiry and clocks', () => {
   it('online, pageshow and visibilitychange re-check freshness', async () => {
     const clock = manualClock();
     const s = await loggedIn({ clock: clock.now });
-    for (const [target, type] of [[window, 'online'], [window, 'pageshow'], [document, 'visibilitychange']] as const) {
+    for (const [target, type] of [
+      [window, 'online'],
+      [window, 'pageshow'],
+      [document, 'visibilitychange'],
+    ] as const) {
       const log = requestLog();
-      const done = new Promise((resolve) => s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase !== 'start' && resolve(e.detail.phase)));
+      const done = new Promise((resolve) =>
+        s.addEventListener(
+          'activity',
+          (e) => e.detail.kind === 'refresh' && e.detail.phase !== 'start' && resolve(e.detail.phase),
+        ),
+      );
       clock.advance(120_000);
       target.dispatchEvent(new Event(type));
       expect(await done, type).to.equal('success');
@@ -655,8 +713,14 @@ describe('options', () => {
   it('rejects bad options with UsageError naming the option', () => {
     expect(() => createSession({ api: '' })).to.throw(UsageError, /api is required/);
     expect(() => createSession({ api: '/api', refreshMethod: 'PUT' as 'GET' })).to.throw(UsageError, /refreshMethod/);
-    expect(() => createSession({ api: '/api', allowedOrigins: 'api.example.com' })).to.throw(UsageError, /allowed-origins/);
-    expect(() => createSession({ api: '/api', allowedOrigins: 'https://api.example.com/v1' })).to.throw(UsageError, /path/);
+    expect(() => createSession({ api: '/api', allowedOrigins: 'api.example.com' })).to.throw(
+      UsageError,
+      /allowed-origins/,
+    );
+    expect(() => createSession({ api: '/api', allowedOrigins: 'https://api.example.com/v1' })).to.throw(
+      UsageError,
+      /path/,
+    );
     expect(() => createSession({ api: '/api', csrfHeader: 'nonsense' })).to.throw(UsageError, /csrfHeader/);
     expect(() => createSession({ api: '/api', timeout: -1 })).to.throw(UsageError, /timeout/);
   });

@@ -49,7 +49,8 @@ function open(session: Session, options: SocketOptions = {}): AuthSocket {
 const sidOf = (session: Session) => String(session.user!['sid']);
 const wsLogOf = async (sid: string): Promise<Handshake[]> => (await fetch(`/api/_ws/log?sid=${sid}`)).json();
 const wsLog = (session: Session) => wsLogOf(sidOf(session));
-const serverClose = (session: Session, code: number) => fetch(`/api/_ws/close?sid=${sidOf(session)}&code=${code}&reason=test`, { method: 'POST' });
+const serverClose = (session: Session, code: number) =>
+  fetch(`/api/_ws/close?sid=${sidOf(session)}&code=${code}&reason=test`, { method: 'POST' });
 const fault = (session: Session, code: number, times?: number) =>
   fetch(`/api/_ws/fault?sid=${sidOf(session)}&code=${code}${times ? `&times=${times}` : ''}`, { method: 'POST' });
 const clearFault = (session: Session) => fetch(`/api/_ws/fault?sid=${sidOf(session)}`, { method: 'DELETE' });
@@ -87,7 +88,10 @@ const echoes = (seen: { type: string; data?: unknown }[]) => seen.filter((m) => 
 
 function refreshCounter(session: Session) {
   const starts: Activity[] = [];
-  session.addEventListener('activity', (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(e.detail));
+  session.addEventListener(
+    'activity',
+    (e) => e.detail.kind === 'refresh' && e.detail.phase === 'start' && starts.push(e.detail),
+  );
   return starts;
 }
 
@@ -319,7 +323,9 @@ describe('AuthSocket: logout and lifetime', () => {
     socket.send('b');
     socket.send('c');
     expect(socket.queued).to.equal(3);
-    expect(() => socket.send('d')).to.throw(SocketError).with.property('code', 'queue-full');
+    expect(() => socket.send('d'))
+      .to.throw(SocketError)
+      .with.property('code', 'queue-full');
     await until(() => echoes(seen).length === 3, 'three echoes');
     expect(echoes(seen)).to.deep.equal(['a', 'b', 'c']);
 
@@ -369,7 +375,7 @@ describe('AuthSocket: ticket mode', () => {
 });
 
 describe('sockets through the context', () => {
-  it("closes when the consuming element leaves the DOM, unless it opted out", async () => {
+  it('closes when the consuming element leaves the DOM, unless it opted out', async () => {
     const tag = uniqueTag('socket-owner');
     class Owner extends ReactiveElement {
       auth = new ContextConsumer(this, { context: authContext, subscribe: true });
@@ -396,7 +402,11 @@ describe('sockets through the context', () => {
 
   it('a plain element (no Lit) that opened a socket through consumeAuth closes it when removed', async () => {
     await serverLogoutThenLogin();
-    const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"><section><div id="plain"></div></section></auth-provider>`);
+    const provider = await fixture<AuthProvider>(
+      html`<auth-provider api="/api"
+        ><section><div id="plain"></div></section
+      ></auth-provider>`,
+    );
     sessions.push(provider.session!);
     await provider.ready;
     const plain = provider.querySelector('#plain')!;
@@ -447,7 +457,8 @@ describe('AuthSocket: no token leaks', () => {
       );
     };
     for (const target of [socket, hanging]) {
-      for (const type of ['open', 'message', 'close', 'error', 'disconnected', 'reconnecting', 'reconnected', 'giveup']) target.addEventListener(type, record);
+      for (const type of ['open', 'message', 'close', 'error', 'disconnected', 'reconnecting', 'reconnected', 'giveup'])
+        target.addEventListener(type, record);
     }
     await hello(socket);
     const greeted = hello(socket);

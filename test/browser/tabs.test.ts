@@ -80,7 +80,11 @@ describe('many tabs', () => {
     await a!.login('bob');
     await waitFor(() => b!.state() === 'authenticated' && c!.state() === 'authenticated', 'login reached B and C');
     void a!.logout();
-    const took = await waitFor(() => b!.state() === 'anonymous' && c!.state() === 'anonymous', 'logout reached B and C', 1000);
+    const took = await waitFor(
+      () => b!.state() === 'anonymous' && c!.state() === 'anonymous',
+      'logout reached B and C',
+      1000,
+    );
     expect(took).to.be.below(1000);
     expect(await b!.me()).to.equal(401);
   });

@@ -158,7 +158,7 @@ export const MUTANTS = [
     id: 'allowed-origin-with-path',
     behaviour: 'T16 allowed-origins entries must be bare origins',
     file: 'src/core/origins.ts',
-    find: "url.href !== `${url.origin}/`",
+    find: 'url.href !== `${url.origin}/`',
     replace: 'false',
   },
   {
@@ -180,7 +180,8 @@ export const MUTANTS = [
     behaviour: 'T28 no Symbol.for path yields the token',
     file: 'src/core/session.ts',
     find: '  /** `restoring`, `authenticated` or `anonymous`. */',
-    replace: "  [Symbol.for('auth-shell.debug')]() {\n    return this.#tokens.token;\n  }\n\n  /** `restoring`, `authenticated` or `anonymous`. */",
+    replace:
+      "  [Symbol.for('auth-shell.debug')]() {\n    return this.#tokens.token;\n  }\n\n  /** `restoring`, `authenticated` or `anonymous`. */",
   },
   {
     id: 'socket-error-shows-url',
@@ -317,7 +318,7 @@ export const MUTANTS = [
   },
   {
     id: 'answer-to-anyone-adopted',
-    behaviour: 'an answer to another tab\'s question is not adopted',
+    behaviour: "an answer to another tab's question is not adopted",
     file: 'src/core/tab-sync.ts',
     find: 'else if (to === this.#asking?.id) this.#asking.answer(message);',
     replace: 'else this.#asking?.answer(message);',

@@ -15,7 +15,9 @@ import { MUTANTS } from './mutants.mjs';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const args = process.argv.slice(2);
 const filters = args.filter((a) => !a.startsWith('--'));
-const selected = MUTANTS.filter((m) => filters.length === 0 || filters.some((f) => m.id.includes(f) || m.behaviour.includes(f)));
+const selected = MUTANTS.filter(
+  (m) => filters.length === 0 || filters.some((f) => m.id.includes(f) || m.behaviour.includes(f)),
+);
 const port = process.env.MUTANTS_PORT ?? '8640';
 
 /** Checks every anchor before running anything. */
@@ -30,7 +32,11 @@ function prepare(mutant) {
 /** Runs a command; resolves with its exit code and output. */
 function run(command, commandArgs, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, commandArgs, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -59,7 +65,10 @@ async function suite() {
   const nodeTests = readdirSync(`${root}/test/node`).filter((f) => f.endsWith('.test.js') && f !== 'mutants.test.js');
   const node = await run(process.execPath, ['--test', ...nodeTests.map((f) => `test/node/${f}`)]);
   if (node.code !== 0) return { killed: true, by: failures(node.output).filter((n) => !/^node: test\/node\//.test(n)) };
-  const browser = await run(process.execPath, ['node_modules/@web/test-runner/dist/bin.js'], { WTR_PORT: port, BROWSERS: 'chromium' });
+  const browser = await run(process.execPath, ['node_modules/@web/test-runner/dist/bin.js'], {
+    WTR_PORT: port,
+    BROWSERS: 'chromium',
+  });
   return { killed: browser.code !== 0, by: failures(browser.output) };
 }
 
@@ -84,7 +93,13 @@ const started = performance.now();
 for (const p of prepared.filter((p) => !p.error)) {
   const { mutant } = p;
   if (mutant.equivalent) {
-    results.push({ id: mutant.id, behaviour: mutant.behaviour, result: 'equivalent', by: [mutant.equivalent], seconds: 0 });
+    results.push({
+      id: mutant.id,
+      behaviour: mutant.behaviour,
+      result: 'equivalent',
+      by: [mutant.equivalent],
+      seconds: 0,
+    });
     console.log(`${pad(mutant.id, 34)} equivalent — ${mutant.equivalent}`);
     continue;
   }
@@ -99,16 +114,29 @@ for (const p of prepared.filter((p) => !p.error)) {
     current = undefined;
   }
   const seconds = Math.round((performance.now() - t0) / 1000);
-  results.push({ id: mutant.id, behaviour: mutant.behaviour, result: outcome.killed ? 'killed' : 'survived', by: outcome.by, seconds });
-  console.log(`${pad(mutant.id, 34)} ${outcome.killed ? 'killed  ' : 'SURVIVED'} ${pad(`${seconds}s`, 5)} ${outcome.by.slice(0, 2).join(' | ')}`);
+  results.push({
+    id: mutant.id,
+    behaviour: mutant.behaviour,
+    result: outcome.killed ? 'killed' : 'survived',
+    by: outcome.by,
+    seconds,
+  });
+  console.log(
+    `${pad(mutant.id, 34)} ${outcome.killed ? 'killed  ' : 'SURVIVED'} ${pad(`${seconds}s`, 5)} ${outcome.by.slice(0, 2).join(' | ')}`,
+  );
 }
 
 const counted = results.filter((r) => r.result !== 'equivalent');
 const killed = counted.filter((r) => r.result === 'killed').length;
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
-console.log(`\n${killed}/${counted.length} killed (score ${counted.length ? Math.round((100 * killed) / counted.length) : 0} %), ` +
-  `${results.length - counted.length} equivalent, ${stale.length} stale, ${minutes} min`);
+console.log(
+  `\n${killed}/${counted.length} killed (score ${counted.length ? Math.round((100 * killed) / counted.length) : 0} %), ` +
+    `${results.length - counted.length} equivalent, ${stale.length} stale, ${minutes} min`,
+);
 for (const r of counted.filter((r) => r.result === 'survived')) console.log(`survived: ${r.id} — ${r.behaviour}`);
 mkdirSync(`${root}/.mutants`, { recursive: true });
-writeFileSync(`${root}/.mutants/report.json`, JSON.stringify({ when: new Date().toISOString(), minutes: Number(minutes), results }, null, 2));
+writeFileSync(
+  `${root}/.mutants/report.json`,
+  JSON.stringify({ when: new Date().toISOString(), minutes: Number(minutes), results }, null, 2),
+);
 process.exit(stale.length > 0 || killed < counted.length ? 1 : 0);

@@ -23,7 +23,12 @@ async function startServer(options = {}) {
   const clock = { t: Date.now() };
   /** @type {string[]} */
   const lines = [];
-  const backend = createBackend({ log: (l) => lines.push(l), now: () => clock.t, allowedOrigins: [ALLOWED], ...options });
+  const backend = createBackend({
+    log: (l) => lines.push(l),
+    now: () => clock.t,
+    allowedOrigins: [ALLOWED],
+    ...options,
+  });
   const server = http.createServer(async (req, res) => {
     if (!(await backend.handle(req, res))) res.writeHead(404, { 'Content-Type': 'text/plain' }).end('fallback');
   });
@@ -62,7 +67,12 @@ function rawRequest(srv, path, { method = 'GET', headers = {}, body, localAddres
       res.on('data', (chunk) => (text += chunk));
       res.on('end', () => {
         const json = res.headers['content-type'] === 'application/json';
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, cookies: res.headers['set-cookie'] ?? [], body: json ? JSON.parse(text) : text });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          cookies: res.headers['set-cookie'] ?? [],
+          body: json ? JSON.parse(text) : text,
+        });
       });
     });
     req.on('error', reject);
@@ -72,7 +82,11 @@ function rawRequest(srv, path, { method = 'GET', headers = {}, body, localAddres
 
 /** Logs in alice with a given Host header. @param {Srv} srv @param {string} host @param {string} [base] */
 const loginAt = (srv, host, base = '/api') =>
-  rawRequest(srv, `${base}/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW, Host: host }, body: '{"login":"alice","pass":"alice"}' });
+  rawRequest(srv, `${base}/login`, {
+    method: 'POST',
+    headers: { ...JSON_CT, ...XRW, Host: host },
+    body: '{"login":"alice","pass":"alice"}',
+  });
 
 /** The single Set-Cookie header of a response (asserts there is exactly one). @param {Response} res */
 function setCookie(res) {
@@ -170,7 +184,12 @@ describe('hardened backend', () => {
   });
 
   test('login with bad credentials → 401 and no Set-Cookie', async () => {
-    for (const [user, pass] of [['alice', 'wrong'], ['nobody', 'alice'], ['alice', ''], ['alice', 'ALICE']]) {
+    for (const [user, pass] of [
+      ['alice', 'wrong'],
+      ['nobody', 'alice'],
+      ['alice', ''],
+      ['alice', 'ALICE'],
+    ]) {
       const res = await srv.fetch('/api/login', {
         method: 'POST',
         headers: { ...JSON_CT, ...XRW },
@@ -213,7 +232,14 @@ describe('hardened backend', () => {
       body: '{"login":"bob","pass":"bob"}',
     });
     assert.equal(ok.status, 200);
-    for (const body of ['{', '[]', 'null', '{"login":"alice"}', '{"login":"alice","pass":1}', '{"login":["alice"],"pass":"alice"}']) {
+    for (const body of [
+      '{',
+      '[]',
+      'null',
+      '{"login":"alice"}',
+      '{"login":"alice","pass":1}',
+      '{"login":["alice"],"pass":"alice"}',
+    ]) {
       const res = await srv.fetch('/api/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body });
       assert.equal(res.status, 400, body);
       assert.deepEqual(await res.json(), { error: 'invalid_request' });
@@ -239,7 +265,11 @@ describe('hardened backend', () => {
     const res = await srv.fetch('/api/login');
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'POST');
-    const noHeader = await srv.fetch('/api/login', { method: 'POST', headers: JSON_CT, body: '{"login":"alice","pass":"alice"}' });
+    const noHeader = await srv.fetch('/api/login', {
+      method: 'POST',
+      headers: JSON_CT,
+      body: '{"login":"alice","pass":"alice"}',
+    });
     assert.equal(noHeader.status, 403);
     assert.deepEqual(noHeader.headers.getSetCookie(), []);
   });
@@ -294,7 +324,10 @@ describe('hardened backend', () => {
     const { rt } = await login(srv);
     const before = { ...srv.backend.stats };
     const results = await Promise.all(Array.from({ length: 5 }, () => refresh(srv, rt)));
-    assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
     const rts = new Set(results.map(rtOf));
     assert.equal(rts.size, 1);
     assert.equal(srv.backend.stats.rotations - before.rotations, 1);
@@ -549,7 +582,11 @@ describe('hardened backend', () => {
   });
 
   test('preflight: allowed origin → 204 with CORS headers; other origins → 403 without', async () => {
-    const headers = { Origin: ALLOWED, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-requested-with' };
+    const headers = {
+      Origin: ALLOWED,
+      'Access-Control-Request-Method': 'POST',
+      'Access-Control-Request-Headers': 'content-type,x-requested-with',
+    };
     const res = await srv.fetch('/api/refresh', { method: 'OPTIONS', headers });
     assert.equal(res.status, 204);
     assert.equal(res.headers.get('access-control-allow-origin'), ALLOWED);
@@ -572,7 +609,11 @@ describe('hardened backend', () => {
       srv.clock.t += 50 * 60_000;
       const res = await refresh(srv, rt);
       assert.equal(res.status, 200, `refresh ${i}`);
-      assert.equal(RT_COOKIE.exec(setCookie(res))?.[2], String(28800 - i * 3000), 'Max-Age = remaining absolute lifetime');
+      assert.equal(
+        RT_COOKIE.exec(setCookie(res))?.[2],
+        String(28800 - i * 3000),
+        'Max-Age = remaining absolute lifetime',
+      );
       rt = rtOf(res);
     }
     srv.clock.t += 30 * 60_000; // exactly 8 h after login
@@ -615,7 +656,14 @@ describe('hardened backend', () => {
 
   test('stats has exactly the documented counters', () => {
     assert.deepEqual(Object.keys(srv.backend.stats).sort(), [
-      'ambiguousCookies', 'graceHits', 'logins', 'logouts', 'refreshes', 'reuseDetections', 'revokedFamilies', 'rotations',
+      'ambiguousCookies',
+      'graceHits',
+      'logins',
+      'logouts',
+      'refreshes',
+      'reuseDetections',
+      'revokedFamilies',
+      'rotations',
     ]);
     for (const value of Object.values(srv.backend.stats)) assert.equal(typeof value, 'number');
   });
@@ -632,7 +680,7 @@ describe('cookie tossing: more than one refresh cookie', () => {
   /** @param {string} path @param {string} cookie */
   const post = (path, cookie) => srv.fetch(path, { method: 'POST', headers: { ...XRW, Cookie: cookie } });
 
-  test('refresh with two sessions\' cookies (rt=<bob>; rt=<alice>) → 401 invalid_grant, neither rotates', async () => {
+  test("refresh with two sessions' cookies (rt=<bob>; rt=<alice>) → 401 invalid_grant, neither rotates", async () => {
     const alice = await login(srv);
     const bob = await login(srv, { login: 'bob', pass: 'bob' });
     const before = { ...srv.backend.stats };
@@ -652,7 +700,10 @@ describe('cookie tossing: more than one refresh cookie', () => {
     assert.equal(after.revokedFamilies - before.revokedFamilies, 0);
     // Nothing rotated: each session still refreshes with its own (first) cookie alone, and the
     // rotation is a normal one, not a grace answer to an already rotated token.
-    for (const { rt, user } of [{ rt: alice.rt, user: 1 }, { rt: bob.rt, user: 2 }]) {
+    for (const { rt, user } of [
+      { rt: alice.rt, user: 1 },
+      { rt: bob.rt, user: 2 },
+    ]) {
       const res = await refresh(srv, rt);
       assert.equal(res.status, 200);
       assert.notEqual(rtOf(res), rt);
@@ -668,13 +719,19 @@ describe('cookie tossing: more than one refresh cookie', () => {
     const res = await post('/api/refresh', `__Secure-rt=${'x'.repeat(43)}; rt=${alice.rt}`);
     assert.equal(res.status, 401);
     assert.deepEqual(await res.json(), { error: 'invalid_grant' });
-    assert.deepEqual(res.headers.getSetCookie(), [CLEARED, '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+    assert.deepEqual(res.headers.getSetCookie(), [
+      CLEARED,
+      '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure',
+    ]);
     const host = await post('/api/refresh', `rt=${alice.rt}; __Host-rt=${'y'.repeat(43)}`);
     assert.equal(host.status, 401);
-    assert.deepEqual(host.headers.getSetCookie(), [CLEARED, '__Host-rt=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure']);
+    assert.deepEqual(host.headers.getSetCookie(), [
+      CLEARED,
+      '__Host-rt=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure',
+    ]);
     assert.equal(srv.backend.stats.ambiguousCookies - before.ambiguousCookies, 2);
     assert.equal(srv.backend.stats.rotations - before.rotations, 0);
-    assert.equal((await refresh(srv, alice.rt)).status, 200, 'alice\'s session was not touched');
+    assert.equal((await refresh(srv, alice.rt)).status, 200, "alice's session was not touched");
     // A cookie of another name is no refresh cookie: the request is not ambiguous.
     const unrelated = await login(srv);
     assert.equal((await post('/api/refresh', `rt=${unrelated.rt}; rtx=1; RT=2; __Secure-rtx=3`)).status, 200);
@@ -717,7 +774,11 @@ describe('cookie flags and prefix', () => {
         const res = await loginAt(srv, host);
         assert.equal(res.status, 200, host);
         assert.equal(res.cookies.length, 1);
-        assert.match(res.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/, host);
+        assert.match(
+          res.cookies[0],
+          /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/,
+          host,
+        );
         assert.equal(res.headers['cache-control'], 'no-store');
       }
     } finally {
@@ -732,18 +793,33 @@ describe('cookie flags and prefix', () => {
       const res = await loginAt(srv, host);
       assert.equal(res.status, 200);
       assert.equal(res.cookies.length, 1);
-      assert.match(res.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.match(
+        res.cookies[0],
+        /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
+      );
       const rt = valueOf(res.cookies[0]);
       // https://<Host> is the page's own origin behind the proxy.
       const headers = { ...XRW, Host: host, Origin: `https://${host}` };
-      const plain = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `rt=${rt}` } });
+      const plain = await rawRequest(srv, '/api/refresh', {
+        method: 'POST',
+        headers: { ...headers, Cookie: `rt=${rt}` },
+      });
       assert.equal(plain.status, 401, 'the unprefixed name is not read where the prefixed one is expected');
       assert.deepEqual(plain.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
-      const ok = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `__Secure-rt=${rt}` } });
+      const ok = await rawRequest(srv, '/api/refresh', {
+        method: 'POST',
+        headers: { ...headers, Cookie: `__Secure-rt=${rt}` },
+      });
       assert.equal(ok.status, 200);
-      assert.match(ok.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.match(
+        ok.cookies[0],
+        /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
+      );
       assert.notEqual(valueOf(ok.cookies[0]), rt);
-      const out = await rawRequest(srv, '/api/logout', { method: 'POST', headers: { ...headers, Cookie: ok.cookies[0].split(';')[0] } });
+      const out = await rawRequest(srv, '/api/logout', {
+        method: 'POST',
+        headers: { ...headers, Cookie: ok.cookies[0].split(';')[0] },
+      });
       assert.equal(out.status, 204);
       assert.deepEqual(out.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
       assert.equal(srv.backend.stats.revokedFamilies, 1);
@@ -760,11 +836,17 @@ describe('cookie flags and prefix', () => {
       try {
         const res = await loginAt(srv, 'app.example.com', base);
         assert.equal(res.status, 200, JSON.stringify(options));
-        assert.match(res.cookies[0], /^__Host-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
+        assert.match(
+          res.cookies[0],
+          /^__Host-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/,
+        );
         assert.doesNotMatch(res.cookies[0], /Domain=/i);
         const rt = valueOf(res.cookies[0]);
         const headers = { ...XRW, Host: 'app.example.com' };
-        const ok = await rawRequest(srv, `${base}/refresh`, { method: 'POST', headers: { ...headers, Cookie: `__Host-rt=${rt}` } });
+        const ok = await rawRequest(srv, `${base}/refresh`, {
+          method: 'POST',
+          headers: { ...headers, Cookie: `__Host-rt=${rt}` },
+        });
         assert.equal(ok.status, 200);
         assert.match(ok.cookies[0], /^__Host-rt=.*; Path=\/; Max-Age=28800; Secure$/);
         const local = await loginAt(srv, 'localhost', base);
@@ -783,7 +865,10 @@ describe('cookie flags and prefix', () => {
       const plain = await loginAt(never, 'app.example.com');
       assert.match(plain.cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/);
       const local = await loginAt(always, 'localhost');
-      assert.match(local.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.match(
+        local.cookies[0],
+        /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
+      );
     } finally {
       await never.close();
       await always.close();
@@ -794,7 +879,8 @@ describe('cookie flags and prefix', () => {
     assert.throws(() => createBackend({ secure: /** @type {any} */ ('yes') }), TypeError);
     assert.throws(() => createBackend({ cookiePath: '/other' }), TypeError);
     assert.throws(() => createBackend({ cookiePath: '/ap' }), TypeError, 'a prefix must end at a path segment');
-    for (const base of ['api', '/api/', '/a;b', '/a b', '']) assert.throws(() => createBackend({ base }), TypeError, base);
+    for (const base of ['api', '/api/', '/a;b', '/a b', ''])
+      assert.throws(() => createBackend({ base }), TypeError, base);
     assert.doesNotThrow(() => createBackend({ base: '/auth/v1', cookiePath: '/auth', log: () => {} }));
   });
 });
@@ -806,10 +892,27 @@ describe('Host allow-list (DNS rebinding)', () => {
     try {
       const port = new URL(srv.origin).port;
       const before = { ...srv.backend.stats };
-      for (const host of [`rebind.evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io', 'localhost.', `0.0.0.0:${port}`]) {
+      for (const host of [
+        `rebind.evil.example:${port}`,
+        'localhost.evil.example',
+        '127.0.0.1.nip.io',
+        'localhost.',
+        `0.0.0.0:${port}`,
+      ]) {
         const headers = { ...XRW, ...JSON_CT, Host: host, Origin: `http://${host}` };
-        for (const [method, path] of [['POST', '/api/login'], ['POST', '/api/refresh'], ['POST', '/api/logout'], ['GET', '/api/me'], ['OPTIONS', '/api/refresh'], ['GET', '/api/nope']]) {
-          const res = await rawRequest(srv, path, { method, headers, body: method === 'POST' ? '{"login":"alice","pass":"alice"}' : undefined });
+        for (const [method, path] of [
+          ['POST', '/api/login'],
+          ['POST', '/api/refresh'],
+          ['POST', '/api/logout'],
+          ['GET', '/api/me'],
+          ['OPTIONS', '/api/refresh'],
+          ['GET', '/api/nope'],
+        ]) {
+          const res = await rawRequest(srv, path, {
+            method,
+            headers,
+            body: method === 'POST' ? '{"login":"alice","pass":"alice"}' : undefined,
+          });
           assert.equal(res.status, 421, `${host} ${method} ${path}`);
           assert.deepEqual(res.body, { error: 'host_not_allowed' });
           assert.deepEqual(res.cookies, []);
@@ -828,7 +931,15 @@ describe('Host allow-list (DNS rebinding)', () => {
   test('default: localhost, 127.0.0.1, [::1] on any port (any case) and the hosts of allowedOrigins', async () => {
     const srv = await startServer({ allowedOrigins: [ALLOWED, 'null'] });
     try {
-      for (const host of ['localhost', 'LOCALHOST:1', '127.0.0.1:65535', '[::1]:8080', '[::1]', 'app.example', 'app.example:444']) {
+      for (const host of [
+        'localhost',
+        'LOCALHOST:1',
+        '127.0.0.1:65535',
+        '[::1]:8080',
+        '[::1]',
+        'app.example',
+        'app.example:444',
+      ]) {
         assert.equal((await loginAt(srv, host)).status, 200, host);
       }
       for (const host of ['example', 'evil.app.example', '[::2]', 'localhost:99999']) {
@@ -872,7 +983,13 @@ describe('login throttling', () => {
       body: JSON.stringify({ login, pass }),
       localAddress,
     });
-    return { status: res.status, body: res.body, retryAfter: res.headers['retry-after'], cookies: res.cookies, headers: res.headers };
+    return {
+      status: res.status,
+      body: res.body,
+      retryAfter: res.headers['retry-after'],
+      cookies: res.cookies,
+      headers: res.headers,
+    };
   }
 
   /** @param {Awaited<ReturnType<typeof attempt>>} res @param {string} retryAfter */
@@ -964,13 +1081,19 @@ describe('login throttling', () => {
     const srv = await startServer({ trustProxy: true, loginThrottle: { maxClientFailures: 3 } });
     try {
       /** @param {string} forwarded @param {string} [pass] */
-      const from = (forwarded, pass = 'x') => attempt(srv, 'alice', pass, { headers: { 'X-Forwarded-For': forwarded } });
+      const from = (forwarded, pass = 'x') =>
+        attempt(srv, 'alice', pass, { headers: { 'X-Forwarded-For': forwarded } });
       const fail = async (/** @type {string} */ forwarded, /** @type {number} */ n) => {
-        for (let i = 0; i < n; i++) assert.equal((await attempt(srv, `u${i}`, 'x', { headers: { 'X-Forwarded-For': forwarded } })).status, 401);
+        for (let i = 0; i < n; i++)
+          assert.equal((await attempt(srv, `u${i}`, 'x', { headers: { 'X-Forwarded-For': forwarded } })).status, 401);
       };
       await fail('10.0.0.1, 198.51.100.1', 3);
       assertThrottled(await from('spoofed, 198.51.100.1', 'alice'), '900');
-      assert.equal((await from('10.0.0.1, 198.51.100.2', 'alice')).status, 200, 'the spoofable first entries do not matter');
+      assert.equal(
+        (await from('10.0.0.1, 198.51.100.2', 'alice')).status,
+        200,
+        'the spoofable first entries do not matter',
+      );
 
       await fail('2001:db8:1:2::1', 3);
       assertThrottled(await from('2001:db8:1:2:ffff::9', 'alice'), '900');
@@ -1010,22 +1133,35 @@ describe('login throttling', () => {
       assertThrottled(res, '900');
       assert.equal(res.headers['access-control-allow-origin'], ALLOWED);
       assert.equal(res.headers['access-control-allow-credentials'], 'true');
-      assert.deepEqual(String(res.headers['access-control-expose-headers']).split(/,\s*/).sort(), ['Retry-After', 'WWW-Authenticate']);
+      assert.deepEqual(String(res.headers['access-control-expose-headers']).split(/,\s*/).sort(), [
+        'Retry-After',
+        'WWW-Authenticate',
+      ]);
     } finally {
       await srv.close();
     }
   });
 
   test('loginThrottle options are checked', () => {
-    for (const bad of [{ maxFailures: 0 }, { lockMs: -1 }, { windowMs: 1.5 }, { maxKeys: Infinity }, { maxClientFailures: /** @type {any} */ ('5') }]) {
+    for (const bad of [
+      { maxFailures: 0 },
+      { lockMs: -1 },
+      { windowMs: 1.5 },
+      { maxKeys: Infinity },
+      { maxClientFailures: /** @type {any} */ ('5') },
+    ]) {
       assert.throws(() => createBackend({ loginThrottle: bad }), RangeError, JSON.stringify(bad));
     }
-    assert.throws(() => createBackend({ loginThrottle: /** @type {any} */ ({ maxFailure: 5 }) }), TypeError, 'a typo is not ignored');
+    assert.throws(
+      () => createBackend({ loginThrottle: /** @type {any} */ ({ maxFailure: 5 }) }),
+      TypeError,
+      'a typo is not ignored',
+    );
   });
 });
 
 describe('refresh families per user', () => {
-  test('a login beyond maxFamiliesPerUser revokes that user\'s oldest live family (evicted); the login succeeds', async () => {
+  test("a login beyond maxFamiliesPerUser revokes that user's oldest live family (evicted); the login succeeds", async () => {
     const srv = await startServer({ maxFamiliesPerUser: 2 });
     try {
       /** @type {Array<[string, number, string]>} */
@@ -1049,7 +1185,10 @@ describe('refresh families per user', () => {
       // Only live families count: after a logout the next login evicts nothing.
       await srv.fetch('/api/logout', { method: 'POST', headers: { ...XRW, Cookie: `rt=${c.rt}` } });
       await login(srv);
-      assert.deepEqual(heard.map(([, , r]) => r), ['evicted', 'logout']);
+      assert.deepEqual(
+        heard.map(([, , r]) => r),
+        ['evicted', 'logout'],
+      );
     } finally {
       await srv.close();
     }
@@ -1089,7 +1228,11 @@ describe('seed mode', () => {
   after(() => srv.close());
 
   test('seed: login, GET /refresh and GET /logout work without the custom header', async () => {
-    const res = await srv.fetch('/api/login', { method: 'POST', headers: JSON_CT, body: '{"login":"alice","pass":"alice"}' });
+    const res = await srv.fetch('/api/login', {
+      method: 'POST',
+      headers: JSON_CT,
+      body: '{"login":"alice","pass":"alice"}',
+    });
     assert.equal(res.status, 200);
     const rt0 = rtOf(res);
     const refreshed = await refresh(srv, rt0, { method: 'GET', headers: {} });
@@ -1174,7 +1317,10 @@ describe('options', () => {
         body: '{"login":"alice","pass":"alice"}',
       });
       const cookie = setCookie(res);
-      assert.match(cookie, /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=600; Secure$/);
+      assert.match(
+        cookie,
+        /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=600; Secure$/,
+      );
       const rt = cookie.split(';')[0].split('=')[1];
       // The plain `rt` name is not read.
       assert.equal((await refresh(srv, rt)).status, 401);
@@ -1193,7 +1339,11 @@ describe('options', () => {
     const srv = await startServer({ base: '/auth', accessTtl: 30, sendExpiresIn: false, users, graceMs: 0, secret });
     try {
       assert.equal(await (await get(srv, '/api/me')).text(), 'fallback');
-      const res = await srv.fetch('/auth/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: '{"login":"carol","pass":"s3cret"}' });
+      const res = await srv.fetch('/auth/login', {
+        method: 'POST',
+        headers: { ...JSON_CT, ...XRW },
+        body: '{"login":"carol","pass":"s3cret"}',
+      });
       assert.equal(res.status, 200);
       assert.match(setCookie(res), /; Path=\/auth; /);
       const body = await res.json();
@@ -1201,7 +1351,10 @@ describe('options', () => {
       const claims = decodeJwt(body.access_token);
       assert.equal(/** @type {number} */ (claims.exp) - /** @type {number} */ (claims.iat), 30);
       assert.equal(claims.user_id, 7);
-      const forged = await signAccessToken({ sub: '7' }, { secret, issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api', now: () => srv.clock.t });
+      const forged = await signAccessToken(
+        { sub: '7' },
+        { secret, issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api', now: () => srv.clock.t },
+      );
       const me = await get(srv, '/auth/me', { Authorization: `Bearer ${forged}` });
       assert.deepEqual(await me.json(), { user_id: 7, role: 'admin', name: 'Carol', login: 'carol' });
       // graceMs 0: any replay of a rotated token is reuse.
@@ -1224,7 +1377,13 @@ describe('options', () => {
       const res = await get(srv, '/api/_stats');
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), {
-        logins: 1, refreshes: 0, rotations: 0, graceHits: 0, reuseDetections: 0, revokedFamilies: 0, logouts: 0,
+        logins: 1,
+        refreshes: 0,
+        rotations: 0,
+        graceHits: 0,
+        reuseDetections: 0,
+        revokedFamilies: 0,
+        logouts: 0,
         ambiguousCookies: 0,
       });
     } finally {
@@ -1248,7 +1407,13 @@ describe('options', () => {
       await refresh(srv, alice.rt);
       off();
       await logout(srv, (await login(srv)).rt);
-      assert.deepEqual(heard.map(([, u, r]) => [u, r]), [[2, 'logout'], [1, 'reuse']]);
+      assert.deepEqual(
+        heard.map(([, u, r]) => [u, r]),
+        [
+          [2, 'logout'],
+          [1, 'reuse'],
+        ],
+      );
       assert.equal(heard[0][0], family?.id);
     } finally {
       await srv.close();

@@ -25,7 +25,12 @@ afterEach(() => {
 });
 
 /** @param {unknown} value @returns {string} */
-const show = (value) => (Array.isArray(value) ? `[${value.map(show).join(', ')}]` : typeof value === 'symbol' ? value.toString() : String(value));
+const show = (value) =>
+  Array.isArray(value)
+    ? `[${value.map(show).join(', ')}]`
+    : typeof value === 'symbol'
+      ? value.toString()
+      : String(value);
 const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const sharedNow = () => performance.timeOrigin + performance.now();
 let minted = 0;
@@ -42,7 +47,12 @@ function serve(routes) {
   /** @type {Record<string, number>} */
   const counts = { login: 0, refresh: 0, logout: 0, data: 0 };
   /** @type {Record<string, (n: number) => Response | Promise<Response>>} */
-  const defaults = { login: tokenAnswer, refresh: tokenAnswer, logout: () => new Response(null, { status: 204 }), data: () => Response.json({ ok: true }) };
+  const defaults = {
+    login: tokenAnswer,
+    refresh: tokenAnswer,
+    logout: () => new Response(null, { status: 204 }),
+    data: () => Response.json({ ok: true }),
+  };
   globalThis.fetch = async (input, init) => {
     const url = new URL(new Request(input, init).url);
     if (!/^https?:$/.test(url.protocol)) throw new TypeError('fetch failed: unknown scheme');
@@ -88,7 +98,10 @@ test('authFetch settles on a 401 when a clone of the response is kept elsewhere 
   };
   const s = session();
   await s.login('alice', 'alice');
-  const outcome = await Promise.race([s.authFetch(`${API}/data`).then((r) => r.status), sleep(2000).then(() => 'still pending after 2 s')]);
+  const outcome = await Promise.race([
+    s.authFetch(`${API}/data`).then((r) => r.status),
+    sleep(2000).then(() => 'still pending after 2 s'),
+  ]);
   assert.equal(outcome, 200);
 });
 
@@ -132,7 +145,14 @@ test('a token requested at the very instant of a logout is adopted, as a login s
   try {
     const instant = sharedNow();
     channel.postMessage({ v: 1, type: 'logout', at: instant });
-    channel.postMessage({ v: 1, type: 'token', token: jwt(), remaining: 60_000, lifetime: 60_000, requestedAt: instant });
+    channel.postMessage({
+      v: 1,
+      type: 'token',
+      token: jwt(),
+      remaining: 60_000,
+      lifetime: 60_000,
+      requestedAt: instant,
+    });
     await sleep(20);
     assert.equal(s.state, 'authenticated');
   } finally {

@@ -71,7 +71,8 @@ after(() => {
 const b64 = (/** @type {string} */ text) => Buffer.from(text).toString('base64url');
 let minted = 0;
 /** A JWT-shaped string, unique by its signature part. @param {string} payload @param {string} [header] */
-const jwt = (payload, header = '{"alg":"none","typ":"JWT"}') => `${b64(header)}.${b64(payload)}.sig-${(minted++).toString(36).padStart(6, '0')}`;
+const jwt = (payload, header = '{"alg":"none","typ":"JWT"}') =>
+  `${b64(header)}.${b64(payload)}.sig-${(minted++).toString(36).padStart(6, '0')}`;
 const nowS = () => Math.floor(Date.now() / 1000);
 
 /** Claim value specs: `{ rel: n }` is now (s) + n at answer time; `{ lit: v }` is v as it is. */
@@ -107,7 +108,12 @@ function claimsOf(spec) {
   /** @type {Record<string, unknown>} */
   const claims = {};
   for (const [key, value] of Object.entries(spec)) {
-    claims[key] = value && typeof value === 'object' && 'rel' in value ? nowS() + Number(value.rel) : value && typeof value === 'object' && 'lit' in value ? value.lit : value;
+    claims[key] =
+      value && typeof value === 'object' && 'rel' in value
+        ? nowS() + Number(value.rel)
+        : value && typeof value === 'object' && 'lit' in value
+          ? value.lit
+          : value;
   }
   return claims;
 }
@@ -121,14 +127,33 @@ const tokenSpec = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .oneof(fc.constantFrom('42', 'null', '[1,2]', '"x"', 'not json', '{"exp":', '', '{}'), fc.string({ maxLength: 12 }))
+      .oneof(
+        fc.constantFrom('42', 'null', '[1,2]', '"x"', 'not json', '{"exp":', '', '{}'),
+        fc.string({ maxLength: 12 }),
+      )
       .map((payload) => ({ t: /** @type {const} */ ('payload'), payload })),
   },
   {
     weight: 2,
     arbitrary: fc
       .oneof(
-        fc.constantFrom(42, 0, true, false, null, [], {}, ['a.b.c'], { token: 'x' }, '', 'a.b', 'a.b.c.d', 'not-a-jwt', '...', 'a.b.c'),
+        fc.constantFrom(
+          42,
+          0,
+          true,
+          false,
+          null,
+          [],
+          {},
+          ['a.b.c'],
+          { token: 'x' },
+          '',
+          'a.b',
+          'a.b.c.d',
+          'not-a-jwt',
+          '...',
+          'a.b.c',
+        ),
         fc.string({ maxLength: 20 }),
         fc.double(),
       )
@@ -151,8 +176,29 @@ const expiresInArb = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      'null', '0', '-0', '-1', '0.001', '1e-9', '1e308', '1e400', '-1e400', '"60"', '" 60 "', '"1e3"', '"abc"', '""', '"-5"',
-      '"Infinity"', '"0x10"', 'true', 'false', '[]', '{}', '[60]', '"NaN"',
+      'null',
+      '0',
+      '-0',
+      '-1',
+      '0.001',
+      '1e-9',
+      '1e308',
+      '1e400',
+      '-1e400',
+      '"60"',
+      '" 60 "',
+      '"1e3"',
+      '"abc"',
+      '""',
+      '"-5"',
+      '"Infinity"',
+      '"0x10"',
+      'true',
+      'false',
+      '[]',
+      '{}',
+      '[60]',
+      '"NaN"',
     ),
   },
   { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)) },
@@ -160,12 +206,26 @@ const expiresInArb = fc.oneof(
 
 /** A 2xx body of login/refresh. */
 const tokenBodyArb = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ t: fc.constant(/** @type {const} */ ('token')), token: tokenSpec, expiresIn: expiresInArb }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({ t: fc.constant(/** @type {const} */ ('token')), token: tokenSpec, expiresIn: expiresInArb }),
+  },
   {
     weight: 2,
     arbitrary: fc
       .oneof(
-        fc.constantFrom('', 'garbage', '<html>', '{', '[]', 'null', '42', '"access_token"', '{"expires_in":60}', '{"accessToken":"a.b.c"}'),
+        fc.constantFrom(
+          '',
+          'garbage',
+          '<html>',
+          '{',
+          '[]',
+          'null',
+          '42',
+          '"access_token"',
+          '{"expires_in":60}',
+          '{"accessToken":"a.b.c"}',
+        ),
         fc.string({ maxLength: 30 }),
         fc.json({ maxDepth: 2 }).filter((text) => !text.includes('access_token')),
       )
@@ -176,12 +236,25 @@ const tokenBodyArb = fc.oneof(
 
 // ---- answers -------------------------------------------------------------------------------------
 
-const dateArb = fc.constantFrom(...(/** @type {const} */ (['none', 'valid', 'garbage', 'minus-day', 'plus-day'])));
+const dateArb = fc.constantFrom(.../** @type {const} */ (['none', 'valid', 'garbage', 'minus-day', 'plus-day']));
 const retryAfterArb = fc.oneof(
   { weight: 4, arbitrary: fc.constant(undefined) },
   {
     weight: 3,
-    arbitrary: fc.constantFrom('0', '6', '60', '86400', '99999999999999999999', 'soon', '-5', '1.5', '', 'date-past', 'date-hour', 'date-day'),
+    arbitrary: fc.constantFrom(
+      '0',
+      '6',
+      '60',
+      '86400',
+      '99999999999999999999',
+      'soon',
+      '-5',
+      '1.5',
+      '',
+      'date-past',
+      'date-hour',
+      'date-day',
+    ),
   },
   { weight: 1, arbitrary: fc.integer({ min: 6, max: 10 ** 9 }).map(String) },
 );
@@ -202,7 +275,13 @@ function answerArb(route) {
     route === 'login' || route === 'refresh'
       ? fc.oneof({ weight: 5, arbitrary: fc.constant(200) }, { weight: 6, arbitrary: fc.constantFrom(...STATUSES) })
       : fc.constantFrom(...STATUSES);
-  const bodyArb = route === 'login' || route === 'refresh' ? tokenBodyArb : fc.constantFrom({ t: /** @type {const} */ ('raw'), text: '{"ok":true}' }, { t: /** @type {const} */ ('raw'), text: 'nope' });
+  const bodyArb =
+    route === 'login' || route === 'refresh'
+      ? tokenBodyArb
+      : fc.constantFrom(
+          { t: /** @type {const} */ ('raw'), text: '{"ok":true}' },
+          { t: /** @type {const} */ ('raw'), text: 'nope' },
+        );
   return fc.oneof(
     {
       weight: 8,
@@ -229,7 +308,13 @@ const DAY = 86_400_000;
 function headersOf(answer) {
   /** @type {Record<string, string>} */
   const headers = {};
-  const date = { valid: Date.now(), 'minus-day': Date.now() - DAY, 'plus-day': Date.now() + DAY, none: undefined, garbage: undefined }[answer.date];
+  const date = {
+    valid: Date.now(),
+    'minus-day': Date.now() - DAY,
+    'plus-day': Date.now() + DAY,
+    none: undefined,
+    garbage: undefined,
+  }[answer.date];
   if (date !== undefined) headers.Date = new Date(date).toUTCString();
   if (answer.date === 'garbage') headers.Date = 'yesterday-ish';
   const ra = answer.retryAfter;
@@ -285,7 +370,9 @@ function verdictOf(text) {
 function retryAfterOf(headers) {
   const header = headers['Retry-After']?.trim() ?? '';
   const date = Date.parse(headers.Date ?? '');
-  const seconds = /^\d+$/.test(header) ? Number(header) : Math.ceil((Date.parse(header) - (Number.isNaN(date) ? Date.now() : date)) / 1000);
+  const seconds = /^\d+$/.test(header)
+    ? Number(header)
+    : Math.ceil((Date.parse(header) - (Number.isNaN(date) ? Date.now() : date)) / 1000);
   return seconds >= 0 ? seconds : undefined;
 }
 
@@ -298,7 +385,8 @@ function expectedCode(entry) {
   if (entry.kind === 'error') return 'network';
   if (entry.kind === 'hang') return 'timeout';
   const status = /** @type {number} */ (entry.status);
-  if (status === 401) return entry.op === 'login' ? 'invalid-credentials' : entry.op === 'refresh' ? 'unauthenticated' : null;
+  if (status === 401)
+    return entry.op === 'login' ? 'invalid-credentials' : entry.op === 'refresh' ? 'unauthenticated' : null;
   if (status >= 200 && status < 300) return entry.op === 'logout' || entry.verdict === 'ok' ? null : 'protocol';
   if (status === 429) return 'rate-limited';
   if (status === 408 || status >= 500) return 'network';
@@ -338,11 +426,22 @@ class FakeServer {
   /** @param {URL} url @param {Request} request */
   async handle(url, request) {
     const last = url.pathname.split('/').pop() ?? '';
-    const op = url.origin === FOREIGN ? 'foreign' : last === 'login' || last === 'refresh' || last === 'logout' ? last : 'api';
+    const op =
+      url.origin === FOREIGN ? 'foreign' : last === 'login' || last === 'refresh' || last === 'logout' ? last : 'api';
     const auth = request.headers.get('Authorization');
     const answer = op === 'foreign' ? undefined : this.queues[op].shift();
     /** @type {Logged} */
-    const entry = { op, method: request.method, auth, kind: answer?.kind ?? 'http', status: null, wwwAuth: null, retryAfter: undefined, verdict: null, at: this.clock.t };
+    const entry = {
+      op,
+      method: request.method,
+      auth,
+      kind: answer?.kind ?? 'http',
+      status: null,
+      wwwAuth: null,
+      retryAfter: undefined,
+      verdict: null,
+      at: this.clock.t,
+    };
     this.log.push(entry);
     this.inflight++;
     try {
@@ -365,7 +464,10 @@ class FakeServer {
         text = `{"access_token":${JSON.stringify(token) ?? 'null'}${answer.body.expiresIn === undefined ? '' : `,"expires_in":${answer.body.expiresIn}`}}`;
       }
       entry.verdict = verdictOf(noBody ? '' : text);
-      return new HttpResponse(noBody ? null : text, { status: answer.status, headers: { 'Content-Type': 'application/json', ...headers } });
+      return new HttpResponse(noBody ? null : text, {
+        status: answer.status,
+        headers: { 'Content-Type': 'application/json', ...headers },
+      });
     } finally {
       this.inflight--;
     }
@@ -392,18 +494,48 @@ class FakeServer {
     }
     entry.status = 401;
     entry.wwwAuth = 'Bearer error="invalid_token"';
-    return HttpResponse.json({ error: 'invalid_token' }, { status: 401, headers: { 'WWW-Authenticate': entry.wwwAuth } });
+    return HttpResponse.json(
+      { error: 'invalid_token' },
+      { status: 401, headers: { 'WWW-Authenticate': entry.wwwAuth } },
+    );
   }
 }
 
 // ---- tab messages --------------------------------------------------------------------------------
 
 const sharedNow = () => performance.timeOrigin + performance.now();
-const timeSpec = fc.constantFrom(...(/** @type {const} */ (['now', 'now', 'past', 'soon', 'future', 'far', 'zero', 'nan', 'inf', '-inf', 'string', 'missing'])));
+const timeSpec = fc.constantFrom(
+  .../** @type {const} */ ([
+    'now',
+    'now',
+    'past',
+    'soon',
+    'future',
+    'far',
+    'zero',
+    'nan',
+    'inf',
+    '-inf',
+    'string',
+    'missing',
+  ]),
+);
 /** @param {typeof timeSpec extends fc.Arbitrary<infer T> ? T : never} spec */
 function timeOf(spec) {
   const now = sharedNow();
-  return { now, past: now - 60_000, soon: now + ALLOWANCE / 2, future: now + 5 * ALLOWANCE, far: 1e20, zero: 0, nan: NaN, inf: Infinity, '-inf': -Infinity, string: String(now), missing: undefined }[spec];
+  return {
+    now,
+    past: now - 60_000,
+    soon: now + ALLOWANCE / 2,
+    future: now + 5 * ALLOWANCE,
+    far: 1e20,
+    zero: 0,
+    nan: NaN,
+    inf: Infinity,
+    '-inf': -Infinity,
+    string: String(now),
+    missing: undefined,
+  }[spec];
 }
 const spanSpec = fc.constantFrom(60_000, 60_000, 0, 1, 5_000, -1, NaN, Infinity, 1e308, 1.5, '60000', null);
 const tabTokenSpec = fc.oneof(
@@ -411,7 +543,14 @@ const tabTokenSpec = fc.oneof(
   { weight: 4, arbitrary: tokenSpec },
 );
 const tabMessageArb = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant(/** @type {const} */ ('logout')), v: fc.constantFrom(1, 1, 1, 2, '1'), at: timeSpec }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant(/** @type {const} */ ('logout')),
+      v: fc.constantFrom(1, 1, 1, 2, '1'),
+      at: timeSpec,
+    }),
+  },
   {
     weight: 5,
     arbitrary: fc.record({
@@ -424,8 +563,18 @@ const tabMessageArb = fc.oneof(
     }),
   },
   // Lock news, as another tab's refresh sends it: mostly paired, rarely a holder that never releases.
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant(/** @type {const} */ ('lock')), released: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), id: fc.oneof(fc.string({ maxLength: 8 }), fc.constant('x'.repeat(40)), fc.integer()) }) },
-  { weight: 2, arbitrary: fc.anything({ maxDepth: 2 }).map((value) => ({ kind: /** @type {const} */ ('junk'), value })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant(/** @type {const} */ ('lock')),
+      released: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      id: fc.oneof(fc.string({ maxLength: 8 }), fc.constant('x'.repeat(40)), fc.integer()),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.anything({ maxDepth: 2 }).map((value) => ({ kind: /** @type {const} */ ('junk'), value })),
+  },
 );
 
 // ---- the system under test -------------------------------------------------------------------------
@@ -456,7 +605,8 @@ function findSecret(value, secrets, seen = new Set(), depth = 0) {
   return null;
 }
 
-const describeError = (/** @type {unknown} */ e) => (e instanceof Error ? `${e.name}(${/** @type {{ code?: string }} */ (e).code ?? ''}): ${e.message}` : String(e));
+const describeError = (/** @type {unknown} */ e) =>
+  e instanceof Error ? `${e.name}(${/** @type {{ code?: string }} */ (e).code ?? ''}): ${e.message}` : String(e);
 
 /**
  * @typedef {{ reason: string | undefined, at: number, timer: boolean, cmd: number, real: number }} Run
@@ -521,15 +671,21 @@ class Case {
     const s = this.session;
     s.addEventListener('activity', ({ detail }) => {
       this.#scan('activity', detail);
-      if (detail.error !== undefined && !core.isAuthError(detail.error)) this.violate(`activity ${detail.kind}/${detail.phase} carries a non-auth error: ${describeError(detail.error)}`);
+      if (detail.error !== undefined && !core.isAuthError(detail.error))
+        this.violate(
+          `activity ${detail.kind}/${detail.phase} carries a non-auth error: ${describeError(detail.error)}`,
+        );
       if (detail.kind === 'refresh' && detail.phase === 'start') this.#runStarted(detail.reason);
       if (detail.kind === 'refresh' && (detail.phase === 'success' || detail.phase === 'failure')) this.ended++;
-      const stored = (detail.kind === 'login' && detail.phase === 'success') || (detail.kind === 'refresh' && detail.phase === 'success' && !(detail.source === 'tab' && detail.reason));
+      const stored =
+        (detail.kind === 'login' && detail.phase === 'success') ||
+        (detail.kind === 'refresh' && detail.phase === 'success' && !(detail.source === 'tab' && detail.reason));
       if (stored) this.lastStore = this.clock.t;
     });
     s.addEventListener('error', ({ detail }) => {
       this.#scan('error', detail);
-      if (!core.isAuthError(detail.error)) this.violate(`error event with a non-auth error: ${describeError(detail.error)}`);
+      if (!core.isAuthError(detail.error))
+        this.violate(`error event with a non-auth error: ${describeError(detail.error)}`);
     });
     let previous = s.state;
     s.addEventListener('change', ({ detail }) => {
@@ -560,7 +716,9 @@ class Case {
     this.runs.push(run);
     // The 5 s floor: a refresh for staleness needs a token older than MIN_FRESH on the session's clock.
     if (reason === 'expiry' && this.lastStore !== null && run.at < this.lastStore + MIN_FRESH) {
-      this.violate(`a refresh for expiry at clock ${run.at}, ${run.at - this.lastStore} ms after the last token arrived (floor ${MIN_FRESH})`);
+      this.violate(
+        `a refresh for expiry at clock ${run.at}, ${run.at - this.lastStore} ms after the last token arrived (floor ${MIN_FRESH})`,
+      );
     }
   }
 
@@ -595,26 +753,38 @@ class Case {
     // login, a refresh the server granted or another tab's token starts one. (The answer may have
     // come in the step before: a proactive refresh runs on its own.)
     const answered = srv.log.slice(this.step.previous).filter((r) => r.op === 'refresh' && r.kind === 'http');
-    if (this.endedIn.has(this.cmd) && this.step.kind !== 'logout' && this.step.kind !== 'tab' && !answered.some((r) => r.status === 401)) {
+    if (
+      this.endedIn.has(this.cmd) &&
+      this.step.kind !== 'logout' &&
+      this.step.kind !== 'tab' &&
+      !answered.some((r) => r.status === 401)
+    ) {
       this.violate(`the session ended in a ${this.step.kind} step without a logout or a 401 to a refresh`);
     }
     const granted = answered.some((r) => /** @type {number} */ (r.status) < 300 && r.verdict === 'ok');
     if (this.startedIn.has(this.cmd) && this.step.kind !== 'login' && this.step.kind !== 'tab' && !granted) {
-      this.violate(`the session became authenticated in a ${this.step.kind} step without a login, a granted refresh or a tab's token`);
+      this.violate(
+        `the session became authenticated in a ${this.step.kind} step without a login, a granted refresh or a tab's token`,
+      );
     }
-    if (unhandled.length > this.unhandledFrom) this.violate(`unhandled rejection: ${unhandled.slice(this.unhandledFrom).map(describeError).join('; ')}`);
+    if (unhandled.length > this.unhandledFrom)
+      this.violate(`unhandled rejection: ${unhandled.slice(this.unhandledFrom).map(describeError).join('; ')}`);
     // Every refresh run sends at most refreshRetries + 1 requests.
     const refreshes = srv.log.filter((r) => r.op === 'refresh');
     if (refreshes.length > (o.refreshRetries + 1) * this.runs.length) {
-      this.violate(`${refreshes.length} refresh requests for ${this.runs.length} refresh runs (at most ${o.refreshRetries + 1} each)`);
+      this.violate(
+        `${refreshes.length} refresh requests for ${this.runs.length} refresh runs (at most ${o.refreshRetries + 1} each)`,
+      );
     }
     // Per simulated second: the runs started in it, plus one still going, each within its attempts.
     /** @type {Map<number, number>} */
     const perSecond = new Map();
-    for (const r of refreshes) perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
+    for (const r of refreshes)
+      perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
     for (const [second, count] of perSecond) {
       const started = this.runs.filter((r) => Math.floor(r.at / 1000) === second).length;
-      if (count > (o.refreshRetries + 1) * (started + 1)) this.violate(`${count} refresh requests in simulated second ${second} for ${started} runs started in it`);
+      if (count > (o.refreshRetries + 1) * (started + 1))
+        this.violate(`${count} refresh requests in simulated second ${second} for ${started} runs started in it`);
       stats.maxRefreshesPerSecond = Math.max(stats.maxRefreshesPerSecond, count);
     }
     if (this.violations.length > 0) throw new Error(`invariants violated:\n  ${this.violations.join('\n  ')}`);
@@ -627,7 +797,8 @@ class Case {
     this.session.dispose();
     const deadline = performance.now() + 5000;
     while ((this.srv.inflight > 0 || this.ended < this.runs.length) && performance.now() < deadline) await sleep(2);
-    if (this.srv.inflight > 0 || this.ended < this.runs.length) this.violate(`work still pending 5 s after dispose (${this.runs.length - this.ended} refresh runs)`);
+    if (this.srv.inflight > 0 || this.ended < this.runs.length)
+      this.violate(`work still pending 5 s after dispose (${this.runs.length - this.ended} refresh runs)`);
     await immediate();
     await immediate();
     this.channel.close();
@@ -665,7 +836,10 @@ function command(name, run) {
       /** @type {ReturnType<typeof setTimeout> | undefined} */
       let timer;
       const stuck = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`invariants violated:\n  [step ${c.cmd}] ${name} did not settle within ${STUCK} ms`)), STUCK);
+        timer = setTimeout(
+          () => reject(new Error(`invariants violated:\n  [step ${c.cmd}] ${name} did not settle within ${STUCK} ms`)),
+          STUCK,
+        );
       });
       try {
         await Promise.race([run(c), stuck]);
@@ -680,7 +854,18 @@ function command(name, run) {
 
 const loginArgs = fc.oneof(
   { weight: 8, arbitrary: fc.constant(/** @type {[unknown, unknown]} */ (['alice', 'alice'])) },
-  { weight: 1, arbitrary: fc.constantFrom(...(/** @type {[unknown, unknown][]} */ ([['', 'x'], [42, 'x'], ['alice', undefined], [null, null], ['alice', 7]]))) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      .../** @type {[unknown, unknown][]} */ ([
+        ['', 'x'],
+        [42, 'x'],
+        ['alice', undefined],
+        [null, null],
+        ['alice', 7],
+      ]),
+    ),
+  },
 );
 
 const loginCmd = loginArgs.map(([login, pass]) =>
@@ -693,11 +878,13 @@ const loginCmd = loginArgs.map(([login, pass]) =>
       const user = await c.session.login(/** @type {string} */ (login), /** @type {string} */ (pass));
       if (usage) c.violate('login with bad arguments or after dispose resolved');
       if (c.session.state !== 'authenticated') c.violate(`login resolved but the state is ${c.session.state}`);
-      if (typeof user !== 'object' || user === null || !Object.isFrozen(user) || user !== c.session.user) c.violate('login resolved without the session’s frozen user');
+      if (typeof user !== 'object' || user === null || !Object.isFrozen(user) || user !== c.session.user)
+        c.violate('login resolved without the session’s frozen user');
     } catch (error) {
       c.checkError('login', error);
       code = /** @type {{ code?: string }} */ (error)?.code ?? 'non-auth';
-      if (usage && code !== 'usage') c.violate(`login with bad arguments or after dispose: ${describeError(error)}, not a UsageError`);
+      if (usage && code !== 'usage')
+        c.violate(`login with bad arguments or after dispose: ${describeError(error)}, not a UsageError`);
       // A failed login changes nothing.
       if (c.session.state !== before) c.violate(`a failed login changed the state ${before} → ${c.session.state}`);
     }
@@ -705,7 +892,10 @@ const loginCmd = loginArgs.map(([login, pass]) =>
     const sent = c.srv.log.slice(c.step.log).filter((r) => r.op === 'login');
     if (!usage) {
       if (sent.length !== 1) c.violate(`login sent ${sent.length} login requests`);
-      else if (sent.length === 1 && expectedCode(sent[0]) !== code) c.violate(`login answered ${sent[0].kind} ${sent[0].status} (${sent[0].verdict}) ended ${code ?? 'resolved'}, not ${expectedCode(sent[0]) ?? 'resolved'}`);
+      else if (sent.length === 1 && expectedCode(sent[0]) !== code)
+        c.violate(
+          `login answered ${sent[0].kind} ${sent[0].status} (${sent[0].verdict}) ended ${code ?? 'resolved'}, not ${expectedCode(sent[0]) ?? 'resolved'}`,
+        );
     }
   }),
 );
@@ -739,15 +929,23 @@ const refreshCmd = fc.constant(
     const last = sent.at(-1);
     if (last) {
       // The last answer decides, typed; a 401 ends the session, nothing else does.
-      if (expectedCode(last) !== code) c.violate(`refresh's last answer ${last.kind} ${last.status} (${last.verdict}) ended ${code ?? 'resolved'}, not ${expectedCode(last) ?? 'resolved'}`);
-      if (code === null && c.session.state !== 'authenticated') c.violate(`a refresh that succeeded left the state ${c.session.state}`);
-      if (code === 'unauthenticated' && c.session.state !== 'anonymous') c.violate(`a refresh answered 401 left the state ${c.session.state}`);
-      if (code !== null && code !== 'unauthenticated' && c.session.state !== before) c.violate(`a failed refresh (${code}) changed the state ${before} → ${c.session.state}`);
+      if (expectedCode(last) !== code)
+        c.violate(
+          `refresh's last answer ${last.kind} ${last.status} (${last.verdict}) ended ${code ?? 'resolved'}, not ${expectedCode(last) ?? 'resolved'}`,
+        );
+      if (code === null && c.session.state !== 'authenticated')
+        c.violate(`a refresh that succeeded left the state ${c.session.state}`);
+      if (code === 'unauthenticated' && c.session.state !== 'anonymous')
+        c.violate(`a refresh answered 401 left the state ${c.session.state}`);
+      if (code !== null && code !== 'unauthenticated' && c.session.state !== before)
+        c.violate(`a failed refresh (${code}) changed the state ${before} → ${c.session.state}`);
       // Transient failures are retried refreshRetries times, unless a Retry-After is too long to wait for.
       const transient = code === 'network' || code === 'timeout' || code === 'rate-limited';
       const tooLong = last.status === 429 && (last.retryAfter ?? 0) > MAX_RETRY_AFTER;
-      if (transient && !tooLong && sent.length !== c.o.refreshRetries + 1) c.violate(`a refresh failing with ${code} made ${sent.length} attempts, not ${c.o.refreshRetries + 1}`);
-      if (tooLong && sent.filter((r) => r.status === 429 && (r.retryAfter ?? 0) > MAX_RETRY_AFTER).length !== 1) c.violate('a long Retry-After did not end the refresh at once');
+      if (transient && !tooLong && sent.length !== c.o.refreshRetries + 1)
+        c.violate(`a refresh failing with ${code} made ${sent.length} attempts, not ${c.o.refreshRetries + 1}`);
+      if (tooLong && sent.filter((r) => r.status === 429 && (r.retryAfter ?? 0) > MAX_RETRY_AFTER).length !== 1)
+        c.violate('a long Retry-After did not end the refresh at once');
     }
   }),
 );
@@ -762,10 +960,16 @@ const restoreCmd = fc.constant(
     }
     if (c.session.state === 'restoring') c.violate('restore settled but the state is still restoring');
     // From `restoring`: authenticated exactly when the server granted the refresh.
-    const last = c.srv.log.slice(c.step.log).filter((r) => r.op === 'refresh').at(-1);
+    const last = c.srv.log
+      .slice(c.step.log)
+      .filter((r) => r.op === 'refresh')
+      .at(-1);
     if (before === 'restoring' && last) {
       const granted = expectedCode(last) === null;
-      if (granted !== (c.session.state === 'authenticated')) c.violate(`restore with a last refresh answer ${last.kind} ${last.status} (${last.verdict}) ended ${c.session.state}`);
+      if (granted !== (c.session.state === 'authenticated'))
+        c.violate(
+          `restore with a last refresh answer ${last.kind} ${last.status} (${last.verdict}) ended ${c.session.state}`,
+        );
     }
     const ready = await Promise.race([c.session.ready.then(() => true), immediate().then(() => false)]);
     if (!ready) c.violate('restore settled but ready did not');
@@ -787,14 +991,19 @@ const advanceCmd = fc
   );
 
 const scriptCmd = fc
-  .constantFrom(...(/** @type {const} */ (['login', 'refresh', 'logout', 'api', 'api', 'refresh'])))
+  .constantFrom(.../** @type {const} */ (['login', 'refresh', 'logout', 'api', 'api', 'refresh']))
   .chain((route) =>
     fc.tuple(
       fc.constant(route),
       fc.oneof(
         { weight: 3, arbitrary: fc.array(answerArb(route), { minLength: 1, maxLength: 4 }) },
         // The same answer several times over: an endpoint that keeps refusing, a server that keeps failing.
-        { weight: 1, arbitrary: fc.tuple(answerArb(route), fc.integer({ min: 2, max: 6 })).map(([answer, n]) => Array(n).fill(answer)) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(answerArb(route), fc.integer({ min: 2, max: 6 }))
+            .map(([answer, n]) => Array(n).fill(answer)),
+        },
       ),
     ),
   )
@@ -813,8 +1022,8 @@ const disposeCmd = fc.constant(
 );
 
 const fetchSpec = fc.record({
-  target: fc.constantFrom(...(/** @type {const} */ (['api', 'api', 'api', 'origin', 'foreign']))),
-  input: fc.constantFrom(...(/** @type {const} */ (['string', 'url', 'request']))),
+  target: fc.constantFrom(.../** @type {const} */ (['api', 'api', 'api', 'origin', 'foreign'])),
+  input: fc.constantFrom(.../** @type {const} */ (['string', 'url', 'request'])),
   post: fc.boolean(),
   ownAuth: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   signal: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
@@ -823,10 +1032,17 @@ const fetchSpec = fc.record({
 const authFetchCmd = fetchSpec.map((spec) =>
   command(`authFetch(${JSON.stringify(spec)})`, async (c) => {
     const { session, srv } = c;
-    const url = { api: `${c.api}/data`, origin: `${ORIGIN}/${c.id}/other?q=1`, foreign: `${FOREIGN}/${c.id}/x` }[spec.target];
+    const url = { api: `${c.api}/data`, origin: `${ORIGIN}/${c.id}/other?q=1`, foreign: `${FOREIGN}/${c.id}/x` }[
+      spec.target
+    ];
     /** @type {RequestInit} */
     const init = {};
-    if (spec.post) Object.assign(init, { method: 'POST', body: JSON.stringify({ n: 1 }), headers: { 'Content-Type': 'application/json' } });
+    if (spec.post)
+      Object.assign(init, {
+        method: 'POST',
+        body: JSON.stringify({ n: 1 }),
+        headers: { 'Content-Type': 'application/json' },
+      });
     if (spec.ownAuth) init.headers = { ...init.headers, Authorization: 'Bearer mine' };
     if (spec.signal) init.signal = AbortSignal.timeout(c.o.timeout);
     const input = spec.input === 'string' ? url : spec.input === 'url' ? new URL(url) : new Request(url, init);
@@ -851,7 +1067,8 @@ const authFetchCmd = fetchSpec.map((spec) =>
     }
     const reqs = srv.log.slice(before.log).filter((r) => r.op === 'api' || r.op === 'foreign');
     const [r1, r2] = reqs;
-    const bearer = (/** @type {Logged | undefined} */ r) => (r?.auth?.startsWith('Bearer ') && !spec.ownAuth ? r.auth.slice(7) : null);
+    const bearer = (/** @type {Logged | undefined} */ r) =>
+      r?.auth?.startsWith('Bearer ') && !spec.ownAuth ? r.auth.slice(7) : null;
     const endedDuring = c.changes.anonymous > before.anonymous;
 
     // Only auth-shell's errors — or fetch's own, when the API request itself failed or the caller's signal aborted it.
@@ -870,7 +1087,8 @@ const authFetchCmd = fetchSpec.map((spec) =>
     }
     const callRuns = c.callRuns(before.runs);
     // One refresh per authFetch call at most (its restore aside).
-    if (callRuns.length > 1) c.violate(`one authFetch started ${callRuns.length} refresh runs (${callRuns.map((r) => r.reason).join(', ')})`);
+    if (callRuns.length > 1)
+      c.violate(`one authFetch started ${callRuns.length} refresh runs (${callRuns.map((r) => r.reason).join(', ')})`);
     if (spec.target === 'foreign' || spec.ownAuth) {
       if (reqs.length > 1) c.violate('a request that is not the session’s to authorize was retried');
       if (callRuns.length > 0) c.violate('a request that is not the session’s to authorize started a refresh');
@@ -879,8 +1097,10 @@ const authFetchCmd = fetchSpec.map((spec) =>
     // Authenticated ⇒ the request carries a token the server issued (or the refresh failed, typed).
     if (before.state === 'authenticated') {
       if (!r1) {
-        if (!core.isAuthError(error) && !callerAborted) c.violate('authenticated, but authFetch sent nothing and gave no auth error');
-      } else if (bearer(r1) === null && !endedDuring) c.violate('authenticated, but the request went without the bearer');
+        if (!core.isAuthError(error) && !callerAborted)
+          c.violate('authenticated, but authFetch sent nothing and gave no auth error');
+      } else if (bearer(r1) === null && !endedDuring)
+        c.violate('authenticated, but the request went without the bearer');
     }
     // Anonymous (and still so) ⇒ no bearer: a logout cannot leave the old token in use.
     if (before.state === 'anonymous' && c.changes.authenticated === before.authenticated && bearer(r1) !== null) {
@@ -896,11 +1116,21 @@ const authFetchCmd = fetchSpec.map((spec) =>
       const unauthorizedRuns = callRuns.filter((r) => r.reason === 'unauthorized').length;
       if (scope || paused) {
         if (r2) c.violate(`a 401 was retried although ${scope ? 'insufficient_scope' : 'the futile pause'} applies`);
-        if (unauthorizedRuns > 0) c.violate(`a 401 refreshed although ${scope ? 'insufficient_scope' : 'the futile pause'} applies`);
-      } else if (!r2 && !core.isAuthError(error) && !endedDuring && session.state === 'authenticated' && !refreshedBefore) {
-        c.violate('a 401 was neither retried nor explained (no refresh failure, no end of session, no refresh spent on this call)');
+        if (unauthorizedRuns > 0)
+          c.violate(`a 401 refreshed although ${scope ? 'insufficient_scope' : 'the futile pause'} applies`);
+      } else if (
+        !r2 &&
+        !core.isAuthError(error) &&
+        !endedDuring &&
+        session.state === 'authenticated' &&
+        !refreshedBefore
+      ) {
+        c.violate(
+          'a 401 was neither retried nor explained (no refresh failure, no end of session, no refresh spent on this call)',
+        );
       }
-      if (r2 && r2.status === 401 && bearer(r2) !== null) c.futile = { token: /** @type {string} */ (bearer(r2)), until: before.t + FUTILE_PAUSE };
+      if (r2 && r2.status === 401 && bearer(r2) !== null)
+        c.futile = { token: /** @type {string} */ (bearer(r2)), until: before.t + FUTILE_PAUSE };
     }
   }),
 );
@@ -908,10 +1138,12 @@ const authFetchCmd = fetchSpec.map((spec) =>
 /** Whether `message` passes tab-sync.ts's documented checks (anything else must change nothing). */
 function acceptable(/** @type {any} */ m) {
   if (typeof m !== 'object' || m === null || m.v !== 1) return false;
-  const isTime = (/** @type {unknown} */ v) => typeof v === 'number' && Number.isFinite(v) && v <= sharedNow() + ALLOWANCE;
+  const isTime = (/** @type {unknown} */ v) =>
+    typeof v === 'number' && Number.isFinite(v) && v <= sharedNow() + ALLOWANCE;
   const isSpan = (/** @type {unknown} */ v) => typeof v === 'number' && v >= 0;
   if (m.type === 'logout') return isTime(m.at);
-  if (m.type === 'token') return typeof m.token === 'string' && isSpan(m.remaining) && isSpan(m.lifetime) && isTime(m.requestedAt);
+  if (m.type === 'token')
+    return typeof m.token === 'string' && isSpan(m.remaining) && isSpan(m.lifetime) && isTime(m.requestedAt);
   return false;
 }
 
@@ -924,7 +1156,14 @@ const tabCmd = tabMessageArb.map((spec) =>
       const issued = [...c.srv.issued];
       const token = spec.token.t === 'issued' ? (issued.at(-1) ?? jwt('{"sub":"9"}')) : tokenOf(spec.token);
       if (typeof token === 'string') c.srv.posted.add(token);
-      message = { v: spec.v, type: 'token', token, remaining: spec.remaining, lifetime: spec.lifetime, requestedAt: timeOf(spec.requestedAt) };
+      message = {
+        v: spec.v,
+        type: 'token',
+        token,
+        remaining: spec.remaining,
+        lifetime: spec.lifetime,
+        requestedAt: timeOf(spec.requestedAt),
+      };
     } else if (spec.kind === 'lock') {
       await c.post({ v: 1, type: 'held', id: spec.id });
       if (spec.released) message = { v: 1, type: 'released', id: spec.id };
@@ -955,32 +1194,61 @@ const caseOptionsArb = fc.record({
   allowedOrigins: fc.constantFrom(undefined, 'http://third.test'),
 });
 
-const commandArbs = [loginCmd, loginCmd, logoutCmd, refreshCmd, restoreCmd, advanceCmd, advanceCmd, scriptCmd, scriptCmd, scriptCmd, authFetchCmd, authFetchCmd, authFetchCmd, tabCmd, tabCmd, disposeCmd];
+const commandArbs = [
+  loginCmd,
+  loginCmd,
+  logoutCmd,
+  refreshCmd,
+  restoreCmd,
+  advanceCmd,
+  advanceCmd,
+  scriptCmd,
+  scriptCmd,
+  scriptCmd,
+  authFetchCmd,
+  authFetchCmd,
+  authFetchCmd,
+  tabCmd,
+  tabCmd,
+  disposeCmd,
+];
 
 test('fuzz: command sequences against scripted servers keep every invariant', { timeout: 180_000 }, async (t) => {
   const started = performance.now();
   const result = await fc.check(
-    fc.asyncProperty(caseOptionsArb, fc.commands(commandArbs, { maxCommands: 20, size: 'medium' }), async (options, cmds) => {
-      stats.cases++;
-      const c = new Case(options);
-      /** @type {unknown} */
-      let failure;
-      try {
-        await fc.asyncModelRun(() => ({ model: {}, real: c }), cmds);
-      } catch (error) {
-        failure = error;
-      }
-      try {
-        await c.close();
-      } catch (error) {
-        failure ??= error;
-      }
-      if (failure !== undefined) throw failure;
-    }),
-    { numRuns: RUNS, seed: SEED, includeErrorInReport: true, interruptAfterTimeLimit: TIME_LIMIT, markInterruptAsFailure: false },
+    fc.asyncProperty(
+      caseOptionsArb,
+      fc.commands(commandArbs, { maxCommands: 20, size: 'medium' }),
+      async (options, cmds) => {
+        stats.cases++;
+        const c = new Case(options);
+        /** @type {unknown} */
+        let failure;
+        try {
+          await fc.asyncModelRun(() => ({ model: {}, real: c }), cmds);
+        } catch (error) {
+          failure = error;
+        }
+        try {
+          await c.close();
+        } catch (error) {
+          failure ??= error;
+        }
+        if (failure !== undefined) throw failure;
+      },
+    ),
+    {
+      numRuns: RUNS,
+      seed: SEED,
+      includeErrorInReport: true,
+      interruptAfterTimeLimit: TIME_LIMIT,
+      markInterruptAsFailure: false,
+    },
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  t.diagnostic(`fuzz: ${result.numRuns} command sequences (${stats.steps} steps, ${stats.requests} requests) in ${seconds} s, seed ${SEED}${result.interrupted ? ' (time limit reached)' : ''}; max refresh requests in one simulated second: ${stats.maxRefreshesPerSecond}`);
+  t.diagnostic(
+    `fuzz: ${result.numRuns} command sequences (${stats.steps} steps, ${stats.requests} requests) in ${seconds} s, seed ${SEED}${result.interrupted ? ' (time limit reached)' : ''}; max refresh requests in one simulated second: ${stats.maxRefreshesPerSecond}`,
+  );
   if (result.failed) assert.fail(fc.defaultReportMessage(result) ?? 'property failed');
 });
 
@@ -988,21 +1256,63 @@ test('fuzz: command sequences against scripted servers keep every invariant', { 
 
 /** Each option's valid and invalid values (`$api`, `$abs`, `$clock` are filled in per case). */
 const OPTION_VALUES = {
-  api: [['$api', '$api/', '$url'], ['', 42, {}, 'not a url', '/relative', null, 'ftp://auth.test/x', Symbol('x')]],
-  loginPath: [['login', '/login', '$abs'], [42, {}, ['login'], Symbol('x'), '//', 'http://']],
-  refreshPath: [['refresh', '$abs'], [7, '//', 'http://[::1', false]],
-  logoutPath: [['logout', '$abs'], [false, {}, '//']],
-  refreshMethod: [['POST', 'get', 'GET'], ['PUT', 42, 'DELETE', ['GET'], Symbol('x')]],
-  logoutMethod: [['GET', 'post'], ['PATCH', {}, 7]],
-  csrfHeader: [['', 'X-A: b', 'X-Requested-With: auth-shell'], ['bad', 42, ': v', 'X: ', ['X-A: b'], Symbol('x')]],
-  allowedOrigins: [[[], ['http://ok.test'], 'http://a.test http://b.test'], ['not-origin', 42, [42], 'http://a.test/path', {}, [Symbol('x')]]],
-  leeway: [[0, 5, 30.5, '5', 1e308], [-1, NaN, Infinity, '', 'x', true, [5], {}, Symbol('x'), 10n]],
-  timeout: [[20, 2000, 10_000, '20'], [0.5, 1e-9, 2 ** 31, 2 ** 32, 1e16, 1e300, -1, NaN, '', [], 'x', Symbol('x'), 20n]],
-  refreshRetries: [[0, 3, 2.7, '2', 1e300], [-1, NaN, {}, Symbol('x')]],
-  retryDelay: [[0, 5, '5'], [1e300, -5, NaN, 'x', Symbol('x')]],
-  lockTimeout: [[0, 100, 10_000], [0.5, 2 ** 32, 1e300, -1, NaN, 'x']],
+  api: [
+    ['$api', '$api/', '$url'],
+    ['', 42, {}, 'not a url', '/relative', null, 'ftp://auth.test/x', Symbol('x')],
+  ],
+  loginPath: [
+    ['login', '/login', '$abs'],
+    [42, {}, ['login'], Symbol('x'), '//', 'http://'],
+  ],
+  refreshPath: [
+    ['refresh', '$abs'],
+    [7, '//', 'http://[::1', false],
+  ],
+  logoutPath: [
+    ['logout', '$abs'],
+    [false, {}, '//'],
+  ],
+  refreshMethod: [
+    ['POST', 'get', 'GET'],
+    ['PUT', 42, 'DELETE', ['GET'], Symbol('x')],
+  ],
+  logoutMethod: [
+    ['GET', 'post'],
+    ['PATCH', {}, 7],
+  ],
+  csrfHeader: [
+    ['', 'X-A: b', 'X-Requested-With: auth-shell'],
+    ['bad', 42, ': v', 'X: ', ['X-A: b'], Symbol('x')],
+  ],
+  allowedOrigins: [
+    [[], ['http://ok.test'], 'http://a.test http://b.test'],
+    ['not-origin', 42, [42], 'http://a.test/path', {}, [Symbol('x')]],
+  ],
+  leeway: [
+    [0, 5, 30.5, '5', 1e308],
+    [-1, NaN, Infinity, '', 'x', true, [5], {}, Symbol('x'), 10n],
+  ],
+  timeout: [
+    [20, 2000, 10_000, '20'],
+    [0.5, 1e-9, 2 ** 31, 2 ** 32, 1e16, 1e300, -1, NaN, '', [], 'x', Symbol('x'), 20n],
+  ],
+  refreshRetries: [
+    [0, 3, 2.7, '2', 1e300],
+    [-1, NaN, {}, Symbol('x')],
+  ],
+  retryDelay: [
+    [0, 5, '5'],
+    [1e300, -5, NaN, 'x', Symbol('x')],
+  ],
+  lockTimeout: [
+    [0, 100, 10_000],
+    [0.5, 2 ** 32, 1e300, -1, NaN, 'x'],
+  ],
   clock: [['$clock'], [42, 'now', {}, Symbol('x')]],
-  tabSync: [[true, false], ['no', 0]],
+  tabSync: [
+    [true, false],
+    ['no', 0],
+  ],
 };
 /** Mostly valid values (an invalid one in about one option in fifteen), each option present or absent. */
 const optionsArb = fc.record(
@@ -1010,7 +1320,10 @@ const optionsArb = fc.record(
     Object.fromEntries(
       Object.entries(OPTION_VALUES).map(([key, [valid, invalid]]) => [
         key,
-        fc.oneof({ weight: 14, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: fc.constantFrom(...invalid) }),
+        fc.oneof(
+          { weight: 14, arbitrary: fc.constantFrom(...valid) },
+          { weight: 1, arbitrary: fc.constantFrom(...invalid) },
+        ),
       ]),
     )
   ),
@@ -1029,7 +1342,19 @@ test('fuzz: options give a UsageError at once or a working session', { timeout: 
       const uninstall = locks ? installLocks() : () => {};
       /** @param {unknown} v @param {string} name @returns {unknown} */
       const fill = (v, name) =>
-        v === '$api' ? api : v === '$api/' ? `${api}/` : v === '$url' ? new URL(api) : v === '$abs' ? `${api}/${name.replace('Path', '')}` : v === '$clock' ? () => c.clock.t : Array.isArray(v) ? v.map((x) => fill(x, name)) : v;
+        v === '$api'
+          ? api
+          : v === '$api/'
+            ? `${api}/`
+            : v === '$url'
+              ? new URL(api)
+              : v === '$abs'
+                ? `${api}/${name.replace('Path', '')}`
+                : v === '$clock'
+                  ? () => c.clock.t
+                  : Array.isArray(v)
+                    ? v.map((x) => fill(x, name))
+                    : v;
       const options = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, fill(v, k)]));
       /** @type {Session | undefined} */
       let session;
@@ -1037,7 +1362,8 @@ test('fuzz: options give a UsageError at once or a working session', { timeout: 
         session = core.createSession(/** @type {any} */ (options));
       } catch (error) {
         stats.usageErrors++;
-        if (!core.isAuthError(error, 'usage')) throw new Error(`createSession threw ${describeError(error)}, not a UsageError`);
+        if (!core.isAuthError(error, 'usage'))
+          throw new Error(`createSession threw ${describeError(error)}, not a UsageError`);
         return;
       } finally {
         if (!session) {
@@ -1065,12 +1391,23 @@ test('fuzz: options give a UsageError at once or a working session', { timeout: 
         servers.delete(c.id);
         uninstall();
       }
-      if (problems.length > 0) throw new Error(`accepted options ${JSON.stringify(options, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'function' ? 'fn' : v))} give a session that does not work: ${problems.join('; ')}`);
+      if (problems.length > 0)
+        throw new Error(
+          `accepted options ${JSON.stringify(options, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'function' ? 'fn' : v))} give a session that does not work: ${problems.join('; ')}`,
+        );
     }),
-    { numRuns: OPTION_RUNS, seed: SEED, includeErrorInReport: true, interruptAfterTimeLimit: TIME_LIMIT / 3, markInterruptAsFailure: false },
+    {
+      numRuns: OPTION_RUNS,
+      seed: SEED,
+      includeErrorInReport: true,
+      interruptAfterTimeLimit: TIME_LIMIT / 3,
+      markInterruptAsFailure: false,
+    },
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  t.diagnostic(`options: ${result.numRuns} option sets (${stats.optionCases - stats.usageErrors} working sessions, ${stats.usageErrors} UsageErrors) in ${seconds} s, seed ${SEED}`);
+  t.diagnostic(
+    `options: ${result.numRuns} option sets (${stats.optionCases - stats.usageErrors} working sessions, ${stats.usageErrors} UsageErrors) in ${seconds} s, seed ${SEED}`,
+  );
   if (result.failed) assert.fail(fc.defaultReportMessage(result) ?? 'property failed');
   assert.equal(unhandled.length, 0, `unhandled rejections during the run: ${unhandled.map(describeError).join('; ')}`);
 });

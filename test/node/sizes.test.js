@@ -15,11 +15,15 @@ test('every bundle with a budget stays within it (min+gzip)', async () => {
   }
 });
 
-test('the built package reports package.json\'s version (VERSION is defined by the build, not written twice)', async () => {
+test("the built package reports package.json's version (VERSION is defined by the build, not written twice)", async () => {
   const { build } = await import('esbuild');
   const { version, versionDefine } = await import('../../scripts/version.mjs');
   const result = await build({
-    stdin: { contents: "export { VERSION } from './src/core/version.ts';", resolveDir: new URL('../..', import.meta.url).pathname, loader: 'ts' },
+    stdin: {
+      contents: "export { VERSION } from './src/core/version.ts';",
+      resolveDir: new URL('../..', import.meta.url).pathname,
+      loader: 'ts',
+    },
     bundle: true,
     format: 'esm',
     write: false,

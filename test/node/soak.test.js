@@ -25,17 +25,26 @@ test('soak, 10 simulated minutes × 3 tabs with faults (fixed seed): no unexpect
   );
   assert.deepEqual(r.errors, []);
   // What the run is about did happen: otherwise it would prove nothing.
-  for (const kind of ['network', 'lost', '5xx', '429', 'outage']) assert.ok((r.faults[kind] ?? 0) > 0, `no ${kind} fault was injected`);
+  for (const kind of ['network', 'lost', '5xx', '429', 'outage'])
+    assert.ok((r.faults[kind] ?? 0) > 0, `no ${kind} fault was injected`);
   assert.ok(r.logouts.commanded > 0 && r.clockSteps > 0, 'logouts and clock jumps happened');
 
   assert.equal(r.logouts.unexpected, 0, `unexpected logouts: ${r.logouts.details.join('; ')}`);
   assert.equal(r.leaks, 0, `tokens leaked: ${r.leakDetails.join('; ')}`);
   assert.equal(r.server.reuseDetections, 0, 'reuse detections at the server');
-  assert.deepEqual(Object.keys(r.server.revoked).filter((reason) => reason !== 'logout'), [], 'families revoked other than by logout');
+  assert.deepEqual(
+    Object.keys(r.server.revoked).filter((reason) => reason !== 'logout'),
+    [],
+    'families revoked other than by logout',
+  );
   assert.equal(r.refreshBoundExceeded, 0, 'minutes with more refresh requests than the rules allow');
   // Every failed call has a cause the run injected: a fault of the API itself, a refresh that
   // failed because of faults, or a tab that was logged out on purpose.
   for (const reason of Object.keys(r.api.failed)) {
-    assert.match(reason, /^(503|TypeError: the API request failed|(network|timeout|rate-limited): the refresh it needed failed|\d{3} \(tab anonymous, logging in again\))$/, `unexplained failure: ${reason}`);
+    assert.match(
+      reason,
+      /^(503|TypeError: the API request failed|(network|timeout|rate-limited): the refresh it needed failed|\d{3} \(tab anonymous, logging in again\))$/,
+      `unexplained failure: ${reason}`,
+    );
   }
 });

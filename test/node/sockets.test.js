@@ -112,7 +112,9 @@ function connect(srv, query = '', { origin = srv.origin, path = '/api/ws', host 
     for (const w of ready) w.resolve(message);
   });
   /** @type {Promise<{ code: number, reason: string }>} */
-  const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   /** @type {Promise<'open' | { status: number, body: string }>} */
   const upgrade = new Promise((resolve) => {
     ws.on('open', () => resolve('open'));
@@ -248,7 +250,11 @@ describe('handshake', () => {
       assert.notEqual(a.sid, b.sid);
       const r = await refresh(srv, a.rt);
       assert.equal(decodeJwt(/** @type {string} */ (r.at)).sid, a.sid);
-      assert.notEqual(srv.backend.findFamilyByRefreshToken(/** @type {string} */ (r.rt))?.id, a.sid, 'sid is not the internal family id');
+      assert.notEqual(
+        srv.backend.findFamilyByRefreshToken(/** @type {string} */ (r.rt))?.id,
+        a.sid,
+        'sid is not the internal family id',
+      );
     }));
 
   test('valid token → hello, echo of every text message, ticks every feedInterval', () =>
@@ -262,7 +268,13 @@ describe('handshake', () => {
         assert.deepEqual(await client.echo('{"not":"parsed"}'), { type: 'echo', data: '{"not":"parsed"}' });
         await eventually(async () => client.messages.filter((m) => m.type === 'tick').length >= 2, 'two ticks');
         const ticks = client.messages.filter((m) => m.type === 'tick');
-        assert.deepEqual(ticks.slice(0, 2).map((t) => [Object.keys(t).sort(), t.n]), [[['at', 'n', 'type'], 1], [['at', 'n', 'type'], 2]]);
+        assert.deepEqual(
+          ticks.slice(0, 2).map((t) => [Object.keys(t).sort(), t.n]),
+          [
+            [['at', 'n', 'type'], 1],
+            [['at', 'n', 'type'], 2],
+          ],
+        );
         for (const t of ticks) assert.equal(new Date(t.at).toISOString(), t.at);
         assert.equal(client.messages[0].type, 'hello', 'hello comes first');
         client.ws.close(1000, 'bye');
@@ -280,7 +292,10 @@ describe('handshake', () => {
       await sleep(120);
       client.ws.send(Buffer.from([1, 2, 3]));
       assert.deepEqual(await client.closed, { code: 1003, reason: 'text only' });
-      assert.deepEqual(client.messages.map((m) => m.type), ['hello']);
+      assert.deepEqual(
+        client.messages.map((m) => m.type),
+        ['hello'],
+      );
     }));
 
   test('missing token → accepted, then closed 1008', () =>
@@ -296,9 +311,18 @@ describe('handshake', () => {
       const claims = { sub: '1', user_id: 1, sid };
       const bad = {
         garbage: 'not-a-jwt',
-        none: new UnsecuredJWT(claims).setIssuer('auth-shell-demo').setAudience('auth-shell-demo-api').setIssuedAt().setExpirationTime('1m').encode(),
+        none: new UnsecuredJWT(claims)
+          .setIssuer('auth-shell-demo')
+          .setAudience('auth-shell-demo-api')
+          .setIssuedAt()
+          .setExpirationTime('1m')
+          .encode(),
         expired: await srv.backend.signAccessToken(claims, { ttl: -60 }),
-        wrongKey: await signAccessToken(claims, { secret: 'another secret, also 32 bytes ok', issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api' }),
+        wrongKey: await signAccessToken(claims, {
+          secret: 'another secret, also 32 bytes ok',
+          issuer: 'auth-shell-demo',
+          audience: 'auth-shell-demo-api',
+        }),
         wrongAud: await srv.backend.signAccessToken(claims, { audience: 'someone-else' }),
         unknownUser: await srv.backend.signAccessToken({ ...claims, sub: '99' }),
       };
@@ -318,7 +342,10 @@ describe('handshake', () => {
         assert.deepEqual(await client.upgrade, { status: 403, body: '{"error":"origin_not_allowed"}' }, String(origin));
       }
       assert.equal(srv.backend.stats.socketsOpened, 0);
-      assert.deepEqual(srv.lines.filter((l) => l.startsWith('WS ')), Array(3).fill('WS /api/ws?[redacted] 403 origin_not_allowed'));
+      assert.deepEqual(
+        srv.lines.filter((l) => l.startsWith('WS ')),
+        Array(3).fill('WS /api/ws?[redacted] 403 origin_not_allowed'),
+      );
     }));
 
   test('a foreign Host (DNS rebinding) → 421 at the upgrade, before the Origin check, no socket', () =>
@@ -332,9 +359,15 @@ describe('handshake', () => {
         assert.deepEqual(await client.upgrade, { status: 421, body: '{"error":"host_not_allowed"}' }, origin);
       }
       assert.equal(srv.backend.stats.socketsOpened, 0);
-      assert.deepEqual(srv.lines.filter((l) => l.startsWith('WS ')), Array(2).fill('WS /api/ws?[redacted] 421 host_not_allowed'));
+      assert.deepEqual(
+        srv.lines.filter((l) => l.startsWith('WS ')),
+        Array(2).fill('WS /api/ws?[redacted] 421 host_not_allowed'),
+      );
       // The loopback names stay usable, with their own origin.
-      const local = await open(srv, `?access_token=${at}`, { host: `localhost:${port}`, origin: `http://localhost:${port}` });
+      const local = await open(srv, `?access_token=${at}`, {
+        host: `localhost:${port}`,
+        origin: `http://localhost:${port}`,
+      });
       assert.deepEqual(await local.echo('still fine'), { type: 'echo', data: 'still fine' });
     }));
 
@@ -380,7 +413,9 @@ describe('revocation', () => {
       const a = await login(srv);
       const b = await login(srv);
       const bob = await login(srv, { login: 'bob', pass: 'bob' });
-      const [a1, a2, b1, bob1] = await Promise.all([a.at, a.at, b.at, bob.at].map((at) => open(srv, `?access_token=${at}`)));
+      const [a1, a2, b1, bob1] = await Promise.all(
+        [a.at, a.at, b.at, bob.at].map((at) => open(srv, `?access_token=${at}`)),
+      );
       const out = await srv.fetch('/api/logout', { method: 'POST', headers: { ...XRW, Cookie: `rt=${a.rt}` } });
       assert.equal(out.status, 204);
       assert.deepEqual(await a1.closed, { code: 4001, reason: 'session revoked' });
@@ -574,7 +609,10 @@ describe('limits', () => {
         await open(srv, `?access_token=${bob.at}`);
         s1.ws.close(1000);
         await s1.closed;
-        await eventually(async () => srv.lines.includes('WS /api/ws?[redacted] close 1000 by client'), 'the server saw the close');
+        await eventually(
+          async () => srv.lines.includes('WS /api/ws?[redacted] close 1000 by client'),
+          'the server saw the close',
+        );
         const again = await open(srv, `?access_token=${a.at}`);
         assert.deepEqual(await again.echo('back in'), { type: 'echo', data: 'back in' });
         // A socket the server closed (revocation) frees its slot too.
@@ -587,7 +625,7 @@ describe('limits', () => {
       { maxSocketsPerUser: 2 },
     ));
 
-  test("defaults: 10 tickets per token, 20 sockets per user", () =>
+  test('defaults: 10 tickets per token, 20 sockets per user', () =>
     withServer(async (srv) => {
       const { at } = await login(srv);
       for (let i = 0; i < 10; i++) await ticketFor(srv, at);
@@ -622,7 +660,10 @@ describe('test routes', () => {
       await first.closed;
       const expired = await srv.backend.signAccessToken({ sub: '1', sid: a.sid, jti: 'expired-jti' }, { ttl: -60 });
       await assertRejected(connect(srv, `?access_token=${expired}`), 4001, 'invalid token');
-      const forged = await signAccessToken({ sub: '1', sid: a.sid }, { secret: 'not the backend key, 32 bytes ok', issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api' });
+      const forged = await signAccessToken(
+        { sub: '1', sid: a.sid },
+        { secret: 'not the backend key, 32 bytes ok', issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api' },
+      );
       await assertRejected(connect(srv, `?access_token=${forged}`), 4001, 'invalid token'); // not attributable: not logged
       await open(srv, `?access_token=${other.at}`);
       const records = await logSettled(srv, a.sid, 2);
@@ -641,7 +682,10 @@ describe('test routes', () => {
       const a = await login(srv);
       const other = await login(srv);
       const [a1, a2, o1] = await Promise.all([a.at, a.at, other.at].map((at) => open(srv, `?access_token=${at}`)));
-      const res = await srv.fetch(`/api/_ws/close?sid=${a.sid}&code=1011&reason=${encodeURIComponent('server hiccup')}`, { method: 'POST' });
+      const res = await srv.fetch(
+        `/api/_ws/close?sid=${a.sid}&code=1011&reason=${encodeURIComponent('server hiccup')}`,
+        { method: 'POST' },
+      );
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { closed: 2 });
       assert.deepEqual(await a1.closed, { code: 1011, reason: 'server hiccup' });
@@ -653,7 +697,14 @@ describe('test routes', () => {
       assert.deepEqual(await abrupt.json(), { closed: 1 });
       assert.deepEqual(await a3.closed, { code: 1006, reason: '' });
       const records = stripTimes(await logSettled(srv, a.sid, 3));
-      assert.deepEqual(records.map((r) => [r.closeCode, r.closedBy]), [[1011, 'server'], [1011, 'server'], [1006, 'server']]);
+      assert.deepEqual(
+        records.map((r) => [r.closeCode, r.closedBy]),
+        [
+          [1011, 'server'],
+          [1011, 'server'],
+          [1006, 'server'],
+        ],
+      );
 
       const none = await srv.fetch(`/api/_ws/close?sid=${a.sid}&code=1000`, { method: 'POST' });
       assert.deepEqual(await none.json(), { closed: 0 });
@@ -690,14 +741,22 @@ describe('test routes', () => {
         const r = await wsLog(srv, a.sid);
         return r.length === 7 && r.slice(0, 2).every((x) => x.closedAt) && r;
       }, 'seven records');
-      assert.deepEqual(records.map((r) => r.closeCode), [1011, 1011, undefined, 1006, 1006, 1006, undefined]);
+      assert.deepEqual(
+        records.map((r) => r.closeCode),
+        [1011, 1011, undefined, 1006, 1006, 1006, undefined],
+      );
     }));
 
   test('test routes exist only with testRoutes', () =>
     withServer(
       async (srv) => {
         const { sid } = await login(srv);
-        for (const [method, path] of [['GET', '_ws/log'], ['POST', '_ws/close'], ['POST', '_ws/fault'], ['DELETE', '_ws/fault']]) {
+        for (const [method, path] of [
+          ['GET', '_ws/log'],
+          ['POST', '_ws/close'],
+          ['POST', '_ws/fault'],
+          ['DELETE', '_ws/fault'],
+        ]) {
           const res = await srv.fetch(`/api/${path}?sid=${sid}&code=1000`, { method });
           assert.equal(res.status, 404, `${method} ${path}`);
         }
@@ -710,12 +769,15 @@ describe('server integration', () => {
   test('upgrades on other paths are untouched: a second WebSocketServer keeps working, unclaimed sockets are not written to', () =>
     withServer(async (srv) => {
       const other = new WebSocketServer({ noServer: true });
-      other.on('connection', (ws) => ws.on('message', (data) => ws.send(JSON.stringify({ type: 'other', data: data.toString() }))));
+      other.on('connection', (ws) =>
+        ws.on('message', (data) => ws.send(JSON.stringify({ type: 'other', data: data.toString() }))),
+      );
       /** @type {import('node:stream').Duplex[]} */
       const unclaimed = [];
       srv.server.on('upgrade', (req, socket, head) => {
         if (req.url === '/other') other.handleUpgrade(req, socket, head, (ws) => other.emit('connection', ws, req));
-        else if (req.url?.startsWith('/api/ws') && req.url !== '/api/ws' && !req.url.startsWith('/api/ws?')) unclaimed.push(socket);
+        else if (req.url?.startsWith('/api/ws') && req.url !== '/api/ws' && !req.url.startsWith('/api/ws?'))
+          unclaimed.push(socket);
       });
       // Origin is irrelevant to other paths: even a foreign one passes through to their owner.
       const client = connect(srv, '', { path: '/other', origin: EVIL });
@@ -730,7 +792,10 @@ describe('server integration', () => {
       assert.equal(/** @type {import('node:net').Socket} */ (unclaimed[0]).bytesWritten, 0);
       unclaimed[0].destroy();
       stray.ws.terminate();
-      assert.deepEqual(srv.lines.filter((l) => l.startsWith('WS ')), []);
+      assert.deepEqual(
+        srv.lines.filter((l) => l.startsWith('WS ')),
+        [],
+      );
       other.close();
     }));
 
@@ -745,8 +810,10 @@ describe('server integration', () => {
     });
     const detach = backend.attachWebSocket(/** @type {http.Server} */ (dev.server));
     try {
-      const { port } = /** @type {import('node:net').AddressInfo} */ (dev.server?.address());
-      const srv = /** @type {Srv} */ (/** @type {unknown} */ ({ origin: `http://127.0.0.1:${port}`, clients: new Set() }));
+      const { port } = /** @type {import('node:net').AddressInfo} */ (dev.server.address());
+      const srv = /** @type {Srv} */ (
+        /** @type {unknown} */ ({ origin: `http://127.0.0.1:${port}`, clients: new Set() })
+      );
       const res = await fetch(`${srv.origin}/api/login`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...XRW },
@@ -823,7 +890,10 @@ describe('server integration', () => {
       await assertRejected(connect(srv, `?ticket=${ticket}`), 4001, 'invalid ticket');
       await assertRejected(connect(srv, '?access_token=garbage.token.here'), 4001, 'invalid token');
       await assertRejected(connect(srv), 1008, 'missing token');
-      assert.deepEqual((await connect(srv, `?access_token=${at}`, { origin: EVIL }).upgrade), { status: 403, body: '{"error":"origin_not_allowed"}' });
+      assert.deepEqual(await connect(srv, `?access_token=${at}`, { origin: EVIL }).upgrade, {
+        status: 403,
+        body: '{"error":"origin_not_allowed"}',
+      });
       c2.ws.close(1000);
       await c2.closed;
       await eventually(async () => srv.backend.stats.socketsClosed === 5, 'all closes');

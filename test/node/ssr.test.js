@@ -27,7 +27,13 @@ async function runInNode(source) {
     logLevel: 'silent',
   });
   // Packages resolve from the project, as they would from the app that installed auth-shell.
-  writeFileSync(file, result.outputFiles[0].text.replace(/from "(@lit\/[^"]+|jwt-decode)"/g, (_, p) => `from ${JSON.stringify(import.meta.resolve(p))}`));
+  writeFileSync(
+    file,
+    result.outputFiles[0].text.replace(
+      /from "(@lit\/[^"]+|jwt-decode)"/g,
+      (_, p) => `from ${JSON.stringify(import.meta.resolve(p))}`,
+    ),
+  );
   return new Promise((resolve) => {
     const started = performance.now();
     execFile(process.execPath, [file], { timeout: 10_000 }, (error, stdout, stderr) =>
@@ -59,7 +65,13 @@ test('getSession on a server is inert: settled at once, restoring, no request, n
   `);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.killed, false);
-  assert.deepEqual(JSON.parse(run.stdout), { settled: true, states: ['restoring', 'restoring'], login: 'usage', refresh: 'usage', requests: 0 });
+  assert.deepEqual(JSON.parse(run.stdout), {
+    settled: true,
+    states: ['restoring', 'restoring'],
+    login: 'usage',
+    refresh: 'usage',
+    requests: 0,
+  });
   // Nothing kept the process alive after the script's own work (a BroadcastChannel or a timer would).
   assert.ok(run.ms < 3000, `the process took ${Math.round(run.ms)} ms to exit`);
 });

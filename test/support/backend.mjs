@@ -30,7 +30,12 @@ export function testBackends({ port }) {
     // The new-tab test's own backend: its refresh counter is exact.
     createBackend({ ...common, base: '/newtab-api', mode: 'hardened' }),
     // The login-throttle test's own backend, with the default limit of 5 failures per account.
-    createBackend({ ...common, base: '/throttle-api', mode: 'hardened', loginThrottle: { maxFailures: 5, maxClientFailures: 10_000 } }),
+    createBackend({
+      ...common,
+      base: '/throttle-api',
+      mode: 'hardened',
+      loginThrottle: { maxFailures: 5, maxClientFailures: 10_000 },
+    }),
   ];
   return {
     middleware: backends.map((backend) => backend.middleware),

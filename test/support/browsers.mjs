@@ -75,7 +75,8 @@ function firefox() {
       clearTimeout(timer);
     }
     const profile = child.spawnargs[child.spawnargs.indexOf('--profile') + 1];
-    if (profile?.startsWith(join(tmpdir(), 'puppeteer_dev_firefox_profile-'))) await rm(profile, { recursive: true, force: true });
+    if (profile?.startsWith(join(tmpdir(), 'puppeteer_dev_firefox_profile-')))
+      await rm(profile, { recursive: true, force: true });
   };
   return launcher;
 }

@@ -40,7 +40,9 @@ export function engineSummary() {
         const time = times.get(name);
         const seconds = time ? ((time.last - time.first) / 1000).toFixed(1) : '?';
         const errors = c.errors ? `, ${c.errors} file(s) with errors` : '';
-        lines.push(`  ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped in ${c.files} files, ${seconds} s${errors}`);
+        lines.push(
+          `  ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped in ${c.files} files, ${seconds} s${errors}`,
+        );
       }
       console.log(`\nPer engine:\n${lines.join('\n')}\n`);
     },

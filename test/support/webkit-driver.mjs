@@ -48,7 +48,9 @@ function hookExit() {
 }
 
 function start(command, args, options = {}) {
-  const [file, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]] : [command, args];
+  const [file, argv] = existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', command, ...args]]
+    : [command, args];
   const child = spawn(file, argv, {
     stdio: ['ignore', 'ignore', 'pipe', ...(options.extraPipe ? ['pipe'] : [])],
     env: { ...process.env, ...options.env },
@@ -105,7 +107,9 @@ const describeExit = (result) =>
   result.error ? result.error.message : `exit code ${result.code}${result.signal ? `, signal ${result.signal}` : ''}`;
 
 async function startXvfb() {
-  const xvfb = start(XVFB, ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], { extraPipe: true });
+  const xvfb = start(XVFB, ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+    extraPipe: true,
+  });
   const display = await new Promise((resolve, reject) => {
     let out = '';
     xvfb.child.stdio[3].setEncoding('utf8');
@@ -113,7 +117,9 @@ async function startXvfb() {
       out += chunk;
       if (out.includes('\n')) resolve(`:${out.trim()}`);
     });
-    xvfb.exited.then((result) => reject(new Error(`Xvfb (${XVFB}) ended at start: ${describeExit(result)}\n${xvfb.stderr()}`)));
+    xvfb.exited.then((result) =>
+      reject(new Error(`Xvfb (${XVFB}) ended at start: ${describeExit(result)}\n${xvfb.stderr()}`)),
+    );
     setTimeout(() => reject(new Error(`Xvfb (${XVFB}) gave no display within 10 s\n${xvfb.stderr()}`)), 10_000).unref();
   });
   return { ...xvfb, display };
@@ -124,7 +130,8 @@ async function waitForDriver(driver, port) {
   let ended;
   driver.exited.then((result) => (ended = result));
   while (Date.now() - start < 10_000) {
-    if (ended) throw new Error(`WebKitWebDriver (${DRIVER}) ended at start: ${describeExit(ended)}\n${driver.stderr()}`);
+    if (ended)
+      throw new Error(`WebKitWebDriver (${DRIVER}) ended at start: ${describeExit(ended)}\n${driver.stderr()}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/status`);
       if (res.ok) return;
@@ -147,7 +154,9 @@ export async function startWebKitDriver() {
     ['MiniBrowser', MINIBROWSER],
   ]) {
     if (!existsSync(path)) {
-      throw new Error(`${what} not found at ${path}: apt-get install -y webkit2gtk-driver xvfb (or run without webkit in BROWSERS)`);
+      throw new Error(
+        `${what} not found at ${path}: apt-get install -y webkit2gtk-driver xvfb (or run without webkit in BROWSERS)`,
+      );
     }
   }
   hookExit();

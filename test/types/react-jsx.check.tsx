@@ -4,7 +4,15 @@
 import type {} from '../../src/react.js';
 
 export const accepted = (
-  <auth-provider api="/api" login-path="/in" refresh-method="GET" allowed-origins="https://a.example" leeway={10} timeout="5000" onauth-change={(e) => e.detail.state}>
+  <auth-provider
+    api="/api"
+    login-path="/in"
+    refresh-method="GET"
+    allowed-origins="https://a.example"
+    leeway={10}
+    timeout="5000"
+    onauth-change={(e) => e.detail.state}
+  >
     <auth-gate require-role="admin">
       <auth-login-form slot="login" login-label="E-mail" onauth-login={(e) => e.detail.user} />
     </auth-gate>
