@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
-import { buildCopies, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
+import { buildCopies, newTabsScenario, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
 import { startServer } from './server.js';
 import { measureSizes } from './sizes.js';
 import { soakRows } from './soak.js';
@@ -237,6 +237,10 @@ try {
   const tabs = await tabsScenario(env, copies.length);
   report.tabs = tabs.report;
   rows.push(...tabs.rows);
+  // M tabs opened one after another: each new one restores from its siblings, no request.
+  const newTabs = await newTabsScenario(env, copies.length);
+  report.newTabs = newTabs.report;
+  rows.push(...newTabs.rows);
 } catch (err) {
   errors.push(`browser: ${describe(err)}`);
   rows.push({ section: 'browser', metric: 'setup', value: 'ERROR' });

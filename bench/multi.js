@@ -11,6 +11,12 @@
  *   at once": refreshes per round (expected ≤ 1), reuse detections and revoked families (expected 0),
  *   failed requests (expected 0).
  *
+ * - `newTabsScenario`: with a server session in the cookie jar, M tabs opened one after another:
+ *   how many refresh requests each opening costs (expected: 1 for the first tab, which restores over
+ *   the network, then 0: a new tab restores from its siblings), and the time from a tab's navigation
+ *   start to `authenticated` — from the siblings (median, max) beside the first tab's network restore
+ *   measured in the same run.
+ *
  * Each case runs in a fresh browser context (own cookie jar), closed in `finally`.
  */
 import { build } from 'esbuild';
@@ -313,5 +319,97 @@ export async function tabsScenario(env, bundleCount) {
     }
   }
   rows.push({ section: 'tabs', metric: 'scenario wall', value: `${(performance.now() - started).toFixed(0)} ms` });
+  return { rows, report };
+}
+
+// ---- M new tabs, opened one after another ------------------------------------------------------
+
+/**
+ * @param {Env} env @param {number} bundleCount how many copies the server has (tab i loads copy i mod count)
+ * @returns {Promise<{ rows: Row[], report: unknown[] }>}
+ */
+export async function newTabsScenario(env, bundleCount) {
+  const { server, errors } = env;
+  /** @type {Row[]} */
+  const rows = [];
+  const report = [];
+  for (const m of TAB_CASES) {
+    const label = `new tabs ${m}`;
+    const { context, page } = await freshPage(env, label);
+    try {
+      await page.goto(`${server.url}blank`);
+      await loginWithCookie(page);
+      /** @type {number[]} */
+      const refreshesOnOpen = [];
+      /** @type {{ at: number, from: string }[]} */
+      const opened = [];
+      for (let i = 0; i < m; i++) {
+        const before = server.stats().refreshes;
+        await withTimeout(
+          page.evaluate(
+            ({ i, bundles }) => {
+              const frame = document.createElement('iframe');
+              frame.style.cssText = 'width: 200px; height: 50px';
+              frame.src = `/tab?b=${i % bundles}`;
+              const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+              document.body.append(frame);
+              return loaded.then(() => undefined);
+            },
+            { i, bundles: bundleCount },
+          ),
+          TIMEOUT.page,
+        );
+        const seen = /** @type {{ authenticatedAt: number, restoredFrom: string }} */ (
+          await (
+            await page.waitForFunction(
+              (i) => {
+                const tab = /** @type {any} */ (document.querySelectorAll('iframe')[i]).contentWindow.tab;
+                const seen = tab?.seen();
+                return seen?.restoredFrom && seen.authenticatedAt !== null ? seen : false;
+              },
+              i,
+              { timeout: TIMEOUT.page, polling: 10 },
+            )
+          ).jsonValue()
+        );
+        refreshesOnOpen.push(server.stats().refreshes - before);
+        opened.push({ at: seen.authenticatedAt, from: seen.restoredFrom });
+      }
+      const fromTabs = opened
+        .slice(1)
+        .map((o) => o.at)
+        .sort((a, b) => a - b);
+      const network = opened[0].at;
+      const median = fromTabs[fromTabs.length >> 1];
+      const max = fromTabs[fromTabs.length - 1];
+      report.push({ tabs: m, refreshesOnOpen, opened, network, median, max });
+      rows.push(
+        {
+          section: 'new tabs',
+          metric: `${m} tabs opened one after another: refresh requests on open (server)`,
+          value: refreshesOnOpen.join(', '),
+          target: '1, then 0',
+          result: check(refreshesOnOpen[0] === 1 && refreshesOnOpen.slice(1).every((n) => n === 0)),
+        },
+        {
+          section: 'new tabs',
+          metric: `${m} tabs: restored from a sibling tab`,
+          value: `${opened.slice(1).filter((o) => o.from === 'tab').length}/${m - 1}`,
+          target: `${m - 1}/${m - 1}`,
+          result: check(opened.slice(1).every((o) => o.from === 'tab')),
+        },
+        {
+          section: 'new tabs',
+          metric: `${m} tabs: navigation start → authenticated, from siblings (median, max) / over the network`,
+          value: `${median.toFixed(0)} ms, ${max.toFixed(0)} ms / ${network.toFixed(0)} ms`,
+        },
+      );
+    } catch (err) {
+      errors.push(`${label}: ${describe(err)}`);
+      rows.push({ section: 'new tabs', metric: `${m} tabs`, value: 'ERROR' });
+    } finally {
+      await context.close().catch(() => {});
+    }
+  }
   return { rows, report };
 }

@@ -61,10 +61,15 @@ function tabPage(b) {
   import { getSession } from '/bundle-${b}.js';
   let offset = 0;
   const session = getSession({ api: '/api', clock: () => performance.now() + offset });
-  const seen = { refreshes: 0, handedOver: 0 };
+  const seen = { refreshes: 0, handedOver: 0, authenticatedAt: null, restoredFrom: null };
   session.addEventListener('activity', ({ detail }) => {
     if (detail.kind === 'refresh' && detail.phase === 'start') seen.refreshes++;
     if (detail.kind === 'refresh' && detail.phase === 'success' && detail.source === 'tab') seen.handedOver++;
+    if (detail.kind === 'restore' && detail.phase === 'success') seen.restoredFrom = detail.source ?? 'network';
+  });
+  // ms from this tab's navigation start to its first authenticated state.
+  session.addEventListener('change', ({ detail }) => {
+    if (detail.state === 'authenticated') seen.authenticatedAt ??= performance.now();
   });
   window.tab = {
     state: () => session.state,
