@@ -49,7 +49,7 @@ export class AuthError extends Error {
   }
 }
 
-/** Login answered 401/403: wrong login or password. Nothing was stored. */
+/** Login answered 401: wrong login or password. Nothing was stored. */
 export class InvalidCredentialsError extends AuthError {
   override name = 'InvalidCredentialsError';
   constructor(message = 'Invalid login or password', options: AuthErrorOptions = {}) {
