@@ -16,8 +16,8 @@ export type AuthErrorCode =
   | 'queue-full'
   | 'socket-closed';
 
-/** The operation an error belongs to. */
-export type AuthOperation = 'login' | 'refresh' | 'logout' | 'restore' | 'fetch' | 'config' | 'socket';
+/** The operation an error belongs to (a failed restore is a `refresh`; authFetch's own failures are its refresh's). */
+export type AuthOperation = 'login' | 'refresh' | 'logout' | 'config' | 'socket';
 
 // Brand shared by every copy of the library on a page: `instanceof` fails across bundles and realms.
 const BRAND = Symbol.for('auth-shell.error');
