@@ -136,8 +136,8 @@ export const MUTANTS = [
     id: 'insufficient-scope-refreshes',
     behaviour: 'T25 WWW-Authenticate: insufficient_scope never refreshes (RFC 6750)',
     file: 'src/core/fetch.ts',
-    find: "if (response.status !== 401 || /\\berror\\s*=\\s*\"?insufficient_scope\\b/i.test(response.headers.get('WWW-Authenticate') ?? '')) {",
-    replace: 'if (response.status !== 401) {',
+    find: "      response.status !== 401 ||\n      /\\berror\\s*=\\s*\"?insufficient_scope\\b/i.test(response.headers.get('WWW-Authenticate') ?? '')",
+    replace: '      response.status !== 401',
   },
   {
     id: 'rate-limit-untyped',
@@ -322,6 +322,79 @@ export const MUTANTS = [
     file: 'src/core/tab-sync.ts',
     find: 'else if (to === this.#asking?.id) this.#asking.answer(message);',
     replace: 'else this.#asking?.answer(message);',
+  },
+
+  // ---- found by fuzzing ----
+  {
+    id: 'lock-fallback-after-grant',
+    behaviour: 'a refresh that failed while holding the lock is not sent again unlocked',
+    file: 'src/core/tab-sync.ts',
+    find: 'if (granted || signal.aborted || !wait.aborted) throw error;',
+    replace: 'if (signal.aborted || !wait.aborted) throw error;',
+  },
+  {
+    id: 'two-refreshes-per-call',
+    behaviour: 'one authFetch refreshes at most once',
+    file: 'src/core/fetch.ts',
+    find: 'if (refreshed) {',
+    replace: 'if (false as boolean) {',
+  },
+  {
+    id: 'logout-time-trusted',
+    behaviour: "T27 a received logout's time is capped at now (a clock ahead cannot block logins)",
+    file: 'src/core/tab-sync.ts',
+    find: 'this.#loggedOutAt = Math.min(at, sharedNow());',
+    replace: 'this.#loggedOutAt = at;',
+  },
+  {
+    id: 'option-types-unchecked',
+    behaviour: 'an option of the wrong type is a UsageError, not a TypeError or a broken session',
+    file: 'src/core/options.ts',
+    find: "if (options[key] != null && typeof options[key] !== 'string')",
+    replace: 'if (false)',
+  },
+  {
+    id: 'non-http-api-accepted',
+    behaviour: 'an api that is not http(s) is a UsageError',
+    file: 'src/core/options.ts',
+    find: 'if (!/^https?:$/.test(api.protocol)) throw',
+    replace: 'if (false) throw',
+  },
+  // ---- adoption ----
+  {
+    id: 'server-session-live',
+    behaviour: 'on a server getSession is inert: no request, nothing keeps Node alive',
+    file: 'src/core/registry.ts',
+    find: "if (onServer()) return new Session({ ...opts, api: new URL(opts.api, 'http://localhost/') }, true);",
+    replace: '',
+  },
+  {
+    id: 'provider-failure-silent',
+    behaviour: 'a provider without a usable api says which attribute to fix',
+    file: 'src/elements/auth-provider.ts',
+    find: "console.error(`<auth-provider${attributes.map((a) => ` ${a}`).join('')}>: ${error.message}`);",
+    replace: '',
+  },
+  {
+    id: 'debug-silent',
+    behaviour: 'the debug option logs every step',
+    file: 'src/core/session.ts',
+    find: 'if (this.options.debug) logSteps(this);',
+    replace: '',
+  },
+  {
+    id: 'logout-not-joined',
+    behaviour: "a login right after a logout waits for the logout's answer",
+    file: 'src/core/session.ts',
+    find: 'return (this.#loggingOut ??= this.#logoutRequest().finally(() => (this.#loggingOut = null)));',
+    replace: 'return this.#logoutRequest();',
+  },
+  {
+    id: 'form-ignores-lang',
+    behaviour: "the login form's defaults follow the page's lang",
+    file: 'src/elements/auth-login-form.ts',
+    find: "(DEFAULTS[lang] ?? DEFAULTS['en']!)[key]",
+    replace: "DEFAULTS['en']![key]",
   },
 
   // ---- elements ----
