@@ -1,5 +1,6 @@
 // `npm run build`: dist/ for bundlers (ESM, one file per module, dependencies external, .d.ts) and
-// dist/standalone/ for a plain <script type="module"> (minified, Lit included, shared chunk);
+// dist/standalone/ for a plain <script type="module"> (minified, Lit included, shared chunk), each
+// with source maps that carry their sources (a debugger or an error tracker needs nothing else);
 // then the Custom Elements Manifest and the editor data made from it (scripts/custom-elements.mjs).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -24,6 +25,7 @@ await build({
   format: 'esm',
   target: 'es2022',
   bundle: false,
+  sourcemap: true,
   define: versionDefine(),
   logLevel: 'warning',
 });
@@ -45,6 +47,7 @@ await build({
   define: versionDefine(),
   splitting: true,
   minify: true,
+  sourcemap: true,
   legalComments: 'eof',
   logLevel: 'warning',
 });
