@@ -232,7 +232,12 @@ export function authShellPlugin({ root, program }) {
               .filter(ts.isPropertyAssignment)
               .map((option) => [nameOf(option.name), unwrap(option.initializer)]),
           );
-          if (options.attribute?.kind === ts.SyntaxKind.FalseKeyword) continue;
+          // `attribute: false`, or internal reactive state (`state: true`): a property only.
+          if (
+            options.attribute?.kind === ts.SyntaxKind.FalseKeyword ||
+            options.state?.kind === ts.SyntaxKind.TrueKeyword
+          )
+            continue;
           const name =
             options.attribute && ts.isStringLiteral(options.attribute)
               ? options.attribute.text

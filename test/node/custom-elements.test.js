@@ -226,7 +226,7 @@ describe('the manifest follows the source, with no list to update', () => {
       readFileSync(gate, 'utf8')
         .replace(
           "requireRole: { attribute: 'require-role' },",
-          "requireRole: { attribute: 'require-role' },\n    fallbackView: {},",
+          "requireRole: { attribute: 'require-role' },\n    fallbackView: {},\n    internal: { state: true },",
         )
         .replace(
           'declare requireRole: string | undefined;',
@@ -260,6 +260,7 @@ export class AuthExtra extends ReactiveElement {
     const fallback = gateDoc.attributes.find((a) => a.name === 'fallbackview');
     assert.equal(fallback?.fieldName, 'fallbackView');
     assert.equal(fallback.parsedType.text, '"pending" | "login" | "protected" | "forbidden"');
+    assert.ok(!gateDoc.attributes.some((a) => a.fieldName === 'internal'), 'internal state is no attribute');
     assert.deepEqual(gateDoc.events, [
       { name: 'auth-view', type: { text: 'CustomEvent<{ view: GateView }>' }, description: 'The view changed.' },
     ]);
