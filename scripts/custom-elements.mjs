@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** The files the build writes, by name; the keys are what package.json's fields point at. */
+/** The files the build writes into dist/; package.json's customElements, web-types and exports name them. */
 export const FILES = {
   manifest: 'custom-elements.json',
   vscodeHtml: 'vscode.html-custom-data.json',
@@ -62,10 +62,15 @@ export function analyze(root = projectRoot) {
 /** Writes the manifest and the editor data into `outdir` (dist/ in the build); returns the manifest. */
 export function writeTooling(outdir = join(projectRoot, 'dist')) {
   const manifest = analyze();
-  const elements = manifest.modules.flatMap((module) => module.declarations.filter((d) => d.customElement));
-  const untagged = elements.filter((element) => !element.tagName).map((element) => element.name);
+  // A class under src/elements/ that no entry registers would be described without a tag: stop.
+  const untagged = manifest.modules
+    .filter((module) => module.path.startsWith('dist/elements/'))
+    .flatMap((module) => module.declarations.filter((d) => d.kind === 'class' && !d.tagName))
+    .map((d) => d.name);
   if (untagged.length)
-    throw new Error(`custom-elements.json: no tag for ${untagged.join(', ')} (is it registered with define()?)`);
+    throw new Error(
+      `custom-elements.json: no tag for ${untagged.join(', ')} (register it with define() in an entry named in exports)`,
+    );
   mkdirSync(outdir, { recursive: true });
   const write = (name, data) => writeFileSync(join(outdir, name), `${JSON.stringify(data, null, 2)}\n`);
   write(FILES.manifest, manifest);
@@ -97,7 +102,7 @@ export function editorData(manifest) {
       getWebTypesData(manifest, {
         ...common,
         typesSrc: 'parsedType',
-        // Where each tag's class comes from, so the IDE can go to it.
+        // The module that declares each tag's class.
         modulePathTemplate: (_name, modulePath) => modulePath,
         referenceTemplate: (_name, tag) => ({ name: 'Documentation', url: docs(tag) }),
       }),
@@ -143,8 +148,8 @@ const isLiteralUnion = (text) =>
  */
 export function authShellPlugin({ root, program }) {
   const checker = program.getTypeChecker();
-  const defineModule = resolve(root, 'src/define.ts');
   root = resolve(root);
+  const defineModule = join(root, 'src/define.ts');
   const isInside = (path) => path.startsWith(root + sep);
   const declarationFileOf = (symbol) => {
     if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
@@ -179,13 +184,9 @@ export function authShellPlugin({ root, program }) {
         : members;
     const nullish = (m) => m === 'undefined' || m === 'null';
     const text = [...spelled.filter((m) => !nullish(m)), ...spelled.filter(nullish)].join(' | ');
-    const same = (a, b) => a.length === b.length && a.every((m) => b.includes(m));
-    return same(
-      spelled,
-      declared.split('|').map((m) => m.trim()),
-    )
-      ? undefined
-      : text;
+    const written = declared.split('|').map((m) => m.trim());
+    const same = spelled.length === written.length && spelled.every((m) => written.includes(m));
+    return same ? undefined : text;
   };
 
   return {
