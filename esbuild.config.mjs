@@ -1,9 +1,12 @@
 // `npm run build`: dist/ for bundlers (ESM, one file per module, dependencies external, .d.ts) and
-// dist/standalone/ for a plain <script type="module"> (minified, Lit included, shared chunk).
+// dist/standalone/ for a plain <script type="module"> (minified, Lit included, shared chunk), each
+// with source maps that carry their sources (a debugger or an error tracker needs nothing else);
+// then the Custom Elements Manifest and the editor data made from it (scripts/custom-elements.mjs).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeTooling } from './scripts/custom-elements.mjs';
 import { versionDefine } from './scripts/version.mjs';
 
 const sources = (dir) =>
@@ -22,6 +25,7 @@ await build({
   format: 'esm',
   target: 'es2022',
   bundle: false,
+  sourcemap: true,
   define: versionDefine(),
   logLevel: 'warning',
 });
@@ -43,8 +47,12 @@ await build({
   define: versionDefine(),
   splitting: true,
   minify: true,
+  sourcemap: true,
   legalComments: 'eof',
   logLevel: 'warning',
 });
 
-console.log('built dist/ and dist/standalone/');
+// custom-elements.json, vscode.html-custom-data.json, vscode.css-custom-data.json, web-types.json.
+writeTooling();
+
+console.log('built dist/, dist/standalone/, the manifest and the editor data');

@@ -27,10 +27,10 @@ const MARKUP = `<form part="form" novalidate>
  * @csspart input - Both inputs.
  * @csspart button - The submit button.
  * @csspart error - The error message.
- * @cssproperty --auth-login-form-gap - Space between fields. Default `0.75rem`.
- * @cssproperty --auth-login-form-max-width - Default `20rem`.
- * @cssproperty --auth-login-form-error-color - Default `#b00020`.
- * @cssproperty --auth-login-form-accent - Button background. Default `#1d4ed8`.
+ * @cssproperty [--auth-login-form-gap=0.75rem] - Space between fields.
+ * @cssproperty [--auth-login-form-max-width=20rem] - The form's maximum width.
+ * @cssproperty [--auth-login-form-error-color=#b00020] - Colour of the error message.
+ * @cssproperty [--auth-login-form-accent=#1d4ed8] - Button background.
  *
  * @example
  * ```html
