@@ -480,7 +480,7 @@ export class AuthDevtools extends ReactiveElement {
     const who = snapshot?.user ? displayName(snapshot.user) : '';
     const count = shown === this.#items.length ? `${shown}` : `${shown} of ${this.#items.length}`;
     this.#status.textContent = [
-      snapshot ? snapshot.state : this.#problem || 'no session yet',
+      snapshot ? snapshot.state : this.#problem,
       ...(who ? [show(who)] : []),
       `${count} ${this.#items.length === 1 ? 'entry' : 'entries'}`,
     ].join(' · ');
@@ -494,22 +494,27 @@ export class AuthDevtools extends ReactiveElement {
   /** Finds the session to show (see the class comment) and attaches to it. */
   #resolve(): void {
     let target: Session | null = null;
+    let wait = false;
     this.#problem = '';
     if (this.session) target = this.session;
     else if (this.api) {
       try {
         const key = apiKey(this.api);
         target = existingSessions().find((session) => apiKey(session.options.api) === key) ?? null;
-        if (!target) this.#problem = `waiting for the session of ${show(key)}`;
+        wait = !target;
+        if (wait) this.#problem = `waiting for the session of ${show(key)}`;
       } catch {
         this.#problem = `api="${show(this.api)}" is not a URL`;
       }
     } else {
       target = this.#fromContext;
-      if (!target && this.#fromContextFailed) this.#problem = 'the provider has no session (see the console)';
+      if (!target)
+        this.#problem = this.#fromContextFailed
+          ? 'the provider has no session (see the console)'
+          : 'no <auth-provider> above it yet (or set api)';
     }
     this.#attach(target);
-    this.#wait(!target && !this.session && !!this.api && !this.#problem.startsWith('api='));
+    this.#wait(wait);
   }
 
   #attach(session: Session | null): void {

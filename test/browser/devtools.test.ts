@@ -519,6 +519,22 @@ describe('<auth-devtools>: which session', () => {
     expect(shown(devtools).at(-1)).to.match(/^state: attached to .*\/api · authenticated · .*name=Alice/);
   });
 
+  it('beside a provider rather than in it, and without api: attaches to nothing and says where to go', async () => {
+    const root = await mount<HTMLDivElement>(
+      html`<div><auth-provider api="/api"></auth-provider><auth-devtools></auth-devtools></div>`,
+    );
+    const provider = root.querySelector('auth-provider')!;
+    const devtools = root.querySelector('auth-devtools')!;
+    await provider.ready;
+    sessions.add(provider.session!);
+    await devtools.updateComplete;
+    expect(devtools.attached).to.equal(null);
+    expect(part(devtools.shadowRoot!, 'status')).to.equal('no <auth-provider> above it yet (or set api) · 0 entries');
+    devtools.api = '/api';
+    await devtools.updateComplete;
+    expect(devtools.attached).to.equal(provider.session);
+  });
+
   it('under a provider that has no session, says so', async () => {
     const provider = await fixture<AuthProvider>(html`<auth-provider><auth-devtools></auth-devtools></auth-provider>`);
     const devtools = provider.querySelector('auth-devtools')!;
