@@ -135,6 +135,10 @@ const MARKUP = `<div part="header">
  * values replaced by `[redacted]` before it is kept.
  *
  * @summary A live timeline of a session's activity, state, errors and sockets.
+ * @attr api - The api whose session to show (for a devtools outside the provider), e.g. `/api`.
+ * @attr limit - Entries kept; the oldest go first. Default `500`.
+ * @attr hide - Kinds not shown, space-separated, e.g. `message`. Reflected; the checkboxes set it.
+ * @attr collapsed - Only the header shows. Reflected; the toggle button sets it.
  * @csspart header - The bar with the toggle and the status.
  * @csspart toggle - The button that collapses and expands the timeline.
  * @csspart status - The session's state and the number of entries.
