@@ -454,7 +454,8 @@ describe('<auth-devtools>: keyboard, collapsing, accessibility', () => {
     await sendKeys({ press: 'Tab' });
     await sendKeys({ press: 'Tab' });
     expect(devtools.shadowRoot!.activeElement).to.equal(checkbox(devtools, 'refresh'));
-    await sendKeys({ press: 'Space' });
+    // The space character: every driver knows it by that name (puppeteer has no "Space").
+    await sendKeys({ press: ' ' });
     await devtools.updateComplete;
     expect(devtools.hide).to.equal('refresh');
     expect(shown(devtools).some((line) => line.startsWith('refresh:'))).to.be.false;
