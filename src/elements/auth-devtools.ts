@@ -586,8 +586,10 @@ export class AuthDevtools extends ReactiveElement {
   #activity(activity: Activity): void {
     const { kind, phase, reason, attempt, delay, url, error, source } = activity;
     const fromTab = source === 'tab';
+    // A kind of a later version, under `state`: named in the line, since the label does not say it.
+    const known = KINDS.includes(kind);
     const parts = [
-      ...(fromTab ? [show(kind)] : []),
+      ...(fromTab || !known ? [show(kind)] : []),
       show(phase),
       ...fields({ reason, attempt, delay: delay === undefined ? undefined : ms(delay), url }),
       ...describeError(error),
@@ -597,7 +599,7 @@ export class AuthDevtools extends ReactiveElement {
     const answered = (error as { code?: unknown } | undefined)?.code === 'unauthenticated';
     const tone: DevtoolsTone =
       phase === 'success' ? 'ok' : phase === 'backoff' ? 'warn' : phase === 'failure' && !answered ? 'bad' : '';
-    this.#record(fromTab ? 'tab' : KINDS.includes(kind) ? kind : 'state', parts.join(' · '), tone);
+    this.#record(fromTab ? 'tab' : known ? kind : 'state', parts.join(' · '), tone);
   }
 
   #error({ error }: SessionErrorDetail): void {

@@ -382,6 +382,12 @@ describe('<auth-devtools>: never a token', () => {
     session.dispatchEvent(
       new CustomEvent('change', { detail: { state: 'authenticated', user: { name: 'Alice', id_token: token } } }),
     );
+    // An activity of a kind a later version might add, with a token in its url.
+    session.dispatchEvent(
+      new CustomEvent('activity', {
+        detail: { kind: 'exchange', phase: 'start', url: `https://idp.example/${token}` },
+      }),
+    );
     // A socket of the application's, as the devtools sees it: an event target with a url.
     const socket = Object.assign(new EventTarget(), { url: 'ws://localhost/ws' }) as unknown as AuthSocket;
     devtools.watch(socket);
@@ -404,6 +410,7 @@ describe('<auth-devtools>: never a token', () => {
       /^error: error=network · operation=refresh · status=502 · refresh failed with \[redacted\] in the message$/,
       /^retry: start · reason=Bearer \[redacted\] · url=https:\/\/api\.example\/me\?access_token=\[redacted\]$/,
       /^state: authenticated · name=Alice · id_token=\[redacted\]$/,
+      /^state: exchange · start · url=https:\/\/idp\.example\/\[redacted\]$/,
       /^message: \/ws · \d+ chars · {"type":"echo","data":"\[redacted\]"}$/,
       /^socket: \/ws · reconnecting · attempt=1 · delay=5 ms · code=1011 · reason=\[redacted\]$/,
       /^socket: \/ws · close · code=4000 · reason=ticket=\[redacted\] \[redacted\] · wasClean=true · unsent=0$/,
