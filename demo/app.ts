@@ -2,37 +2,23 @@
  * The auth-shell demo page: plain TypeScript against the public API only. Bundled by
  * demo/server/start.js into demo/dist/app.js.
  *
- * The timeline prints selected event fields only (kind, phase, reason, attempt, delay, url, error
- * code, state, user name, error message; for the socket: attempt, delay, code, reason, unsent
- * count, error code): never a token, never a whole event detail.
+ * The timeline is `<auth-devtools>` (auth-shell/devtools): it shows the provider's session through
+ * the context, and the live feed hands it its socket. Nothing here prints a token either: the
+ * page's own status lines go through `scrub`.
  */
 import '../src/index.js';
 import '../src/login-form.js';
-import {
-  AuthSocket,
-  consumeAuth,
-  isAuthError,
-  type Activity,
-  type AuthValue,
-  type SessionErrorDetail,
-  type SessionSnapshot,
-  type User,
-} from '../src/index.js';
-
-const MAX_ENTRIES = 100;
+import '../src/devtools.js';
+import { AuthSocket, consumeAuth, isAuthError, type AuthValue, type SessionSnapshot, type User } from '../src/index.js';
 
 const provider = document.querySelector('auth-provider')!;
 const gate = provider.querySelector('auth-gate')!;
-const timeline = document.querySelector<HTMLOListElement>('#timeline')!;
+const devtools = document.querySelector('auth-devtools')!;
 const badge = document.querySelector<HTMLElement>('#state-badge')!;
 const userName = document.querySelector<HTMLElement>('#user-name')!;
 const logoutButton = document.querySelector<HTMLButtonElement>('#logout')!;
 
-// ---- timeline ------------------------------------------------------------------------------------
-
-type EntryKind = 'activity' | 'change' | 'error' | 'app' | 'socket';
-
-/** Seconds since page load (performance.now() counts from navigation start). */
+/** Seconds since page load (performance.now() counts from navigation start), as the timeline shows them. */
 function stamp(): string {
   return `${(performance.now() / 1000).toFixed(3)} s`;
 }
@@ -42,39 +28,10 @@ function scrub(text: string): string {
   return text.replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '[redacted]');
 }
 
-function log(kind: EntryKind, label: string, text: string, tone: 'ok' | 'warn' | 'bad' | '' = ''): void {
-  const item = document.createElement('li');
-  item.className = `entry entry-${kind}${tone ? ` tone-${tone}` : ''}`;
-  const time = document.createElement('span');
-  time.className = 'time';
-  time.textContent = stamp();
-  const tag = document.createElement('span');
-  tag.className = 'tag';
-  tag.textContent = label;
-  const body = document.createElement('span');
-  body.className = 'text';
-  body.textContent = scrub(text);
-  item.append(time, tag, body);
-  timeline.prepend(item);
-  while (timeline.childElementCount > MAX_ENTRIES) timeline.lastElementChild!.remove();
-}
-
-document.querySelector('#clear-timeline')!.addEventListener('click', () => timeline.replaceChildren());
-
 function nameOf(user: User | null): string {
   if (!user) return '';
   const name = user['name'] ?? user['sub'];
   return typeof name === 'string' || typeof name === 'number' ? String(name) : '';
-}
-
-function describeActivity(a: Activity): string {
-  const parts: string[] = [a.phase];
-  if (a.reason) parts.push(`reason=${a.reason}`);
-  if (a.attempt !== undefined) parts.push(`attempt=${a.attempt}`);
-  if (a.delay !== undefined) parts.push(`delay=${Math.round(a.delay)} ms`);
-  if (a.url) parts.push(`url=${a.url}`);
-  if (a.error?.code) parts.push(`error=${a.error.code}`);
-  return parts.join(' · ');
 }
 
 /** Refreshes started so far and whether one is running: how many refreshes a burst of calls waited for. */
@@ -85,23 +42,11 @@ provider.addEventListener('auth-activity', (event) => {
   const a = event.detail;
   if (a.kind === 'refresh' && a.phase === 'start') refreshStarts++;
   if (a.kind === 'refresh') refreshing = a.phase === 'start' || a.phase === 'backoff';
-  // A refresh answered 401 is the server saying "no session": an answer, not a fault.
-  const noSession = a.error?.code === 'unauthenticated';
-  const tone =
-    a.phase === 'success' ? 'ok' : a.phase === 'failure' && !noSession ? 'bad' : a.phase === 'backoff' ? 'warn' : '';
-  log('activity', a.kind, describeActivity(a), tone);
 });
 
-provider.addEventListener('auth-change', (event: CustomEvent<SessionSnapshot>) => {
-  const { state, user } = event.detail;
-  log('change', 'state', user ? `${state} · ${nameOf(user)}` : state, state === 'authenticated' ? 'ok' : '');
-  showSession(state, user);
-});
-
-provider.addEventListener('auth-error', (event: CustomEvent<SessionErrorDetail>) => {
-  const { error } = event.detail;
-  log('error', 'error', `${error.code}: ${error.message}`, 'bad');
-});
+provider.addEventListener('auth-change', (event: CustomEvent<SessionSnapshot>) =>
+  showSession(event.detail.state, event.detail.user),
+);
 
 // ---- header --------------------------------------------------------------------------------------
 
@@ -126,20 +71,8 @@ logoutButton.addEventListener('click', () => {
   // Inside a promise chain: without a session the provider throws synchronously rather than rejecting.
   Promise.resolve()
     .then(() => provider.logout())
-    .then(
-      () => log('app', 'app', 'logout: the server revoked the refresh token', 'ok'),
-      (error: unknown) => {
-        const unreachable = isAuthError(error, 'network') || isAuthError(error, 'timeout');
-        log(
-          'app',
-          'app',
-          unreachable
-            ? `logout rejected (${(error as { code: string }).code}): the server could not be told; memory was cleared anyway`
-            : `logout failed: ${failure(error)}`,
-          'bad',
-        );
-      },
-    )
+    // The timeline shows how it went: a logout the server could not hear is a `logout` failure.
+    .catch(() => {})
     .finally(() => (logoutButton.disabled = false));
 });
 
@@ -172,7 +105,6 @@ async function loadMe(): Promise<void> {
     const ms = Math.round(performance.now() - started);
     if (!response.ok) {
       setText('#me-status', `GET /api/me → ${response.status} in ${ms} ms`, 'bad');
-      log('app', 'app', `GET /api/me → ${response.status}`, 'bad');
       return;
     }
     const me = (await response.json()) as Record<string, unknown>;
@@ -189,10 +121,8 @@ async function loadMe(): Promise<void> {
       );
     }
     setText('#me-status', `GET /api/me → 200 in ${ms} ms, at ${stamp()}`, 'ok');
-    log('app', 'app', 'GET /api/me → 200', 'ok');
   } catch (error) {
     setText('#me-status', `GET /api/me failed: ${failure(error)}`, 'bad');
-    log('app', 'app', `GET /api/me failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
   }
 }
 
@@ -214,7 +144,6 @@ async function burst(): Promise<void> {
   const text = `5 × GET /api/me → ${statuses.join(', ')} in ${ms} ms · refreshes: ${refreshes} (${why})`;
   const ok = statuses.every((s) => s === '200');
   setText('#burst-status', text, ok ? 'ok' : 'bad');
-  log('app', 'app', text, ok ? 'ok' : 'bad');
 }
 
 async function loadAdmin(): Promise<void> {
@@ -224,15 +153,12 @@ async function loadAdmin(): Promise<void> {
     if (response.ok) {
       const { secret } = (await response.json()) as { secret?: string };
       setText('#admin-status', `200: ${secret ?? ''}`, 'ok');
-      log('app', 'app', 'GET /api/admin → 200', 'ok');
     } else {
       const { error } = (await response.json().catch(() => ({}))) as { error?: string };
       setText('#admin-status', `${response.status}${error ? ` ${error}` : ''}: the server refused`, 'bad');
-      log('app', 'app', `GET /api/admin → ${response.status}`, 'bad');
     }
   } catch (error) {
     setText('#admin-status', `GET /api/admin failed: ${failure(error)}`, 'bad');
-    log('app', 'app', `GET /api/admin failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
   }
 }
 
@@ -243,7 +169,6 @@ async function expireToken(): Promise<void> {
     const response = await provider.authFetch('/api/expire-token', { method: 'POST' });
     if (response.status !== 204) {
       setText('#feed-status', `POST /api/expire-token → ${response.status}`, 'bad');
-      log('app', 'app', `POST /api/expire-token → ${response.status}`, 'bad');
       return;
     }
     setText(
@@ -251,10 +176,8 @@ async function expireToken(): Promise<void> {
       'POST /api/expire-token → 204: the token is revoked; the socket refreshes and reconnects, /api/me is reloaded with the old token.',
       'ok',
     );
-    log('app', 'app', 'POST /api/expire-token → 204: the server closes the socket (4001)', 'ok');
   } catch (error) {
     setText('#feed-status', `POST /api/expire-token failed: ${failure(error)}`, 'bad');
-    log('app', 'app', `POST /api/expire-token failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
     return;
   }
   await loadMe();
@@ -270,10 +193,8 @@ async function logoutEverywhere(): Promise<void> {
       ? 'POST /api/logout-everywhere → 204: every session of this user is revoked (the socket gets 4001, its refresh a 401)'
       : `POST /api/logout-everywhere → ${response.status}`;
     setText('#feed-status', text, ok ? 'ok' : 'bad');
-    log('app', 'app', text, ok ? 'ok' : 'bad');
   } catch (error) {
     setText('#feed-status', `POST /api/logout-everywhere failed: ${failure(error)}`, 'bad');
-    log('app', 'app', `POST /api/logout-everywhere failed: ${isAuthError(error) ? error.code : 'network'}`, 'bad');
   }
 }
 
@@ -300,16 +221,6 @@ const MAX_TICKS = 10;
 const MAX_ECHOES = 5;
 
 type FeedState = 'connecting' | 'open' | 'reconnecting' | 'gaveup' | 'closed';
-
-/** One line per socket event, selected fields only. */
-function logSocket(
-  event: string,
-  fields: Record<string, string | number> = {},
-  tone: 'ok' | 'warn' | 'bad' | '' = '',
-): void {
-  const parts = [event, ...Object.entries(fields).map(([key, value]) => `${key}=${value}`)];
-  log('socket', 'socket', parts.join(' · '), tone);
-}
 
 /** Prepends a line to a list, keeping the newest `max`. */
 function prependLine(list: Element, text: string, max: number, className = ''): void {
@@ -374,28 +285,24 @@ class LiveFeed extends HTMLElement {
       return;
     }
     this.#socket = socket;
+    // The timeline shows the socket's events too; it closes by itself, and the timeline lets go then.
+    devtools.watch(socket, 'live feed');
     this.#show('connecting', 'connecting…');
     let opens = 0;
 
     socket.addEventListener('open', () => {
-      logSocket('open', {}, 'ok');
       // The server counts ticks per connection: mark where a new one starts.
       if (opens++ > 0) prependLine(this.#el('#feed-ticks'), '— new connection —', MAX_TICKS, 'mark');
       this.#show('open', 'open');
     });
     socket.addEventListener('message', (event) => this.#onMessage(event.data));
-    socket.addEventListener('reconnecting', ({ detail: { attempt, delay, code } }) => {
-      logSocket('reconnecting', { attempt, delay: `${Math.round(delay)} ms`, code }, 'warn');
-      this.#show('reconnecting', `reconnecting · attempt ${attempt}, in ${Math.round(delay)} ms (after ${code})`);
-    });
-    socket.addEventListener('reconnected', ({ detail: { attempts } }) => logSocket('reconnected', { attempts }, 'ok'));
-    socket.addEventListener('giveup', ({ detail: { attempts, code } }) => {
-      logSocket('giveup', { attempts, code }, 'bad');
-      this.#show('gaveup', `gave up after ${attempts} attempts (last close ${code})`);
-    });
-    socket.addEventListener('error', ({ error }) => logSocket('error', { error: error.code }, 'bad'));
+    socket.addEventListener('reconnecting', ({ detail: { attempt, delay, code } }) =>
+      this.#show('reconnecting', `reconnecting · attempt ${attempt}, in ${Math.round(delay)} ms (after ${code})`),
+    );
+    socket.addEventListener('giveup', ({ detail: { attempts, code } }) =>
+      this.#show('gaveup', `gave up after ${attempts} attempts (last close ${code})`),
+    );
     socket.addEventListener('close', ({ code, reason, unsent }) => {
-      logSocket('close', { code, reason: reason || '—', unsent: unsent.length }, code === 1000 ? '' : 'bad');
       this.#socket = null;
       const lost = unsent.length > 0 ? ` · ${unsent.length} unsent` : '';
       this.#show('closed', `closed · ${code}${reason ? ` ${reason}` : ''}${lost}`);

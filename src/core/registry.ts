@@ -128,6 +128,17 @@ export function findSession(opts: SessionOptions): Session {
 }
 
 /**
+ * The sessions on the page, without creating the registry or a session: for tools that watch a
+ * session and must not be the one that fixes its options (the first caller's options win). Not
+ * exported from the package.
+ */
+export function existingSessions(): Session[] {
+  const found = (globalThis as { [KEY]?: Registry })[KEY];
+  const registry = found?.version === 1 ? found : own;
+  return registry ? [...registry.sessions.values()].map((entry) => entry.session) : [];
+}
+
+/**
  * Throws (and logs) when `opts` gives a security option the existing session has otherwise; warns
  * when it gives another option (timeouts, leeway) the session has otherwise.
  */

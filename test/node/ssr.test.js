@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ENTRIES = ['src/index.ts', 'src/core/index.ts', 'src/login-form.ts', 'src/react.ts'];
+const ENTRIES = ['src/index.ts', 'src/core/index.ts', 'src/login-form.ts', 'src/devtools.ts', 'src/react.ts'];
 
 /** Bundles `source` for Node the way a server bundler would (packages left to Node), runs it, returns its output. */
 async function runInNode(source) {
