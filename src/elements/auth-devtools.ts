@@ -153,16 +153,16 @@ const MARKUP = `<div part="header">
  * @csspart time - An entry's time, in seconds since the page started.
  * @csspart kind - An entry's kind.
  * @csspart text - An entry's fields.
- * @cssproperty --auth-devtools-font - Default: the system's monospace font, 12px.
- * @cssproperty --auth-devtools-max-height - Height of the list before it scrolls. Default `20rem`.
- * @cssproperty --auth-devtools-color - Text. Default `#1f2937`.
- * @cssproperty --auth-devtools-muted - Times, status, hints. Default `#57606a`.
- * @cssproperty --auth-devtools-background - Default `#fff`.
- * @cssproperty --auth-devtools-border - Default `#d0d7de`.
- * @cssproperty --auth-devtools-accent - Focus ring. Default `#1d4ed8`.
- * @cssproperty --auth-devtools-ok - Kinds that went well. Default `#047857`.
- * @cssproperty --auth-devtools-warn - Backoffs and reconnects. Default `#92400e`.
- * @cssproperty --auth-devtools-bad - Failures and errors. Default `#b00020`.
+ * @cssproperty [--auth-devtools-font=12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace] - The timeline's font.
+ * @cssproperty [--auth-devtools-max-height=20rem] - Height of the list before it scrolls.
+ * @cssproperty [--auth-devtools-color=#1f2937] - Text.
+ * @cssproperty [--auth-devtools-muted=#57606a] - Times, status, hints.
+ * @cssproperty [--auth-devtools-background=#fff] - Background.
+ * @cssproperty [--auth-devtools-border=#d0d7de] - Borders.
+ * @cssproperty [--auth-devtools-accent=#1d4ed8] - Focus ring.
+ * @cssproperty [--auth-devtools-ok=#047857] - Kinds that went well.
+ * @cssproperty [--auth-devtools-warn=#92400e] - Backoffs and reconnects.
+ * @cssproperty [--auth-devtools-bad=#b00020] - Failures and errors.
  *
  * @example
  * ```html
