@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTooling } from './scripts/custom-elements.mjs';
+import { standaloneOptions } from './scripts/standalone.mjs';
 import { versionDefine } from './scripts/version.mjs';
 
 const sources = (dir) =>
@@ -36,21 +37,8 @@ copyFileSync('src/auth-shell.css', 'dist/auth-shell.css');
 // Declarations straight from the compiler.
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 
-// Standalone: everything bundled; the login form shares Lit with the main entry through a chunk.
-await build({
-  entryPoints: { 'auth-shell': 'src/index.ts', 'login-form': 'src/login-form.ts' },
-  outdir: 'dist/standalone',
-  chunkNames: 'chunks/[name]-[hash]',
-  format: 'esm',
-  target: 'es2022',
-  bundle: true,
-  define: versionDefine(),
-  splitting: true,
-  minify: true,
-  sourcemap: true,
-  legalComments: 'eof',
-  logLevel: 'warning',
-});
+// Standalone: everything bundled; the entries share Lit through a chunk (scripts/standalone.mjs).
+await build({ ...standaloneOptions, outdir: 'dist/standalone', sourcemap: true, logLevel: 'warning' });
 
 // custom-elements.json, vscode.html-custom-data.json, vscode.css-custom-data.json, web-types.json.
 writeTooling();
