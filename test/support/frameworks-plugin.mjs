@@ -1,0 +1,89 @@
+// The real frameworks in the browser tests of the adapters (test/browser/*-adapter.test.ts):
+//   react, react-dom/client, react/jsx-runtime — React's CommonJS packages, bundled once by esbuild
+//     into one module (one React on the page) and re-exported per specifier under /__frameworks__/;
+//   vue — Vue's full build (runtime + template compiler, so tests can give it templates), as ESM;
+//   *.svelte — components compiled by svelte/compiler when a test imports them; the Svelte runtime
+//     they import is served from node_modules like any ESM package.
+// Bare imports of these names, from test files and from src/ (auth-shell/react imports react, and
+// auth-shell/vue imports vue), resolve to the same modules, as they would in an app's bundle.
+// Development builds: React and Vue then check more (getSnapshot caching, unresolved components)
+// and warn; the tests read those warnings.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { build } from 'esbuild';
+import { compile } from 'svelte/compiler';
+
+const PREFIX = '/__frameworks__/';
+const require = createRequire(import.meta.url);
+
+/** React's specifiers, each re-exported from the one bundle (its named exports read from the package). */
+const REACT = ['react', 'react-dom', 'react-dom/client', 'react/jsx-runtime'];
+const fileOf = (specifier) => `${specifier.replace(/\//g, '__')}.js`;
+const DEV = { 'process.env.NODE_ENV': '"development"' };
+
+const sources = {
+  'react-all.js': {
+    contents: REACT.map((specifier, i) => `export * as m${i} from '${specifier}';`).join('\n'),
+    define: DEV,
+  },
+  ...Object.fromEntries(
+    REACT.map((specifier, i) => {
+      const names = Object.keys(require(specifier)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name));
+      const shim = `import { m${i} as m } from './react-all.js';\nexport const { ${names.join(', ')} } = m;\nexport default m;\n`;
+      return [fileOf(specifier), { shim }];
+    }),
+  ),
+  'vue.js': {
+    contents: "export * from 'vue/dist/vue.esm-bundler.js';",
+    define: {
+      ...DEV,
+      __VUE_OPTIONS_API__: 'true',
+      __VUE_PROD_DEVTOOLS__: 'false',
+      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    },
+  },
+};
+
+const SPECIFIERS = new Map([...REACT.map((specifier) => [specifier, fileOf(specifier)]), ['vue', 'vue.js']]);
+
+async function bundle({ contents, define }) {
+  const result = await build({
+    stdin: { contents, resolveDir: process.cwd(), loader: 'js', sourcefile: 'frameworks-entry.js' },
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    define,
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0].text;
+}
+
+export function frameworksPlugin() {
+  /** @type {Map<string, Promise<string>>} */
+  const built = new Map();
+  return {
+    name: 'auth-shell-frameworks',
+    resolveImport({ source }) {
+      const file = SPECIFIERS.get(source);
+      return file ? PREFIX + file : undefined;
+    },
+    resolveMimeType(context) {
+      return context.path.endsWith('.svelte') ? 'js' : undefined;
+    },
+    async serve(context) {
+      if (context.path.endsWith('.svelte')) {
+        const filename = context.path.slice(1);
+        const { js } = compile(await readFile(filename, 'utf8'), { filename, generate: 'client', dev: true });
+        return { body: js.code, type: 'js' };
+      }
+      if (!context.path.startsWith(PREFIX)) return undefined;
+      const name = context.path.slice(PREFIX.length);
+      const source = sources[name];
+      if (!source) return undefined;
+      if (source.shim) return { body: source.shim, type: 'js' };
+      if (!built.has(name)) built.set(name, bundle(source));
+      return { body: await built.get(name), type: 'js' };
+    },
+  };
+}
