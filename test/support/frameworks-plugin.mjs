@@ -8,7 +8,9 @@
 // auth-shell/vue imports vue), resolve to the same modules, as they would in an app's bundle.
 // Development builds: React and Vue then check more (getSnapshot caching, unresolved components)
 // and warn; the tests read those warnings.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { compile } from 'svelte/compiler';
@@ -20,6 +22,13 @@ const require = createRequire(import.meta.url);
 const REACT = ['react', 'react-dom', 'react-dom/client', 'react/jsx-runtime'];
 const fileOf = (specifier) => `${specifier.replace(/\//g, '__')}.js`;
 const DEV = { 'process.env.NODE_ENV': '"development"' };
+/** Vue's esm-bundler builds expect their compile-time feature flags to be defined. */
+const VUE_FLAGS = {
+  ...DEV,
+  __VUE_OPTIONS_API__: 'true',
+  __VUE_PROD_DEVTOOLS__: 'false',
+  __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+};
 
 const sources = {
   'react-all.js': {
@@ -33,23 +42,50 @@ const sources = {
       return [fileOf(specifier), { shim }];
     }),
   ),
-  'vue.js': {
-    contents: "export * from 'vue/dist/vue.esm-bundler.js';",
-    define: {
-      ...DEV,
-      __VUE_OPTIONS_API__: 'true',
-      __VUE_PROD_DEVTOOLS__: 'false',
-      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
-    },
-  },
+  'vue.js': { contents: "export * from 'vue/dist/vue.esm-bundler.js';", define: VUE_FLAGS },
+  // What build tools compile single-file components with (in its browser build).
+  'vue__compiler-sfc.js': { contents: "export * from 'vue/compiler-sfc';", define: VUE_FLAGS },
 };
 
-const SPECIFIERS = new Map([...REACT.map((specifier) => [specifier, fileOf(specifier)]), ['vue', 'vue.js']]);
+/** Svelte's modules that tests and compiled components import: one build, shared chunks, one runtime. */
+const SVELTE = [
+  'svelte',
+  'svelte/store',
+  'svelte/internal/client',
+  'svelte/internal/disclose-version',
+  'svelte/internal/flags/legacy',
+];
+
+const SPECIFIERS = new Map([
+  ...REACT.map((specifier) => [specifier, fileOf(specifier)]),
+  ['vue', 'vue.js'],
+  ['vue/compiler-sfc', fileOf('vue/compiler-sfc')],
+  ...SVELTE.map((specifier) => [specifier, `svelte/${fileOf(specifier)}`]),
+]);
+
+/** The Svelte build: its files by path under PREFIX. */
+async function buildSvelte() {
+  const result = await build({
+    entryPoints: Object.fromEntries(SVELTE.map((specifier) => [fileOf(specifier).slice(0, -3), specifier])),
+    outdir: 'svelte',
+    bundle: true,
+    splitting: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    conditions: ['browser', 'production'],
+    write: false,
+    logLevel: 'silent',
+  });
+  const root = `${process.cwd()}/`;
+  return new Map(result.outputFiles.map((file) => [file.path.slice(root.length), file.text]));
+}
 
 async function bundle({ contents, define }) {
   const result = await build({
     stdin: { contents, resolveDir: process.cwd(), loader: 'js', sourcefile: 'frameworks-entry.js' },
     bundle: true,
+    platform: 'browser',
     format: 'esm',
     target: 'es2022',
     define,
@@ -62,6 +98,8 @@ async function bundle({ contents, define }) {
 export function frameworksPlugin() {
   /** @type {Map<string, Promise<string>>} */
   const built = new Map();
+  /** @type {Promise<Map<string, string>> | undefined} */
+  let svelte;
   return {
     name: 'auth-shell-frameworks',
     resolveImport({ source }) {
@@ -74,11 +112,20 @@ export function frameworksPlugin() {
     async serve(context) {
       if (context.path.endsWith('.svelte')) {
         const filename = context.path.slice(1);
-        const { js } = compile(await readFile(filename, 'utf8'), { filename, generate: 'client', dev: true });
-        return { body: js.code, type: 'js' };
+        const { js } = compile(await readFile(filename, 'utf8'), { filename, generate: 'client' });
+        // TypeScript sources are imported as .js (as in the .ts files, which the esbuild plugin maps).
+        const body = js.code.replace(/(from\s+['"]\.{1,2}\/[^'"]+)\.js(['"])/g, (whole, path, quote) =>
+          existsSync(join(dirname(filename), `${path.replace(/^from\s+['"]/, '')}.ts`)) ? `${path}.ts${quote}` : whole,
+        );
+        return { body, type: 'js' };
       }
       if (!context.path.startsWith(PREFIX)) return undefined;
       const name = context.path.slice(PREFIX.length);
+      if (name.startsWith('svelte/')) {
+        svelte ??= buildSvelte();
+        const body = (await svelte).get(name);
+        return body === undefined ? undefined : { body, type: 'js' };
+      }
       const source = sources[name];
       if (!source) return undefined;
       if (source.shim) return { body: source.shim, type: 'js' };
