@@ -4,6 +4,8 @@
 //   vue — Vue's full build (runtime + template compiler, so tests can give it templates), as ESM;
 //   *.svelte — components compiled by svelte/compiler when a test imports them; the Svelte runtime
 //     they import is served from node_modules like any ESM package.
+//   /examples/angular/dist/main.js — the Angular example, AOT-compiled and bundled by its own build
+//     script (examples/angular/build.mjs) on the first request, so runs that do not load it do not wait.
 // Bare imports of these names, from test files and from src/ (auth-shell/react imports react, and
 // auth-shell/vue imports vue), resolve to the same modules, as they would in an app's bundle.
 // Development builds: React and Vue then check more (getSnapshot caching, unresolved components)
@@ -14,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { compile } from 'svelte/compiler';
+import { buildAngularExample } from '../../examples/angular/build.mjs';
 
 const PREFIX = '/__frameworks__/';
 const require = createRequire(import.meta.url);
@@ -100,6 +103,8 @@ export function frameworksPlugin() {
   const built = new Map();
   /** @type {Promise<Map<string, string>> | undefined} */
   let svelte;
+  /** @type {Promise<{ file: string }> | undefined} */
+  let angular;
   return {
     name: 'auth-shell-frameworks',
     resolveImport({ source }) {
@@ -110,6 +115,10 @@ export function frameworksPlugin() {
       return context.path.endsWith('.svelte') ? 'js' : undefined;
     },
     async serve(context) {
+      if (context.path === '/examples/angular/dist/main.js') {
+        angular ??= buildAngularExample();
+        return { body: await readFile((await angular).file, 'utf8'), type: 'js' };
+      }
       if (context.path.endsWith('.svelte')) {
         const filename = context.path.slice(1);
         const { js } = compile(await readFile(filename, 'utf8'), { filename, generate: 'client' });
