@@ -8,9 +8,11 @@
  *      packages ship partially compiled; the linker finishes that, so no JIT compiler is shipped),
  *      and `auth-shell` taken from this repository's sources.
  *
- *   node examples/angular/build.mjs        # then open /examples/angular/ on `npm start`'s server
+ *   node examples/angular/build.mjs
  *
- * The browser test (test/browser/angular-example.test.ts) builds it through its dev-server plugin.
+ * index.html then loads dist/main.js; it expects the auth API (the reference backend, demo/server/)
+ * at /api on its origin. The browser test (test/browser/angular-example.test.ts) serves it so, and
+ * builds it through its dev-server plugin.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
