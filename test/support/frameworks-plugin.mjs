@@ -1,9 +1,10 @@
 // The real frameworks in the browser tests of the adapters (test/browser/*-adapter.test.ts):
 //   react, react-dom/client, react/jsx-runtime — React's CommonJS packages, bundled once by esbuild
 //     into one module (one React on the page) and re-exported per specifier under /__frameworks__/;
-//   vue — Vue's full build (runtime + template compiler, so tests can give it templates), as ESM;
-//   *.svelte — components compiled by svelte/compiler when a test imports them; the Svelte runtime
-//     they import is served from node_modules like any ESM package.
+//   vue — Vue's full build (runtime + template compiler, so tests can give it templates), and
+//     vue/compiler-sfc (what build tools compile templates with);
+//   *.svelte — components compiled by svelte/compiler when a test imports them; the Svelte modules
+//     they and the tests import come from one esbuild build with shared chunks (one runtime);
 //   /examples/angular/dist/main.js — the Angular example, AOT-compiled and bundled by its own build
 //     script (examples/angular/build.mjs) on the first request, so runs that do not load it do not wait.
 // Bare imports of these names, from test files and from src/ (auth-shell/react imports react, and
@@ -15,8 +16,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
-import { compile } from 'svelte/compiler';
-import { buildAngularExample } from '../../examples/angular/build.mjs';
 
 const PREFIX = '/__frameworks__/';
 const require = createRequire(import.meta.url);
@@ -98,6 +97,11 @@ async function bundle({ contents, define }) {
   return result.outputFiles[0].text;
 }
 
+/**
+ * The dev-server plugin: resolves the frameworks' bare imports to the builds above, serves them,
+ * compiles `.svelte` files on request and builds the Angular example on its first request.
+ * @returns {import('@web/dev-server-core').Plugin}
+ */
 export function frameworksPlugin() {
   /** @type {Map<string, Promise<string>>} */
   const built = new Map();
@@ -116,11 +120,13 @@ export function frameworksPlugin() {
     },
     async serve(context) {
       if (context.path === '/examples/angular/dist/main.js') {
-        angular ??= buildAngularExample();
+        // Imported here: runs that never load the example do not load Angular's compiler either.
+        angular ??= import('../../examples/angular/build.mjs').then((m) => m.buildAngularExample());
         return { body: await readFile((await angular).file, 'utf8'), type: 'js' };
       }
       if (context.path.endsWith('.svelte')) {
         const filename = context.path.slice(1);
+        const { compile } = await import('svelte/compiler');
         const { js } = compile(await readFile(filename, 'utf8'), { filename, generate: 'client' });
         // TypeScript sources are imported as .js (as in the .ts files, which the esbuild plugin maps).
         const body = js.code.replace(/(from\s+['"]\.{1,2}\/[^'"]+)\.js(['"])/g, (whole, path, quote) =>
