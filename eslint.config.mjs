@@ -11,6 +11,7 @@ export default tseslint.config(
       'dist/',
       'demo/dist/',
       'demo/mfe/dist/',
+      'examples/angular/dist/',
       '.mutants/',
       'test/support/mockServiceWorker.js',
     ],

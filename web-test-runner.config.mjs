@@ -6,6 +6,7 @@ import { defaultReporter } from '@web/test-runner';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
 import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
+import { frameworksPlugin } from './test/support/frameworks-plugin.mjs';
 import { probeMiddleware, probePlugin } from './test/support/probe.mjs';
 import { versionDefine } from './scripts/version.mjs';
 import { browsers } from './test/support/browsers.mjs';
@@ -25,6 +26,8 @@ export default {
   testsFinishTimeout: 10 * 60 * 1000,
   middleware: [probeMiddleware, ...backends.middleware],
   plugins: [
+    // First: its bare framework imports must be resolved before the node resolver sees them.
+    frameworksPlugin(),
     esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', define: versionDefine() }),
     mswPlugin(),
     bundlesPlugin(),

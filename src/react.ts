@@ -1,25 +1,40 @@
 /**
- * auth-shell/react — JSX typings for React 19: `<auth-provider>`, `<auth-gate>` and
- * `<auth-login-form>` in `React.JSX.IntrinsicElements`, with their attributes and events. Types only;
- * importing it at run time does nothing.
+ * auth-shell/react — React 19: the `useAuth` hook on the page's shared session, and JSX typings for
+ * `<auth-provider>`, `<auth-gate>`, `<auth-login-form>` and `<auth-devtools>` in `React.JSX.IntrinsicElements`, with
+ * their attributes and events.
+ *
+ * `useAuth(api)` reads the session every `<auth-provider>` with that `api` shares (one per page, in
+ * every bundled copy of auth-shell) through `useSyncExternalStore`: every component renders the same
+ * state in the same pass (no tearing), a server renders `restoring`, and hydration starts from it.
+ * A hook cannot see the element tree, so it takes the provider's `api` (default `/api`) rather than
+ * looking for the nearest provider; that is the same session.
  *
  * The typings are derived from the elements themselves — each element's `static properties` (the
  * attribute names) and its event map — so they cannot drift from what the elements accept.
- *
  * React 19 sets a custom element's known properties as properties and adds `on<event-name>`
  * function props as event listeners, so `onauth-change={…}` listens to `auth-change`.
  *
  * @example
  * ```tsx
  * import 'auth-shell';
- * import type {} from 'auth-shell/react';
+ * import { useAuth } from 'auth-shell/react';
+ *
+ * function Account() {
+ *   const { state, user, logout } = useAuth('/api');
+ *   if (state !== 'authenticated') return null;
+ *   return <button onClick={() => void logout()}>Sign out {String(user?.name)}</button>;
+ * }
+ *
  * <auth-provider api="/api" onauth-change={(e) => console.log(e.detail.state)}>
- *   <auth-gate><p slot="pending">…</p></auth-gate>
+ *   <auth-gate><p slot="pending">…</p><Account /></auth-gate>
  * </auth-provider>
  * ```
  * @module
  */
+import { useMemo, useSyncExternalStore } from 'react';
+import { handleOf, serverHandleOf, sessionOf, type AuthHandle, type SessionSource } from './adapters/handle.js';
 import type { DetailedHTMLProps, HTMLAttributes } from 'react';
+import type { AuthDevtools } from './elements/auth-devtools.js';
 import type { AuthGate } from './elements/auth-gate.js';
 import type { AuthLoginForm, AuthLoginFormEventMap } from './elements/auth-login-form.js';
 import type { AuthProvider, AuthProviderEventMap } from './elements/auth-provider.js';
@@ -55,6 +70,40 @@ export interface AuthLoginFormJsx
     AttributesOf<typeof AuthLoginForm, AuthLoginForm>,
     EventPropsOf<AuthLoginFormEventMap> {}
 
+export type { AuthHandle, SessionSource } from './adapters/handle.js';
+
+/**
+ * The page's session for `api` as React state: `{ state, user, ready, login, logout, authFetch,
+ * openSocket }`, re-rendering on every change of state or user — a login or logout here, in another
+ * provider, another bundle or another tab. The object is the same between changes, and its
+ * functions keep their identity, so they are safe in dependency lists.
+ *
+ * @param api the `api` of the page's `<auth-provider>` (default `/api`), or a `Session` (e.g. from
+ *   `getSession(options)`).
+ *
+ * On a server it renders `restoring` and makes no request; a page hydrating that markup renders
+ * `restoring` first too, then the session's state.
+ *
+ * @example
+ * ```tsx
+ * const { state, user, login, authFetch } = useAuth('/api');
+ * useEffect(() => {
+ *   if (state === 'authenticated') void authFetch('/api/me').then((r) => r.json()).then(setMe);
+ * }, [state, authFetch]);
+ * ```
+ */
+export function useAuth(api?: SessionSource): AuthHandle {
+  const session = useMemo(() => sessionOf(api), [api]);
+  return useSyncExternalStore(
+    session.subscribe,
+    () => handleOf(session),
+    () => serverHandleOf(session),
+  );
+}
+
+/** Attributes of `<auth-devtools>` in JSX. */
+export interface AuthDevtoolsJsx extends Element<AuthDevtools>, AttributesOf<typeof AuthDevtools, AuthDevtools> {}
+
 declare module 'react' {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- React declares JSX as a namespace; this merges into it
   namespace JSX {
@@ -62,6 +111,7 @@ declare module 'react' {
       'auth-provider': AuthProviderJsx;
       'auth-gate': AuthGateJsx;
       'auth-login-form': AuthLoginFormJsx;
+      'auth-devtools': AuthDevtoolsJsx;
     }
   }
 }

@@ -5,17 +5,18 @@
  * Routes are guarded the way the seed article's rootLoader/authLoader do it, on the framework-free
  * core: the loaders await `getSession('/api').ready` before anything renders, then redirect. The
  * wrong route never renders — no flicker. Later changes (a login in another panel, a logout
- * anywhere) re-run the loaders through `router.revalidate()`.
+ * anywhere) re-run the loaders through `router.revalidate()`. Components read the session with
+ * auth-shell/react's `useAuth`.
  */
-import { StrictMode, useLayoutEffect, useRef, useState, useSyncExternalStore, type RefObject } from 'react';
+import { StrictMode, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createHashRouter, redirect, useLoaderData, useRevalidator, type LoaderFunctionArgs } from 'react-router';
 import { RouterProvider } from 'react-router/dom';
 import '../../src/index.js';
 import '../../src/login-form.js';
-import { AuthProvider, VERSION, consumeAuth, type AuthValue } from '../../src/index.js';
+import { AuthProvider, VERSION } from '../../src/index.js';
 import { getSession, type SessionSnapshot } from '../../src/core/index.js';
-import type {} from '../../src/react.js';
+import { useAuth, type AuthHandle } from '../../src/react.js';
 
 const API = '/api';
 
@@ -89,20 +90,8 @@ async function authLoader(): Promise<null> {
   return null;
 }
 
-// ---- the session from components: consumeAuth on a ref -------------------------------------------
-
-/**
- * The nearest provider's session value, through the documented `consumeAuth(element, callback)`.
- * A layout effect: the provider answers synchronously, so the first paint already has the value.
- */
-function useAuth(ref: RefObject<Element | null>): AuthValue | undefined {
-  const [auth, setAuth] = useState<AuthValue>();
-  useLayoutEffect(() => (ref.current ? consumeAuth(ref.current, setAuth) : undefined), [ref]);
-  return auth;
-}
-
-function logout(auth: AuthValue | undefined): void {
-  auth?.logout().catch((error: unknown) => console.warn('logout: the server could not be told yet', error));
+function logout(auth: AuthHandle): void {
+  auth.logout().catch((error: unknown) => console.warn('logout: the server could not be told yet', error));
 }
 
 // ---- views ---------------------------------------------------------------------------------------
@@ -127,11 +116,10 @@ function RequestsLine() {
 
 function ProfileView() {
   const profile = useLoaderData() as Profile;
-  const ref = useRef<HTMLDivElement>(null);
-  const auth = useAuth(ref);
+  const auth = useAuth(API);
   const revalidator = useRevalidator();
   return (
-    <div ref={ref} data-route="/">
+    <div data-route="/">
       {/* The gate hides this view the moment the session ends, before the loaders redirect. */}
       <auth-gate>
         <p slot="pending" className="muted">
@@ -142,7 +130,7 @@ function ProfileView() {
         </p>
         <div>
           <p>
-            Signed in as <strong data-testid="user">{auth?.user?.['name'] as string | undefined}</strong>{' '}
+            Signed in as <strong data-testid="user">{auth.user?.['name'] as string | undefined}</strong>{' '}
             <span className="muted">
               (route <code>#/</code>, loaded by its loader)
             </span>

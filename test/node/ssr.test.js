@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ENTRIES = ['src/index.ts', 'src/core/index.ts', 'src/login-form.ts', 'src/devtools.ts', 'src/react.ts'];
+const ENTRIES = [
+  'src/index.ts',
+  'src/core/index.ts',
+  'src/login-form.ts',
+  'src/devtools.ts',
+  'src/react.ts',
+  'src/vue.ts',
+  'src/svelte.ts',
+];
 
 /** Bundles `source` for Node the way a server bundler would (packages left to Node), runs it, returns its output. */
 async function runInNode(source) {
@@ -30,7 +38,7 @@ async function runInNode(source) {
   writeFileSync(
     file,
     result.outputFiles[0].text.replace(
-      /from "(@lit\/[^"]+|jwt-decode)"/g,
+      /from "((?:@[\w.-]+\/)?[\w.-]+(?:\/[\w./-]+)?)"/g,
       (_, p) => `from ${JSON.stringify(import.meta.resolve(p))}`,
     ),
   );
@@ -74,4 +82,49 @@ test('getSession on a server is inert: settled at once, restoring, no request, n
   });
   // Nothing kept the process alive after the script's own work (a BroadcastChannel or a timer would).
   assert.ok(run.ms < 3000, `the process took ${Math.round(run.ms)} ms to exit`);
+});
+
+/** Renders with a framework's server renderer and the adapter; prints the markup and the requests made. */
+const NO_NETWORK = `let requests = 0; globalThis.fetch = async () => { requests++; throw new Error('no request expected'); };`;
+
+test("React's renderToString with useAuth renders restoring, without a request", async () => {
+  const run = await runInNode(`
+    ${NO_NETWORK}
+    import { createElement as h } from 'react';
+    import { renderToString } from 'react-dom/server';
+    import { useAuth } from './src/react.ts';
+    function Status() {
+      const { state, user, login } = useAuth();
+      return h('p', { 'data-login': typeof login }, state + ':' + String(user));
+    }
+    console.log(JSON.stringify({ html: renderToString(h(Status)), requests }));
+  `);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { html: '<p data-login="function">restoring:null</p>', requests: 0 });
+  assert.ok(run.ms < 3000, `the process took ${Math.round(run.ms)} ms to exit`);
+});
+
+test("Vue's renderToString with useAuth renders restoring, without a request", async () => {
+  const run = await runInNode(`
+    ${NO_NETWORK}
+    import { createSSRApp, h } from 'vue';
+    import { renderToString } from 'vue/server-renderer';
+    import { useAuth } from './src/vue.ts';
+    const app = createSSRApp({ setup() { const { state, user } = useAuth('/api'); return () => h('p', state.value + ':' + String(user.value)); } });
+    console.log(JSON.stringify({ html: await renderToString(app), requests }));
+  `);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { html: '<p>restoring:null</p>', requests: 0 });
+  assert.ok(run.ms < 3000, `the process took ${Math.round(run.ms)} ms to exit`);
+});
+
+test('authStore on a server gives restoring, without a request', async () => {
+  const run = await runInNode(`
+    ${NO_NETWORK}
+    import { get } from 'svelte/store';
+    import { authStore } from './src/svelte.ts';
+    console.log(JSON.stringify({ state: get(authStore()).state, requests }));
+  `);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { state: 'restoring', requests: 0 });
 });

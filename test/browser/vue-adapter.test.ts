@@ -1,0 +1,210 @@
+// auth-shell/vue with the real Vue 3 (full development build: templates compiled in the browser):
+// refs that follow the session wherever it changes, stable functions, one flush for every component,
+// no subscription left after unmount or scope disposal, and isAuthShellElement for the compiler.
+import { expect } from '@open-wc/testing';
+import { createApp, defineComponent, effectScope, nextTick, watch, type App } from 'vue';
+import { compileTemplate } from 'vue/compiler-sfc';
+import { createSession, type Session } from '../../src/core/index.js';
+import type { AuthProvider } from '../../src/index.js';
+import { isAuthShellElement, useAuth, type VueAuth } from '../../src/vue.js';
+import {
+  countListeners,
+  logoutInAnotherTab,
+  logoutThroughAnotherBundle,
+  logoutThroughAnotherProvider,
+  startAnonymous,
+} from './helpers-adapters.js';
+import { closeFrames } from './helpers-frames.js';
+import { serverLogin, until } from './helpers.js';
+
+const apps: { app: App; host: HTMLElement }[] = [];
+let warnings: string[] = [];
+
+/** Mounts a component (or a template) in a new app whose compiler leaves auth-shell's tags alone. */
+function mount(component: object): HTMLElement {
+  const host = document.createElement('div');
+  document.body.append(host);
+  const app = createApp(component);
+  app.config.warnHandler = (message) => void warnings.push(message);
+  app.config.compilerOptions.isCustomElement = isAuthShellElement;
+  app.mount(host);
+  apps.push({ app, host });
+  return host;
+}
+
+function unmount(host: HTMLElement): void {
+  const index = apps.findIndex((entry) => entry.host === host);
+  apps.splice(index, 1)[0]!.app.unmount();
+  host.remove();
+}
+
+const text = (host: Element) => host.textContent?.trim() ?? '';
+
+/** Renders `state user` from useAuth's refs and hands out what useAuth returned. */
+const Status = (api?: string | Session, onSetup?: (auth: VueAuth) => void) =>
+  defineComponent({
+    template: `<p>{{ state }} {{ user?.name ?? '' }}</p>`,
+    setup() {
+      const auth = useAuth(api);
+      onSetup?.(auth);
+      return auth;
+    },
+  });
+
+beforeEach(() => {
+  warnings = [];
+});
+
+afterEach(() => {
+  for (const { app, host } of apps.splice(0)) {
+    app.unmount();
+    host.remove();
+  }
+  closeFrames();
+  expect(warnings, 'Vue warnings').to.deep.equal([]);
+});
+
+describe('auth-shell/vue useAuth', () => {
+  it('renders restoring until the restore decides, then the user the refresh cookie belongs to', async () => {
+    await serverLogin('bob');
+    const session = createSession({ api: '/api', tabSync: false });
+    const host = mount(Status(session));
+    expect(text(host)).to.equal('restoring');
+    await session.restore();
+    await nextTick();
+    expect(text(host)).to.equal('authenticated Bob');
+    session.dispose();
+  });
+
+  it('state, user and snapshot follow a login and a logout made with its functions; authFetch sends the bearer', async () => {
+    await startAnonymous();
+    let auth!: VueAuth;
+    const host = mount(Status(undefined, (a) => (auth = a)));
+    expect(text(host)).to.equal('anonymous');
+    await auth.login('alice', 'alice');
+    await nextTick();
+    expect(text(host)).to.equal('authenticated Alice');
+    expect(auth.snapshot.value).to.include({ state: 'authenticated' });
+    expect((await auth.authFetch('/api/me')).status).to.equal(200);
+    await auth.logout();
+    await nextTick();
+    expect(text(host)).to.equal('anonymous');
+    expect(auth.user.value).to.equal(null);
+  });
+
+  it('a logout elsewhere reaches the component: another provider, another bundle, another tab', async () => {
+    const session = await startAnonymous();
+    const host = mount(Status());
+    for (const [where, logout] of [
+      ['another provider', logoutThroughAnotherProvider],
+      ['another bundle', logoutThroughAnotherBundle],
+      ['another tab', logoutInAnotherTab],
+    ] as const) {
+      await session.login('alice', 'alice');
+      await until(() => text(host) === 'authenticated Alice', `signed in before the logout in ${where}`);
+      await logout();
+      await until(() => text(host) === 'anonymous', `the logout in ${where} rendered`, 5000);
+    }
+  });
+
+  it('every component gets the same functions, which keep their identity; the refs are read-only', async () => {
+    const session = await startAnonymous();
+    const seen: VueAuth[] = [];
+    mount(
+      defineComponent({
+        components: { A: Status(undefined, (a) => seen.push(a)), B: Status(session, (a) => seen.push(a)) },
+        template: '<A /><B />',
+      }),
+    );
+    await seen[0]!.login('alice', 'alice');
+    await seen[1]!.logout();
+    for (const name of ['login', 'logout', 'authFetch', 'ready'] as const) {
+      expect(seen[0]![name], name).to.equal(session[name]);
+      expect(seen[1]![name], name).to.equal(session[name]);
+    }
+    expect(seen[0]!.openSocket).to.equal(seen[1]!.openSocket);
+    // Vue reports writes to a computed ref on the console (not through the app's warnHandler).
+    const consoleWarn = console.warn;
+    const logged: string[] = [];
+    console.warn = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+    try {
+      (seen[0]!.state as { value: string }).value = 'authenticated';
+    } finally {
+      console.warn = consoleWarn;
+    }
+    expect(seen[0]!.state.value).to.equal('anonymous');
+    expect(logged.join('\n')).to.match(/readonly/);
+  });
+
+  it('every component shows the new state in the same flush: no two components ever disagree', async () => {
+    const session = await startAnonymous();
+    const host = mount(
+      defineComponent({ components: { A: Status(), B: Status() }, template: '<div><A /><B /></div>' }),
+    );
+    const seen: string[][] = [];
+    const observer = new MutationObserver(() => seen.push([...host.querySelectorAll('p')].map(text)));
+    observer.observe(host, { subtree: true, characterData: true, childList: true });
+    await session.login('alice', 'alice');
+    await session.logout();
+    await session.login('bob', 'bob');
+    await nextTick();
+    observer.disconnect();
+    expect(seen.map((texts) => texts[0])).to.deep.equal(['authenticated Alice', 'anonymous', 'authenticated Bob']);
+    expect(seen.filter(([a, b]) => a !== b)).to.deep.equal([]);
+  });
+
+  it('unmounting the component, or stopping the effect scope, removes the subscription', async () => {
+    await serverLogin('alice');
+    const session = createSession({ api: '/api', tabSync: false });
+    const listeners = countListeners(session);
+    const host = mount(defineComponent({ components: { S: Status(session) }, template: '<S /><S />' }));
+    expect(listeners.count).to.equal(2);
+    unmount(host);
+    expect(listeners.count).to.equal(0);
+
+    const scope = effectScope();
+    const states: string[] = [];
+    scope.run(() => {
+      const { state } = useAuth(session);
+      watch(state, (now) => states.push(now), { flush: 'sync' });
+    });
+    expect(listeners.count).to.equal(1);
+    await session.restore();
+    expect(states).to.deep.equal(['authenticated']);
+    scope.stop();
+    expect(listeners.count).to.equal(0);
+    await session.logout();
+    expect(states, 'no change seen after stop()').to.deep.equal(['authenticated']);
+    session.dispose();
+  });
+});
+
+describe('auth-shell/vue isAuthShellElement', () => {
+  it("leaves auth-shell's tags to the browser in Vue templates: real elements, no unresolved components", async () => {
+    await import('../../src/index.js');
+    await startAnonymous();
+    const template = `<auth-provider api="/api"><auth-gate><p slot="login">Sign in</p><p>Welcome</p></auth-gate></auth-provider>`;
+    const host = mount({ template });
+    const provider = host.querySelector('auth-provider') as AuthProvider;
+    expect(provider).to.be.instanceOf(customElements.get('auth-provider')!);
+    await provider.ready;
+    expect(provider.state).to.equal('anonymous');
+    expect(warnings).to.deep.equal([]);
+    expect(['auth-provider', 'auth-gate', 'auth-login-form'].map(isAuthShellElement)).to.deep.equal([true, true, true]);
+    expect(['auth-other', 'div', 'my-auth-gate'].map(isAuthShellElement)).to.deep.equal([false, false, false]);
+  });
+
+  it('a compile without the browser (a build tool) resolves them as components without it, and not with it', () => {
+    // In the browser Vue's runtime compiler already treats defined custom elements as such; a build
+    // tool (vite, vue-loader) compiles where no element is defined, and needs the helper.
+    const template =
+      '<auth-provider api="/api"><auth-gate><auth-login-form slot="login" /></auth-gate></auth-provider>';
+    const compile = (compilerOptions = {}) =>
+      compileTemplate({ source: template, filename: 'Account.vue', id: 'account', compilerOptions }).code;
+    const resolved = (code: string) => code.match(/_resolveComponent\("auth-[a-z-]+"\)/g) ?? [];
+    expect(resolved(compile())).to.have.length(3);
+    const code = compile({ isCustomElement: isAuthShellElement });
+    expect(resolved(code)).to.deep.equal([]);
+    expect(code).to.include('"auth-provider"');
+  });
+});
