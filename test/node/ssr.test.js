@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ENTRIES = ['src/index.ts', 'src/core/index.ts', 'src/login-form.ts', 'src/react.ts'];
+const ENTRIES = ['src/index.ts', 'src/core/index.ts', 'src/login-form.ts', 'src/react.ts', 'src/testing/index.ts'];
 
 /** Bundles `source` for Node the way a server bundler would (packages left to Node), runs it, returns its output. */
 async function runInNode(source) {
@@ -30,7 +30,7 @@ async function runInNode(source) {
   writeFileSync(
     file,
     result.outputFiles[0].text.replace(
-      /from "(@lit\/[^"]+|jwt-decode)"/g,
+      /from "(@lit\/[^"]+|jwt-decode|msw)"/g,
       (_, p) => `from ${JSON.stringify(import.meta.resolve(p))}`,
     ),
   );
