@@ -4,6 +4,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
+import { selfImportPlugin } from './test/support/self-import-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
 import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
 import { probeMiddleware, probePlugin } from './test/support/probe.mjs';
@@ -25,6 +26,7 @@ export default {
   testsFinishTimeout: 10 * 60 * 1000,
   middleware: [probeMiddleware, ...backends.middleware],
   plugins: [
+    selfImportPlugin(),
     esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', define: versionDefine() }),
     mswPlugin(),
     bundlesPlugin(),
