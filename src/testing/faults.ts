@@ -4,7 +4,7 @@ import { HttpResponse, delay, type JsonBodyType } from 'msw';
  * A route of the test server: its own endpoints by name, or the path given to
  * {@link AuthServer.protect} for yours.
  */
-export type Route = 'login' | 'refresh' | 'logout' | 'ws-ticket' | 'me' | (string & {});
+export type Route = 'login' | 'refresh' | 'logout' | 'ws-ticket' | 'me' | 'ws' | (string & {});
 
 /** A route, or every route of the test server. */
 export type RouteOrAll = Route | 'all';

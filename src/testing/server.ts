@@ -1,4 +1,13 @@
-import { HttpResponse, http, type HttpHandler, type JsonBodyType } from 'msw';
+import {
+  HttpResponse,
+  http,
+  ws,
+  type HttpHandler,
+  type JsonBodyType,
+  type WebSocketData,
+  type WebSocketHandler,
+  type WebSocketHandlerConnection,
+} from 'msw';
 import type { SetupWorker } from 'msw/browser';
 import { apiKey, resolveOptions, type EndpointMethod, type ResolvedOptions } from '../core/options.js';
 import { markLogout } from '../core/pending-logout.js';
@@ -37,6 +46,8 @@ export interface AuthServerOptions {
   ticketPath?: string;
   /** The sample protected route. Default `/me`. */
   mePath?: string;
+  /** The WebSocket endpoint (`ws:`/`wss:` on the api's host). Default `/ws`. */
+  socketPath?: string;
   /** ms every answer waits. Default 0. */
   latency?: number;
   /** Where {@link AuthServer.start} finds msw's worker script (`npx msw init`). Default `/mockServiceWorker.js`. */
@@ -48,9 +59,18 @@ export interface LogsIn {
   login(login: string, pass: string): Promise<User>;
 }
 
+/** An msw handler of the test server. */
+export type KitHandler = HttpHandler | WebSocketHandler;
+
 /** Something msw handlers can be added to: a `setupWorker()` worker, or `setupServer()` in Node. */
 export interface HandlerTarget {
-  use(...handlers: HttpHandler[]): void;
+  use(...handlers: KitHandler[]): void;
+}
+
+/** A socket connection the server accepted, with the access token that let it in. */
+interface OpenSocket {
+  readonly client: WebSocketHandlerConnection['client'];
+  readonly token: string;
 }
 
 /** What a protected route's resolver gets. */
@@ -94,6 +114,8 @@ export class AuthServer {
   readonly #endpoints: ResolvedOptions;
   readonly #ticketUrl: string;
   readonly #meUrl: string;
+  readonly #socketUrl: string;
+  readonly #sockets = new Set<OpenSocket>();
   readonly #sessions: SessionStore;
   readonly #faults = new Faults();
   readonly #users = new Map<string, TestUser>();
@@ -105,7 +127,7 @@ export class AuthServer {
   readonly #mounted = new Set<Element>();
   /** Routes added with {@link protect}. */
   readonly #protected: HttpHandler[] = [];
-  #handlers: readonly HttpHandler[] | null = null;
+  #handlers: readonly KitHandler[] | null = null;
 
   constructor(options: AuthServerOptions) {
     this.options = Object.freeze({ ...options });
@@ -122,6 +144,7 @@ export class AuthServer {
     const under = (path: string) => `${this.#endpoints.api.href}/${path.replace(/^\/+/, '')}`;
     this.#ticketUrl = under(options.ticketPath ?? 'ws-ticket');
     this.#meUrl = under(options.mePath ?? 'me');
+    this.#socketUrl = under(options.socketPath ?? 'ws').replace(/^http/, 'ws');
     const ttl = options.accessTtl ?? 300;
     if (!(ttl > 0 && ttl < Infinity)) throw new RangeError(`accessTtl must be a number of seconds > 0, not ${ttl}`);
     this.#sessions = new SessionStore(ttl);
@@ -134,6 +157,7 @@ export class AuthServer {
         // A logout msw could not see (Firefox's keepalive): it reached a server, so the session ends.
         this.#faults.received('logout');
         this.#sessions.logout();
+        this.#closeRefusedSockets('session ended');
       },
     );
   }
@@ -144,11 +168,12 @@ export class AuthServer {
   }
 
   /**
-   * The msw handlers: login, refresh, logout, the ticket endpoint, the sample protected route and
-   * the routes added with {@link protect}. Give them to your worker — `setupWorker(...server.handlers)`
-   * or `worker.use(...server.handlers)` — or let {@link start} start one.
+   * The msw handlers: login, refresh, logout, the ticket endpoint, the sample protected route, the
+   * WebSocket endpoint and the routes added with {@link protect}. Give them to your worker —
+   * `setupWorker(...server.handlers)` or `worker.use(...server.handlers)` — or let {@link start}
+   * start one.
    */
-  get handlers(): readonly HttpHandler[] {
+  get handlers(): readonly KitHandler[] {
     return (this.#handlers ??= [
       ...this.#protected,
       this.#route('login', this.#endpoints.loginUrl, this.#login),
@@ -156,6 +181,7 @@ export class AuthServer {
       this.#route('logout', this.#endpoints.logoutUrl, this.#logout),
       this.#route('ws-ticket', this.#ticketUrl, this.#ticket),
       this.#route('me', this.#meUrl, this.#me),
+      this.#socket(),
     ]);
   }
 
@@ -202,6 +228,7 @@ export class AuthServer {
    */
   expireToken(): void {
     this.#sessions.expireTokens();
+    this.#closeRefusedSockets('token expired');
   }
 
   /**
@@ -212,6 +239,12 @@ export class AuthServer {
   revoke(): void {
     this.#unseen.check();
     this.#sessions.revoke();
+    this.#closeRefusedSockets('session revoked');
+  }
+
+  /** Sends `data` to every open socket of the server, as a server push. */
+  send(data: WebSocketData): void {
+    for (const { client } of this.#sockets) client.send(data);
   }
 
   // ---- faults ----
@@ -365,6 +398,8 @@ export class AuthServer {
     this.#mounted.clear();
     pageSession(this.api)?.dispose();
     markLogout(this.api, false);
+    for (const { client } of this.#sockets) client.close(1001, 'server reset');
+    this.#sockets.clear();
     this.#sessions.clear();
     this.#faults.clear();
     this.#faults.setLatency(this.options.latency ?? 0, 'all');
@@ -384,6 +419,46 @@ export class AuthServer {
     if (route === 'logout') this.#logoutsHandled++;
     this.#faults.received(route);
     return this.#faults.intercept(route);
+  }
+
+  /**
+   * `{api}/ws`: a connection with a valid `access_token` (or a one-time `ticket`) in its URL stays
+   * open and gets its messages echoed back; without a credential it is closed 1008, with a bad one
+   * 4001 — and 4001 again once its token expires or its session ends, as the README's contract says.
+   * A network failure scripted for `ws` closes it 1006 (connection lost). Counted as `ws`.
+   */
+  #socket(): WebSocketHandler {
+    return ws.link(this.#socketUrl).addEventListener('connection', async ({ client }) => {
+      // Like the reference backend, the connection opens and the credential is checked after: the
+      // browser sees the close codes. Messages sent meanwhile are answered once it is accepted.
+      let accepted: OpenSocket | null = null;
+      const early: WebSocketData[] = [];
+      client.addEventListener('message', (event) => (accepted ? client.send(event.data) : early.push(event.data)));
+      client.addEventListener('close', () => accepted && this.#sockets.delete(accepted));
+      const failed = await this.#enter('ws');
+      // A scripted status means nothing to a socket; a network failure is a lost connection.
+      if (failed?.type === 'error') return client.close(1006, '');
+      const params = client.url.searchParams;
+      const ticket = params.get('ticket');
+      const presented = params.get('access_token');
+      if (ticket === null && presented === null) return client.close(1008, 'missing token');
+      const token = ticket === null ? presented : this.#sessions.redeemTicket(ticket);
+      if (token === null || 'error' in this.#sessions.bearer(`Bearer ${token}`)) {
+        return client.close(4001, ticket === null ? 'invalid token' : 'invalid ticket');
+      }
+      this.#sockets.add((accepted = { client, token }));
+      for (const data of early.splice(0)) client.send(data);
+    });
+  }
+
+  /** Closes (4001) the sockets whose token the server no longer accepts. */
+  #closeRefusedSockets(reason: string): void {
+    for (const open of this.#sockets) {
+      if ('error' in this.#sessions.bearer(`Bearer ${open.token}`)) {
+        this.#sockets.delete(open);
+        open.client.close(4001, reason);
+      }
+    }
   }
 
   #route(route: Route, url: string, handle: (request: Request) => Promise<Response> | Response): HttpHandler {
@@ -417,20 +492,23 @@ export class AuthServer {
     const refused = this.#check(request, this.#endpoints.refreshMethod);
     if (refused) return refused;
     const tokens = this.#sessions.refresh();
-    return tokens ? this.#tokens(tokens) : json({ error: 'invalid_grant' }, 401);
+    if (tokens) return this.#tokens(tokens);
+    this.#closeRefusedSockets('session ended'); // a reused cookie ends its session
+    return json({ error: 'invalid_grant' }, 401);
   };
 
   #logout = (request: Request): Response => {
     const refused = this.#check(request, this.#endpoints.logoutMethod);
     if (refused) return refused;
     this.#sessions.logout();
+    this.#closeRefusedSockets('session ended');
     return new HttpResponse(null, { status: 204, headers: NO_STORE });
   };
 
   #ticket = (request: Request): Response => {
     if (request.method !== 'POST') return json({ error: 'method_not_allowed' }, 405, { Allow: 'POST' });
     const bearer = this.#sessions.bearer(request.headers.get('Authorization'));
-    return 'error' in bearer ? unauthorized(bearer.error) : json(this.#sessions.ticket(bearer.user));
+    return 'error' in bearer ? unauthorized(bearer.error) : json(this.#sessions.ticket(bearer));
   };
 
   #me = (request: Request): Response => {

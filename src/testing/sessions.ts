@@ -26,8 +26,8 @@ export interface TokenBody {
   expires_in: number;
 }
 
-/** The outcome of checking an `Authorization` header. */
-export type Bearer = { user: TestUser } | { error: 'missing' | 'invalid' };
+/** The outcome of checking an `Authorization` header: the user and the token, or why not. */
+export type Bearer = { user: TestUser; token: string } | { error: 'missing' | 'invalid' };
 
 /**
  * The test server's memory: sessions (refresh-token families), the access tokens it issued, socket
@@ -45,7 +45,8 @@ export class SessionStore {
   cookie: string | null = null;
   readonly #refreshTokens = new Map<string, { family: Family; used: boolean }>();
   readonly #accessTokens = new Map<string, AccessRecord>();
-  readonly #tickets = new Map<string, { user: TestUser; expiresAt: number }>();
+  /** Each ticket with the access token it was minted for: a socket opened with it lives as long as that token. */
+  readonly #tickets = new Map<string, { user: TestUser; token: string; expiresAt: number }>();
 
   /** @param accessTtl lifetime of access tokens in seconds. */
   constructor(readonly accessTtl: number) {}
@@ -109,21 +110,21 @@ export class SessionStore {
     if (!record || record.expired || record.expiresAt <= Date.now() || record.family.ended) {
       return { error: 'invalid' };
     }
-    return { user: record.family.user };
+    return { user: record.family.user, token };
   }
 
-  /** A one-time socket ticket for `user`, valid 30 s. */
-  ticket(user: TestUser): { ticket: string; expires_in: number } {
+  /** A one-time socket ticket for the holder of a valid `bearer`, valid 30 s. */
+  ticket({ user, token }: { user: TestUser; token: string }): { ticket: string; expires_in: number } {
     const ticket = randomId();
-    this.#tickets.set(ticket, { user, expiresAt: Date.now() + 30_000 });
+    this.#tickets.set(ticket, { user, token, expiresAt: Date.now() + 30_000 });
     return { ticket, expires_in: 30 };
   }
 
-  /** Redeems a ticket once: its user, or `null` when it is unknown, spent or expired. */
-  redeemTicket(ticket: string): TestUser | null {
+  /** Redeems a ticket once: the access token it was minted for, or `null` when it is unknown, spent or expired. */
+  redeemTicket(ticket: string): string | null {
     const found = this.#tickets.get(ticket);
     this.#tickets.delete(ticket);
-    return found && found.expiresAt > Date.now() ? found.user : null;
+    return found && found.expiresAt > Date.now() ? found.token : null;
   }
 
   /** Forgets everything: sessions, tokens, tickets, the jar. */

@@ -11,10 +11,14 @@ import {
   RateLimitError,
   UnauthenticatedError,
   createSession,
+  openSocket,
   type Activity,
   type AuthGate,
+  type AuthSocket,
+  type AuthSocketCloseEvent,
   type Session,
   type SessionOptions,
+  type SocketOptions,
 } from '../../src/index.js';
 import { authServer, type AuthServer } from '../../src/testing/index.js';
 import { JWT_PATTERN, engine, manualClock, requestsTo, startWorker, until, worker } from './helpers.js';
@@ -375,13 +379,83 @@ describe('testing kit: network, latency, statuses', () => {
   });
 });
 
-describe('testing kit: socket tickets', () => {
+describe('testing kit: sockets', () => {
+  const sockets: AuthSocket[] = [];
+  afterEach(() => sockets.splice(0).forEach((socket) => socket.close()));
+  const connect = (s: Session, options: SocketOptions = {}) => {
+    const socket = openSocket(s, `${API}/ws`, { retryDelay: 20, ...options });
+    sockets.push(socket);
+    return socket;
+  };
+  /** Resolves with the next event of `type`. */
+  const next = <T extends Event>(target: EventTarget, type: string) =>
+    new Promise<T>((resolve) => target.addEventListener(type, (e) => resolve(e as T), { once: true }));
+
   it('POST /ws-ticket with a valid bearer answers a one-time ticket; without one, 401', async () => {
     const s = await loggedIn();
     const res = await s.authFetch(`${API}/ws-ticket`, { method: 'POST' });
     const { ticket } = await res.json();
     expect(ticket).to.be.a('string').and.not.match(JWT_PATTERN);
     expect((await fetch(`${API}/ws-ticket`, { method: 'POST' })).status).to.equal(401);
+  });
+
+  it('a socket with the access token stays open and hears its messages back, and server.send() pushes', async () => {
+    const s = await loggedIn();
+    const socket = connect(s);
+    socket.send('ping'); // queued until open, then sent
+    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('ping');
+    server.send('news');
+    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('news');
+    expect(server.count('ws')).to.equal(1);
+  });
+
+  it('ticket mode: a ticket per connection, each redeemed once', async () => {
+    const s = await loggedIn();
+    const socket = connect(s, { ticket: true });
+    socket.send('hi');
+    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('hi');
+    expect([server.count('ws-ticket'), server.count('ws')]).to.deep.equal([1, 1]);
+  });
+
+  it('closes 1008 without a credential and 4001 with a token it did not issue', async () => {
+    const bare = new WebSocket(`ws://${location.host}${API}/ws`);
+    expect((await next<CloseEvent>(bare, 'close')).code).to.equal(1008);
+    const forged = new WebSocket(`ws://${location.host}${API}/ws?access_token=eyJhbGciOiJub25lIn0.e30.`);
+    expect((await next<CloseEvent>(forged, 'close')).code).to.equal(4001);
+  });
+
+  it('expireToken() closes open sockets 4001: the library refreshes once and reconnects', async () => {
+    const s = await loggedIn();
+    const socket = connect(s);
+    await next(socket, 'open');
+    server.expireToken();
+    const disconnected = await next<CustomEvent<{ code: number }>>(socket, 'disconnected');
+    expect(disconnected.detail.code).to.equal(4001);
+    await next(socket, 'reconnected');
+    expect([server.count('refresh'), server.count('ws')]).to.deep.equal([1, 2]);
+    socket.send('still here');
+    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('still here');
+  });
+
+  it('revoke() closes open sockets 4001; the refresh is refused, and the session ends every socket (1000)', async () => {
+    const s = await loggedIn();
+    const socket = connect(s);
+    await next(socket, 'open');
+    server.revoke();
+    const closed = await next<AuthSocketCloseEvent>(socket, 'close');
+    expect(closed.code).to.equal(1000);
+    expect(s.state).to.equal('anonymous');
+    expect([server.count('refresh'), server.count('ws')]).to.deep.equal([1, 1]);
+  });
+
+  it('failNetwork(ws) loses the connection (1006): the socket reconnects with backoff', async () => {
+    const s = await loggedIn();
+    server.failNetwork('ws', 1);
+    const socket = connect(s);
+    const disconnected = await next<CustomEvent<{ code: number }>>(socket, 'disconnected');
+    expect(disconnected.detail.code).to.equal(1006);
+    await next(socket, 'reconnected');
+    expect(server.count('ws')).to.equal(2);
   });
 });
 
