@@ -15,7 +15,7 @@ import type { User } from '../core/token-store.js';
 import type { AuthProvider } from '../elements/auth-provider.js';
 import { Faults, type Route, type RouteOrAll, type ScriptedAnswer } from './faults.js';
 import { mountSignedIn, pageSession, type SignedInOptions } from './page.js';
-import { SessionStore, type TokenBody } from './sessions.js';
+import { SessionStore } from './sessions.js';
 import { UnseenRequests } from './unseen.js';
 import { DEFAULT_USERS, hasRole, profileOf, type TestUser } from './users.js';
 
@@ -398,7 +398,8 @@ export class AuthServer {
     this.#mounted.clear();
     pageSession(this.api)?.dispose();
     markLogout(this.api, false);
-    for (const { client } of this.#sockets) client.close(1001, 'server reset');
+    // 1000: closed for good, so no socket of the test that ends reconnects into the next one.
+    for (const { client } of this.#sockets) client.close(1000, 'server reset');
     this.#sockets.clear();
     this.#sessions.clear();
     this.#faults.clear();
@@ -473,8 +474,6 @@ export class AuthServer {
     return undefined;
   }
 
-  #tokens = (body: TokenBody) => json(body);
-
   #login = async (request: Request): Promise<Response> => {
     const refused = this.#check(request, 'POST');
     if (refused) return refused;
@@ -485,14 +484,14 @@ export class AuthServer {
       return json({ error: 'invalid_request' }, 400);
     const user = this.#users.get(body.login);
     if (!user || (user.password ?? user.login) !== body.pass) return json({ error: 'invalid_credentials' }, 401);
-    return this.#tokens(this.#sessions.login(user));
+    return json(this.#sessions.login(user));
   };
 
   #refresh = (request: Request): Response => {
     const refused = this.#check(request, this.#endpoints.refreshMethod);
     if (refused) return refused;
     const tokens = this.#sessions.refresh();
-    if (tokens) return this.#tokens(tokens);
+    if (tokens) return json(tokens);
     this.#closeRefusedSockets('session ended'); // a reused cookie ends its session
     return json({ error: 'invalid_grant' }, 401);
   };
