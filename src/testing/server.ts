@@ -286,6 +286,21 @@ export class AuthServer {
     return this.#faults.count(route);
   }
 
+  /**
+   * Resolves once the page has sent `count` requests to `route` (the {@link count} since the last
+   * {@link reset}); rejects after `timeout` ms. The explicit signal for requests a test does not
+   * await itself — a background refresh, or a logout in Firefox, which the kit hears of only once
+   * Resource Timing lists it, a moment after `logout()` has settled.
+   */
+  async received(route: RouteOrAll, count = 1, timeout = 5000): Promise<void> {
+    const deadline = performance.now() + timeout;
+    while (this.count(route) < count) {
+      if (performance.now() > deadline)
+        throw new Error(`received('${route}', ${count}): ${this.count(route)} after ${timeout} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   // ---- users ----
 
   /** The user with this login, or (given an object) that user, added or replacing the one with its login. */
