@@ -1,7 +1,7 @@
 /**
  * auth-shell/testing — a test server for components that use auth-shell, in msw: the whole HTTP
- * contract of the README (login, refresh with rotation, logout, socket tickets, a protected route)
- * for one api, and the controls a test needs — an expired token, a revoked session, a failing
+ * contract of the README (login, refresh with rotation, logout, socket tickets and the socket, a
+ * protected route) for one api, and the controls a test needs — an expired token, a revoked session, a failing
  * network, latency, a status, request counts — plus a provider signed in as a given user.
  *
  * Needs `msw` (2.x) as a dev dependency, and msw's worker script served by your test server

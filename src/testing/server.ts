@@ -103,8 +103,8 @@ const unauthorized = (error: 'missing' | 'invalid') =>
 
 /**
  * A test server for auth-shell in msw: {@link authServer} makes one. Its {@link handlers} implement
- * the HTTP contract a backend must implement — login, refresh with rotation, logout, socket tickets,
- * a protected sample route — and its methods script what a test needs: an expired token, a revoked
+ * the HTTP contract a backend must implement — login, refresh with rotation, logout, socket tickets
+ * and the socket, a protected sample route — and its methods script what a test needs: an expired token, a revoked
  * session, a failing network, latency, a status, and request counts.
  */
 export class AuthServer {
