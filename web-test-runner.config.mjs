@@ -4,6 +4,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { mswPlugin } from './test/support/msw-plugin.mjs';
+import { selfImportPlugin } from './test/support/self-import-plugin.mjs';
 import { testBackends } from './test/support/backend.mjs';
 import { bundlesPlugin } from './test/support/bundles-plugin.mjs';
 import { frameworksPlugin } from './test/support/frameworks-plugin.mjs';
@@ -28,6 +29,7 @@ export default {
   plugins: [
     // First: its bare framework imports must be resolved before the node resolver sees them.
     frameworksPlugin(),
+    selfImportPlugin(),
     esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', define: versionDefine() }),
     mswPlugin(),
     bundlesPlugin(),

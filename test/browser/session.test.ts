@@ -30,6 +30,11 @@ import {
   until,
   worker,
 } from './helpers.js';
+import { authServer } from '../../src/testing/index.js';
+
+// The tests that script a backend's answers (a status, a network failure) use the testing kit on
+// its own api; the others run against the reference backend on /api.
+const kit = authServer({ api: '/kit-api' });
 
 const sessions: Session[] = [];
 function session(options: Partial<SessionOptions> = {}): Session {
@@ -44,11 +49,20 @@ async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): 
   return s;
 }
 
+/** A session of the kit's api, signed in as alice through it. */
+async function kitLoggedIn(options: Partial<SessionOptions> = {}): Promise<Session> {
+  const s = session({ api: '/kit-api', ...options });
+  await kit.signIn(s, 'alice');
+  return s;
+}
+
 before(startWorker);
 beforeEach(() => serverLogout());
+beforeEach(() => kit.start(worker));
 afterEach(() => {
   worker.resetHandlers();
   for (const s of sessions.splice(0)) s.dispose();
+  kit.reset();
 });
 
 describe('restore', () => {
@@ -148,10 +162,10 @@ describe('login', () => {
   });
 
   it('reports a network failure as NetworkError and a 5xx as NetworkError with its status', async () => {
-    const s = session();
-    worker.use(http.post('/api/login', () => HttpResponse.error(), { once: true }));
+    const s = session({ api: '/kit-api' });
+    kit.failNetwork('login', 1);
     expect(await s.login('alice', 'alice').catch((e: unknown) => e)).to.be.instanceOf(NetworkError);
-    worker.use(http.post('/api/login', () => new HttpResponse(null, { status: 503 }), { once: true }));
+    kit.respond('login', 503);
     const error = (await s.login('alice', 'alice').catch((e: unknown) => e)) as NetworkError;
     expect(error.code).to.equal('network');
     expect(error.status).to.equal(503);
@@ -161,13 +175,9 @@ describe('login', () => {
 
 describe('login throttled by the server', () => {
   it('a 429 rejects with a RateLimitError carrying Retry-After (seconds or an HTTP date); nothing stored', async () => {
-    const s = session();
+    const s = session({ api: '/kit-api' });
     await s.restore();
-    worker.use(
-      http.post('/api/login', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '120' } }), {
-        once: true,
-      }),
-    );
+    kit.respond('login', 429, { headers: { 'Retry-After': '120' } });
     const error = (await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError;
     expect(error).to.be.instanceOf(RateLimitError);
     expect(error).to.be.instanceOf(NetworkError); // never a logout, like any "try again later"
@@ -178,38 +188,19 @@ describe('login throttled by the server', () => {
     expect(s.state).to.equal('anonymous');
     // An HTTP date is read against the server's own Date header, not the client's clock.
     const serverNow = Date.now() - 3_600_000;
-    worker.use(
-      http.post(
-        '/api/login',
-        () =>
-          HttpResponse.json(
-            {},
-            {
-              status: 429,
-              headers: {
-                Date: new Date(serverNow).toUTCString(),
-                'Retry-After': new Date(serverNow + 45_000).toUTCString(),
-              },
-            },
-          ),
-        { once: true },
-      ),
-    );
+    kit.respond('login', 429, {
+      headers: { Date: new Date(serverNow).toUTCString(), 'Retry-After': new Date(serverNow + 45_000).toUTCString() },
+    });
     expect(((await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError).retryAfter).to.equal(45);
-    worker.use(http.post('/api/login', () => new HttpResponse(null, { status: 429 }), { once: true }));
+    kit.respond('login', 429);
     expect(((await s.login('alice', 'alice').catch((e: unknown) => e)) as RateLimitError).retryAfter).to.equal(
       undefined,
     );
   });
 
   it('a refresh answered 429 with a short Retry-After waits that long before its retry', async () => {
-    const s = await loggedIn();
-    let calls = 0;
-    worker.use(
-      http.post('/api/refresh', () =>
-        calls++ === 0 ? HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '1' } }) : passthrough(),
-      ),
-    );
+    const s = await kitLoggedIn();
+    kit.respond('refresh', 429, { headers: { 'Retry-After': '1' } });
     const backoffs: Activity[] = [];
     s.addEventListener('activity', (e) => e.detail.phase === 'backoff' && backoffs.push(e.detail));
     await s.refresh();
@@ -218,15 +209,11 @@ describe('login throttled by the server', () => {
   });
 
   it('a refresh answered 429 with a long Retry-After fails at once (callers are not kept waiting), the session stays', async () => {
-    const s = await loggedIn();
-    worker.use(
-      http.post('/api/refresh', () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '3600' } })),
-    );
-    const log = requestLog();
+    const s = await kitLoggedIn();
+    kit.respond('refresh', 429, { headers: { 'Retry-After': '3600' }, times: Infinity });
     const error = await s.refresh().catch((e: unknown) => e);
-    log.stop();
     expect(error).to.be.instanceOf(RateLimitError);
-    expect(log.count('POST /api/refresh')).to.equal(1);
+    expect(kit.count('refresh')).to.equal(1);
     expect(s.state).to.equal('authenticated');
   });
 });
@@ -298,14 +285,8 @@ describe('refresh', () => {
   });
 
   it('network errors are retried with backoff and never log out (3 failures, then success)', async () => {
-    const s = await loggedIn();
-    let failures = 0;
-    worker.use(
-      http.post('/api/refresh', () => {
-        if (failures++ < 3) return HttpResponse.error();
-        return passthrough();
-      }),
-    );
+    const s = await kitLoggedIn();
+    kit.failNetwork('refresh', 3);
     const backoffs: Activity[] = [];
     s.addEventListener('activity', (e) => e.detail.phase === 'backoff' && backoffs.push(e.detail));
     await s.refresh();
@@ -316,15 +297,14 @@ describe('refresh', () => {
   });
 
   it('5xx beyond the retries rejects with a typed network error; the session stays and recovers', async () => {
-    const s = await loggedIn({ refreshRetries: 2 });
+    const s = await kitLoggedIn({ refreshRetries: 2 });
     const user = s.user;
-    worker.use(http.post('/api/refresh', () => new HttpResponse(null, { status: 502 })));
+    kit.respond('refresh', 502, { times: 3 }); // the request and its 2 retries; the server is back after that
     const error = (await s.refresh().catch((e: unknown) => e)) as NetworkError;
     expect(error).to.be.instanceOf(NetworkError);
     expect(error.status).to.equal(502);
     expect(s.state).to.equal('authenticated');
     expect(s.user).to.equal(user);
-    worker.resetHandlers();
     await s.refresh();
     expect(s.state).to.equal('authenticated');
   });
@@ -347,8 +327,8 @@ describe('refresh', () => {
   });
 
   it('a 403 (e.g. a CSRF rejection) is an HttpError, not a logout', async () => {
-    const s = await loggedIn();
-    worker.use(http.post('/api/refresh', () => new HttpResponse(null, { status: 403 }), { once: true }));
+    const s = await kitLoggedIn();
+    kit.respond('refresh', 403);
     const error = await s.refresh().catch((e: unknown) => e);
     expect(error).to.be.instanceOf(HttpError);
     expect(s.state).to.equal('authenticated');

@@ -19,6 +19,7 @@ const ENTRIES = [
   'src/react.ts',
   'src/vue.ts',
   'src/svelte.ts',
+  'src/testing/index.ts',
 ];
 
 /** Bundles `source` for Node the way a server bundler would (packages left to Node), runs it, returns its output. */
