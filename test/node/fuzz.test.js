@@ -1121,6 +1121,8 @@ const authFetchCmd = fetchSpec.map((spec) =>
       } else if (
         !r2 &&
         !core.isAuthError(error) &&
+        // The caller's own signal ended the call while the refresh for its 401 ran: no retry is right.
+        !callerAborted &&
         !endedDuring &&
         session.state === 'authenticated' &&
         !refreshedBefore
