@@ -17,3 +17,4 @@ ensureContextRoot();
 define('auth-login-form', AuthLoginForm);
 
 export { AuthLoginForm };
+export type { LoginFormMessages } from './elements/auth-login-form.js';
