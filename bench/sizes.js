@@ -115,13 +115,28 @@ const CORE_ENGINE = `export {
 /** @returns {Promise<SizeRow[]>} */
 export async function measureSizes() {
   // `export *` rather than bare imports, so nothing depends on how `sideEffects` is read.
-  const [core, coreAll, main, both, formAlone] = await Promise.all([
+  const [core, coreAll, main, both, formAlone, devtools, react, vue, svelte] = await Promise.all([
     measure({ source: CORE_ENGINE }),
     measure({ entry: 'src/core/index.ts' }),
     measure({ entry: 'src/index.ts' }),
     measure({ source: "export * from './src/index.ts';\nexport * from './src/login-form.ts';\n" }),
     measure({ entry: 'src/login-form.ts', external: DEPS }),
+    measure({ source: "export * from './src/index.ts';\nexport * from './src/devtools.ts';\n" }),
+    // The adapters as an app imports them: the core and its sockets with them, the framework external.
+    ...['react', 'vue', 'svelte'].map((name) =>
+      measure({
+        source: `export * from './src/core/index.ts';\nexport * from './src/${name}.ts';\n`,
+        external: ['react', 'vue'],
+      }),
+    ),
   ]);
+  /** The bytes `extra` adds to `base`, as a row. */
+  const onTop = (name, extra, base, note) => ({
+    name,
+    minBytes: extra.minBytes - base.minBytes,
+    gzipBytes: extra.gzipBytes - base.gzipBytes,
+    note,
+  });
   return [
     {
       name: 'core',
@@ -149,5 +164,14 @@ export async function measureSizes() {
       note: 'the extra cost of import "auth-shell/login-form"',
     },
     { name: 'login-form (alone, deps external)', ...formAlone, note: '@lit/*, jwt-decode external' },
+    onTop('devtools (on top of main)', devtools, main, 'import "auth-shell/devtools", for development builds'),
+    onTop('react adapter (on top of core)', react, coreAll, 'useAuth from auth-shell/react; React external'),
+    onTop(
+      'vue adapter (on top of core)',
+      vue,
+      coreAll,
+      'useAuth, isAuthShellElement from auth-shell/vue; Vue external',
+    ),
+    onTop('svelte adapter (on top of core)', svelte, coreAll, 'authStore from auth-shell/svelte'),
   ];
 }
