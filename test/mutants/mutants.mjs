@@ -397,6 +397,14 @@ export const MUTANTS = [
     replace: "DEFAULTS['en']![key]",
   },
 
+  {
+    id: 'network-failure-as-401',
+    behaviour:
+      'T11 a request that could not reach the server (fetch TypeError) is a network failure, never an auth failure',
+    file: 'src/core/http.ts',
+    find: 'throw new NetworkError(`${where} failed: the server could not be reached`, { operation, cause });',
+    replace: "return { status: 401, text: '', receivedAt: clock(), headers: new Headers() };",
+  },
   // ---- elements ----
   {
     id: 'gate-keeps-stamped-content',
@@ -419,5 +427,41 @@ export const MUTANTS = [
     file: 'demo/server/http-utils.js',
     find: '=${value}; HttpOnly; SameSite=Strict',
     replace: '=${value}; SameSite=Strict',
+  },
+  {
+    id: 'api-credential-from-query',
+    behaviour: 'T15 the APIs accept a Bearer access token only (not a token in the query)',
+    file: 'demo/server/backend.js',
+    find: "exec(req.headers.authorization ?? '')",
+    replace:
+      "exec(req.headers.authorization ?? `Bearer ${new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? ''}`)",
+  },
+  {
+    id: 'rotation-extends-lifetime',
+    behaviour: 'T21 rotation keeps the absolute lifetime of a refresh-token family',
+    file: 'demo/server/refresh-store.js',
+    find: 'const next = issue(family);',
+    replace: 'family.expiresAt = t + refreshTtl * 1000;\n        const next = issue(family);',
+  },
+  {
+    id: 'audience-unchecked',
+    behaviour: 'T22 access tokens are verified strictly (the audience too)',
+    file: 'demo/server/access-token.js',
+    find: '    issuer,\n    audience,\n    clockTolerance',
+    replace: '    issuer,\n    clockTolerance',
+  },
+  {
+    id: 'token-answers-cacheable',
+    behaviour: 'T23 token answers are Cache-Control: no-store',
+    file: 'demo/server/backend.js',
+    find: "const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };",
+    replace: 'const NO_STORE = {};',
+  },
+  {
+    id: 'tossed-cookie-accepted',
+    behaviour: 'T29 a request with more than one refresh cookie is refused',
+    file: 'demo/server/backend.js',
+    find: 'if (found.length > 1) return { ambiguous: true',
+    replace: 'if (found.length > 99) return { ambiguous: true',
   },
 ];
