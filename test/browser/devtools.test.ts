@@ -12,8 +12,16 @@ import {
   type SessionOptions,
 } from '../../src/index.js';
 import { AuthDevtools, type DevtoolsKind } from '../../src/devtools.js';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
-import { JWT_PATTERN, serverLogin, serverLogout, startWorker, until, worker } from './helpers.js';
+import {
+  closeFrames,
+  JWT_PATTERN,
+  openFrame,
+  serverLogin,
+  serverLogout,
+  startWorker,
+  until,
+  worker,
+} from './helpers.js';
 
 // Sessions are page-wide per api: forget each test's after it, so the next one restores afresh.
 const sessions = new Set<Session>();
@@ -196,7 +204,7 @@ describe('<auth-devtools>: every kind of entry, from real flows', () => {
       import { getSession } from '/__bundles__/a.js';
       window.tab = getSession('/api');
     </script>`);
-    await waitFor(() => !!tab.tab, 'the other tab loaded');
+    await until(() => !!tab.tab, 'the other tab loaded');
     await tab.tab!.ready;
     await tab.tab!.login('alice', 'alice');
     await showsLine(devtools, /^tab: refresh · success · from another tab$/);

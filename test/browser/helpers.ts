@@ -1,6 +1,13 @@
-// Shared test setup. msw only scripts answers (errors, delays, malformed bodies) and counts requests;
-// everything it does not handle goes to the reference backend mounted in the test server.
+// The browser tests' one helpers module: what more than one test file needs, in sections — msw,
+// the reference backend, tokens and clocks, waiting, the test page, frames, framework adapters.
+//
+// msw only scripts answers (errors, delays, malformed bodies) and counts requests; everything it
+// does not handle goes to the reference backend mounted in the test server.
 import { setupWorker } from 'msw/browser';
+import { getSession, type Session } from '../../src/core/index.js';
+import type { AuthProvider } from '../../src/index.js';
+
+// ---- msw ----
 
 export const worker = setupWorker();
 let started: Promise<unknown> | undefined;
@@ -42,6 +49,8 @@ export function requestLog() {
   };
 }
 
+// ---- the reference backend ----
+
 /** Ends any server-side session of this browser context for `api` (revokes and clears the cookie). */
 export async function serverLogout(api = '/api'): Promise<void> {
   await fetch(`${api}/logout`, {
@@ -67,6 +76,61 @@ export async function serverLogin(
   return res.json();
 }
 
+/**
+ * Makes the real backend drop (`drop`), refuse (`status`) or hold (`delay` ms) the next logouts of
+ * this browser's session — scripted at the server, so it works for keepalive requests in every engine.
+ */
+export async function logoutFault(
+  fault: { drop: true } | { status: number } | { delay: number },
+  api = '/api',
+  times = 1,
+): Promise<void> {
+  const query = 'drop' in fault ? 'drop' : 'status' in fault ? `status=${fault.status}` : `delay=${fault.delay}`;
+  const res = await fetch(`${api}/_faults/next-logout?${query}&times=${times}`, {
+    method: 'POST',
+    credentials: 'include',
+  });
+  if (res.status !== 204) throw new Error(`logoutFault: ${res.status}`);
+}
+
+// Resource Timing keeps 250 entries by default; the busier test files make more requests than that.
+performance.setResourceTimingBufferSize(100_000);
+
+/**
+ * Requests this page made to `path` (origin-relative) since `since` (a `performance.now()`), from
+ * Resource Timing: it sees every request, keepalive ones included — which Firefox sends around
+ * service workers, so msw never sees them there.
+ */
+export function requestsTo(path: string, since = 0): PerformanceResourceTiming[] {
+  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(
+    (entry) => entry.startTime >= since && new URL(entry.name).pathname === path,
+  );
+}
+
+/**
+ * The session endpoints this page called since `since`, in the order they were sent (e.g.
+ * `['logout', 'refresh']`). Firefox may add an entry a moment after its answer was read: call it
+ * after a signal that the last request is done, and wait for the count you expect where it matters.
+ */
+export function wire(since: number, api = '/api'): string[] {
+  const endpoints = ['login', 'refresh', 'logout'];
+  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+    .filter(
+      (entry) =>
+        entry.startTime >= since && endpoints.some((name) => new URL(entry.name).pathname === `${api}/${name}`),
+    )
+    .sort((a, b) => a.startTime - b.startTime)
+    .map((entry) => new URL(entry.name).pathname.slice(api.length + 1));
+}
+
+/** {@link wire}, once at least `count` requests are in Resource Timing (or after 3 s). */
+export async function wired(since: number, count: number, api = '/api'): Promise<string[]> {
+  await until(() => wire(since, api).length >= count, `${count} requests`).catch(() => {});
+  return wire(since, api);
+}
+
+// ---- tokens and clocks ----
+
 /** A clock the test can move forward, as the session's `clock` option. */
 export function manualClock() {
   let offset = 0;
@@ -89,17 +153,25 @@ export function fakeJwt(claims: Record<string, unknown>): string {
 /** A JWT anywhere in a string: what must never show up in storage, DOM, events or messages. */
 export const JWT_PATTERN = /eyJ[\w-]{5,}\.[\w-]{5,}/;
 
+// ---- waiting ----
+
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `predicate` holds, polling each frame; fails with `message` after `timeout` ms. */
-export async function until(predicate: () => boolean, message: string, timeout = 3000): Promise<void> {
+/**
+ * Waits until `predicate` holds — checked at once, then every 10 ms — and resolves with the ms that
+ * took; rejects naming `message` after `timeout` ms. For a state that has no event of its own.
+ */
+export async function until(predicate: () => boolean, message: string, timeout = 3000): Promise<number> {
   const start = performance.now();
   while (!predicate()) {
-    if (performance.now() - start > timeout) throw new Error(`Timed out: ${message}`);
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+    if (performance.now() - start > timeout) throw new Error(`Timed out after ${timeout} ms: ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  return performance.now() - start;
 }
+
+// ---- the test page ----
 
 let tagCount = 0;
 /** A unique tag name for test-only elements, so tests never collide on customElements.define. */
@@ -115,57 +187,111 @@ export const engine: 'chromium' | 'firefox' | 'webkit' = navigator.userAgent.inc
     ? 'chromium'
     : 'webkit';
 
-// Resource Timing keeps 250 entries by default; the busier test files make more requests than that.
-performance.setResourceTimingBufferSize(100_000);
+// ---- frames ----
+// Same-origin iframes as separate pages: each has its own realm (its own copies of the bundles, its
+// own globalThis) while sharing cookies, BroadcastChannel and Web Locks with the others, as tabs do.
 
-/**
- * Requests this page made to `path` (origin-relative) since `since` (a `performance.now()`), from
- * Resource Timing: it sees every request, keepalive ones included — which Firefox sends around
- * service workers, so msw never sees them there.
- */
-export function requestsTo(path: string, since = 0): PerformanceResourceTiming[] {
-  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(
-    (entry) => entry.startTime >= since && new URL(entry.name).pathname === path,
-  );
+const frames: HTMLIFrameElement[] = [];
+
+/** Loads `body` (HTML, scripts included) into a new same-origin iframe and resolves with its window. */
+export async function openFrame<W = Window>(body: string): Promise<W & Window> {
+  const frame = document.createElement('iframe');
+  frame.style.cssText = 'width: 400px; height: 200px';
+  frame.srcdoc = `<!doctype html><html><head></head><body>${body}</body></html>`;
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+  document.body.append(frame);
+  frames.push(frame);
+  await loaded;
+  return frame.contentWindow as W & Window;
+}
+
+/** Removes every frame opened by the test. */
+export function closeFrames(): void {
+  for (const frame of frames.splice(0)) frame.remove();
+}
+
+/** Script that records console.warn calls in `window.warnings`, to put before the bundles. */
+export const captureWarnings = `<script>
+  window.warnings = [];
+  const warn = console.warn;
+  console.warn = (...args) => { window.warnings.push(args.map(String).join(' ')); warn.apply(console, args); };
+</script>`;
+
+// ---- framework adapters ----
+// Shared by the adapters' tests (react-, vue-, svelte-adapter.test.ts): the ways a session changes
+// "elsewhere", and a count of who listens to a session.
+
+/** Starts the test anonymous: no refresh cookie on the server, nothing in the page's `/api` session. */
+export async function startAnonymous(): Promise<Session> {
+  await serverLogout();
+  const session = getSession('/api');
+  await session.ready;
+  if (session.state !== 'anonymous') await session.logout().catch(() => {});
+  return session;
 }
 
 /**
- * Makes the real backend drop (`drop`), refuse (`status`) or hold (`delay` ms) the next logouts of
- * this browser's session — scripted at the server, so it works for keepalive requests in every engine.
+ * Counts the `change` listeners `session` holds: each subscription is one. Observed on the
+ * instance's own add/removeEventListener, which `subscribe` and its unsubscribe go through.
  */
-export async function logoutFault(
-  fault: { drop: true } | { status: number } | { delay: number },
-  api = '/api',
-  times = 1,
-): Promise<void> {
-  const query = 'drop' in fault ? 'drop' : 'status' in fault ? `status=${fault.status}` : `delay=${fault.delay}`;
-  const res = await fetch(`${api}/_faults/next-logout?${query}&times=${times}`, {
-    method: 'POST',
-    credentials: 'include',
+export function countListeners(session: Session): { readonly count: number } {
+  const listeners = new Set<unknown>();
+  const add = session.addEventListener.bind(session);
+  const remove = session.removeEventListener.bind(session);
+  Object.assign(session, {
+    addEventListener(type: string, listener: EventListener, options?: AddEventListenerOptions) {
+      if (type === 'change') listeners.add(listener);
+      add(type, listener, options);
+    },
+    removeEventListener(type: string, listener: EventListener, options?: EventListenerOptions) {
+      if (type === 'change') listeners.delete(listener);
+      remove(type, listener, options);
+    },
   });
-  if (res.status !== 204) throw new Error(`logoutFault: ${res.status}`);
+  return {
+    get count() {
+      return listeners.size;
+    },
+  };
 }
 
 /**
- * The session endpoints this page called since `since`, in the order they were sent (e.g.
- * `['logout', 'refresh']`). Firefox may add an entry a moment after its answer was read: call it
- * after a signal that the last request is done, and wait for the count you expect where it matters.
+ * Logs the page's `/api` session out through another `<auth-provider api="/api">` of the page —
+ * not an ancestor of anything the test renders. (The elements are imported here, on first use.)
  */
-export function wire(since: number, api = '/api'): string[] {
-  const endpoints = ['login', 'refresh', 'logout'];
-  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-    .filter(
-      (entry) =>
-        entry.startTime >= since && endpoints.some((name) => new URL(entry.name).pathname === `${api}/${name}`),
-    )
-    .sort((a, b) => a.startTime - b.startTime)
-    .map((entry) => new URL(entry.name).pathname.slice(api.length + 1));
+export async function logoutThroughAnotherProvider(): Promise<void> {
+  await import('../../src/index.js');
+  const provider = document.createElement('auth-provider') as AuthProvider;
+  provider.api = '/api';
+  document.body.append(provider);
+  try {
+    await provider.ready;
+    await provider.logout();
+  } finally {
+    provider.remove();
+  }
 }
 
-/** {@link wire}, once at least `count` requests are in Resource Timing (or after 3 s). */
-export async function wired(since: number, count: number, api = '/api'): Promise<string[]> {
-  const start = performance.now();
-  while (wire(since, api).length < count && performance.now() - start < 3000)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  return wire(since, api);
+/**
+ * Logs out through a separately bundled copy of auth-shell on this page (as another
+ * micro-frontend's bundle would): its own `getSession`, its own modules.
+ */
+export async function logoutThroughAnotherBundle(): Promise<void> {
+  const other = (await import(/* @vite-ignore */ '/__bundles__/a.js' as string)) as { getSession: typeof getSession };
+  if (other.getSession === getSession) throw new Error('the bundle is not another copy');
+  await other.getSession('/api').logout();
+}
+
+/**
+ * Logs out in another tab (a same-origin iframe with its own copy of auth-shell): it restores from
+ * this tab, then logs out, which every tab hears over the BroadcastChannel.
+ */
+export async function logoutInAnotherTab(): Promise<void> {
+  const tab = await openFrame<{ session?: Session }>(`
+    <script type="module">
+      import { getSession } from '/__bundles__/a.js';
+      window.session = getSession('/api');
+    </script>`);
+  await until(() => tab.session?.state === 'authenticated', 'the other tab authenticated', 5000);
+  await tab.session!.logout();
 }

@@ -3,7 +3,7 @@
 // same-origin iframes loading a bundled copy of auth-shell; /newtab-api is this file's own backend,
 // so its refresh counter is exact.
 import { expect } from '@open-wc/testing';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
+import { closeFrames, openFrame, until } from './helpers.js';
 
 interface Tab {
   tab: {
@@ -51,7 +51,7 @@ const logoutServer = () => fetch(`${API}/logout`, { method: 'POST', headers: { '
 
 async function openTab() {
   const win = await openFrame<Tab>(tabPage);
-  await waitFor(() => !!win.tab && win.tab.state() !== 'restoring', 'the tab restored');
+  await until(() => !!win.tab && win.tab.state() !== 'restoring', 'the tab restored');
   return win.tab;
 }
 
@@ -67,7 +67,7 @@ describe('a new tab restores from its sibling tabs', () => {
     expect(b.state()).to.equal('authenticated');
     expect(b.restores()).to.deep.equal(['start:network', 'success:tab']);
     expect(await refreshes()).to.equal(before);
-    await waitFor(() => b.shown().at(-1) === 'in', 'protected content in B');
+    await until(() => b.shown().at(-1) === 'in', 'protected content in B');
     expect(b.shown()).not.to.include('login');
   });
 
