@@ -1,25 +1,25 @@
 import { expect } from '@open-wc/testing';
 import { HttpResponse, delay, http, passthrough } from 'msw';
-import { NetworkError, createSession, type Activity, type Session, type SessionOptions } from '../../src/core/index.js';
-import { engine, manualClock, requestLog, serverLogin, serverLogout, sleep, startWorker, worker } from './helpers.js';
-
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-async function loggedIn(options: Partial<SessionOptions> = {}): Promise<Session> {
-  const s = session(options);
-  await s.login('alice', 'alice');
-  return s;
-}
+import { NetworkError, type Activity } from '../../src/core/index.js';
+import {
+  disposeSessions,
+  engine,
+  loggedIn,
+  manualClock,
+  requestLog,
+  serverLogin,
+  serverLogout,
+  session,
+  sleep,
+  startWorker,
+  worker,
+} from './helpers.js';
 
 before(startWorker);
 beforeEach(() => serverLogout());
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
 });
 
 describe('authFetch: bearer and credentials', () => {

@@ -6,39 +6,30 @@ import { expect } from '@open-wc/testing';
 import { HttpResponse, delay, http } from 'msw';
 import {
   UsageError,
-  createSession,
   getSession,
   isAuthError,
   openSocket,
   type AuthSocketErrorEvent,
   type Session,
-  type SessionOptions,
 } from '../../src/core/index.js';
 import {
+  disposeSessions,
   fakeJwt,
   JWT_PATTERN,
+  loggedIn,
   logoutFault,
   manualClock,
   requestLog,
   serverLogout,
+  session,
   sleep,
   startWorker,
+  track,
   until,
   wired,
   worker,
 } from './helpers.js';
 
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-async function loggedIn(options: Partial<SessionOptions> = {}): Promise<Session> {
-  const s = session(options);
-  await s.login('alice', 'alice');
-  return s;
-}
 const channelName = `auth-shell:${location.origin}/api`;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -46,7 +37,7 @@ before(startWorker);
 beforeEach(() => serverLogout());
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
   localStorage.clear();
 });
 
@@ -360,8 +351,7 @@ describe('tab messages are validated', () => {
   });
 
   it('no global path yields the token: the registry, every Symbol.for key and every hook on a session', async () => {
-    const s = getSession('/api');
-    sessions.push(s);
+    const s = track(getSession('/api'));
     await s.ready;
     await s.login('alice', 'alice');
     await s.refresh();
@@ -417,8 +407,7 @@ describe('micro-frontends cannot silently weaken each other', () => {
   }
 
   it('a second getSession for the same api with another allowed origin: UsageError and a console error', async () => {
-    const first = getSession({ api: '/api' });
-    sessions.push(first);
+    const first = track(getSession({ api: '/api' }));
     const console = captureErrors();
     try {
       let error: unknown;

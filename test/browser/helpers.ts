@@ -3,8 +3,9 @@
 //
 // msw only scripts answers (errors, delays, malformed bodies) and counts requests; everything it
 // does not handle goes to the reference backend mounted in the test server.
+import { fixture } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
-import { getSession, type Session } from '../../src/core/index.js';
+import { createSession, getSession, type AuthSocket, type Session, type SessionOptions } from '../../src/core/index.js';
 import type { AuthProvider } from '../../src/index.js';
 
 // ---- msw ----
@@ -153,6 +154,64 @@ export function fakeJwt(claims: Record<string, unknown>): string {
 /** A JWT anywhere in a string: what must never show up in storage, DOM, events or messages. */
 export const JWT_PATTERN = /eyJ[\w-]{5,}\.[\w-]{5,}/;
 
+// ---- sessions ----
+// Every session a test makes or meets is tracked, and disposed after the test (each file's afterEach
+// calls disposeSessions): sessions of getSession and of providers are page-wide per api, and only a
+// disposed one is forgotten, so that the next test restores afresh.
+
+const tracked = new Set<Session>();
+
+/** Tracks `session` for {@link disposeSessions}, and returns it. */
+export function track<S extends Session>(session: S): S {
+  tracked.add(session);
+  return session;
+}
+
+/** Disposes every session tracked since the last call. */
+export function disposeSessions(): void {
+  const sessions = [...tracked];
+  tracked.clear();
+  for (const session of sessions) session.dispose();
+}
+
+/**
+ * A file's `session()` and `loggedIn()`: sessions of their own (createSession, never shared
+ * through getSession), tracked, with `defaults` over `{ api: '/api', retryDelay: 20 }` and a test's
+ * options over those. `loggedIn` signs in with `signIn`: by default a login whose password is the
+ * login, as the reference backend's users have it.
+ */
+export function sessionsWith(
+  defaults: Partial<SessionOptions> = {},
+  signIn: (session: Session, user: string) => Promise<unknown> = (session, user) => session.login(user, user),
+) {
+  const session = (options: Partial<SessionOptions> = {}): Session =>
+    track(createSession({ api: '/api', retryDelay: 20, ...defaults, ...options }));
+  const loggedIn = async (options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> => {
+    const s = session(options);
+    await signIn(s, user);
+    return s;
+  };
+  return { session, loggedIn };
+}
+
+/** A session of its own on `/api` (see {@link sessionsWith}), and one signed in as `user` (alice). */
+export const { session, loggedIn } = sessionsWith();
+
+/** Tracks the sessions of `el` and of the `<auth-provider>`s in it. */
+export function trackProviders(el: Element): void {
+  for (const provider of [el, ...el.querySelectorAll('auth-provider')]) {
+    const { session } = provider as Partial<AuthProvider>;
+    if (provider.localName === 'auth-provider' && session) track(session);
+  }
+}
+
+/** A fixture whose providers' sessions are tracked (fixtures are already disconnected after the test). */
+export async function mount<T extends Element>(template: Parameters<typeof fixture>[0]): Promise<T> {
+  const el = await fixture<T>(template);
+  trackProviders(el);
+  return el;
+}
+
 // ---- waiting ----
 
 /** Resolves after `ms`. */
@@ -170,6 +229,20 @@ export async function until(predicate: () => boolean, message: string, timeout =
   }
   return performance.now() - start;
 }
+
+/**
+ * Resolves once the server has checked the socket's credential and said hello: the socket's `open`
+ * comes first (the server accepts, then checks), so what is scoped by the session id waits for this.
+ */
+export const hello = (socket: AuthSocket) =>
+  new Promise<void>((resolve) => {
+    const listener = (e: MessageEvent) => {
+      if (JSON.parse(e.data as string).type !== 'hello') return;
+      socket.removeEventListener('message', listener);
+      resolve();
+    };
+    socket.addEventListener('message', listener);
+  });
 
 // ---- the test page ----
 

@@ -12,19 +12,21 @@ import {
   createSession,
   isAuthError,
   type Activity,
-  type Session,
-  type SessionOptions,
 } from '../../src/core/index.js';
 import {
-  JWT_PATTERN,
+  disposeSessions,
   engine,
   fakeJwt,
+  JWT_PATTERN,
+  loggedIn,
   logoutFault,
   manualClock,
   requestLog,
   requestsTo,
   serverLogin,
   serverLogout,
+  session,
+  sessionsWith,
   sleep,
   startWorker,
   until,
@@ -36,32 +38,15 @@ import { authServer } from '../../src/testing/index.js';
 // its own api; the others run against the reference backend on /api.
 const kit = authServer({ api: '/kit-api' });
 
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-
-async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
-  const s = session(options);
-  await s.login(user, user);
-  return s;
-}
-
-/** A session of the kit's api, signed in as alice through it. */
-async function kitLoggedIn(options: Partial<SessionOptions> = {}): Promise<Session> {
-  const s = session({ api: '/kit-api', ...options });
-  await kit.signIn(s, 'alice');
-  return s;
-}
+/** A session of the kit's api, signed in (as alice) through it. */
+const { loggedIn: kitLoggedIn } = sessionsWith({ api: '/kit-api' }, (s, user) => kit.signIn(s, user));
 
 before(startWorker);
 beforeEach(() => serverLogout());
 beforeEach(() => kit.start(worker));
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
   kit.reset();
 });
 

@@ -17,10 +17,20 @@ import {
   type Activity,
   type AuthSocketCloseEvent,
   type Session,
-  type SessionOptions,
   type SocketOptions,
 } from '../../src/index.js';
-import { JWT_PATTERN, manualClock, serverLogout, sleep, uniqueTag, until } from './helpers.js';
+import {
+  disposeSessions,
+  hello,
+  JWT_PATTERN,
+  loggedIn,
+  manualClock,
+  serverLogout,
+  sleep,
+  track,
+  uniqueTag,
+  until,
+} from './helpers.js';
 
 interface Handshake {
   jti: string;
@@ -32,15 +42,8 @@ interface Handshake {
   closedBy?: 'client' | 'server';
 }
 
-const sessions: Session[] = [];
 const sockets: AuthSocket[] = [];
 
-async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  await s.login(user, user);
-  return s;
-}
 function open(session: Session, options: SocketOptions = {}): AuthSocket {
   const socket = openSocket(session, '/api/ws', { retryDelay: 20, ...options });
   sockets.push(socket);
@@ -60,22 +63,6 @@ const next = <T extends Event>(target: EventTarget, type: string, timeout = 3000
   new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeout} ms`)), timeout);
     target.addEventListener(type, (e) => (clearTimeout(timer), resolve(e as T)), { once: true });
-  });
-
-/**
- * Resolves once the server has checked the credential and said hello. The browser's `open` comes
- * first (the server accepts, then checks), so test routes scoped by sid wait for this.
- */
-const hello = (socket: AuthSocket, timeout = 3000) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no hello within ${timeout} ms`)), timeout);
-    const listener = (e: MessageEvent) => {
-      if (JSON.parse(e.data as string).type !== 'hello') return;
-      socket.removeEventListener('message', listener);
-      clearTimeout(timer);
-      resolve();
-    };
-    socket.addEventListener('message', listener);
   });
 
 /** Collects the JSON messages of a socket. */
@@ -98,7 +85,7 @@ function refreshCounter(session: Session) {
 beforeEach(() => serverLogout());
 afterEach(async () => {
   for (const socket of sockets.splice(0)) if (socket.readyState !== AuthSocket.CLOSED) socket.close();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
 });
 
 describe('AuthSocket: connecting', () => {
@@ -121,8 +108,7 @@ describe('AuthSocket: connecting', () => {
   it('while the session restores it waits, then connects', async () => {
     const first = await loggedIn();
     first.dispose();
-    const session = createSession({ api: '/api' });
-    sessions.push(session);
+    const session = track(createSession({ api: '/api' }));
     const socket = open(session);
     void session.restore();
     await next(socket, 'open');
@@ -130,8 +116,7 @@ describe('AuthSocket: connecting', () => {
   });
 
   it('opened while anonymous: an UnauthenticatedError, then closed; nothing connects', async () => {
-    const session = createSession({ api: '/api' });
-    sessions.push(session);
+    const session = track(createSession({ api: '/api' }));
     await session.restore();
     const socket = open(session);
     const error = next<Event & { error: unknown }>(socket, 'error');
@@ -383,7 +368,7 @@ describe('sockets through the context', () => {
     customElements.define(tag, Owner);
     await serverLogoutThenLogin();
     const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
-    sessions.push(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const owner = document.createElement(tag) as Owner;
     const keeper = document.createElement(tag) as Owner;
@@ -407,7 +392,7 @@ describe('sockets through the context', () => {
         ><section><div id="plain"></div></section
       ></auth-provider>`,
     );
-    sessions.push(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const plain = provider.querySelector('#plain')!;
     let socket: AuthSocket | undefined;
@@ -422,7 +407,7 @@ describe('sockets through the context', () => {
   it('the provider opens sockets too, and its logout closes them', async () => {
     await serverLogoutThenLogin();
     const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
-    sessions.push(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const socket = provider.openSocket('/api/ws');
     sockets.push(socket);

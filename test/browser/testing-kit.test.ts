@@ -10,33 +10,31 @@ import {
   NetworkError,
   RateLimitError,
   UnauthenticatedError,
-  createSession,
   openSocket,
   type Activity,
   type AuthGate,
   type AuthSocket,
   type AuthSocketCloseEvent,
   type Session,
-  type SessionOptions,
   type SocketOptions,
 } from '../../src/index.js';
 import { authServer, type AuthServer } from '../../src/testing/index.js';
-import { JWT_PATTERN, engine, manualClock, startWorker, until, worker } from './helpers.js';
+import {
+  disposeSessions,
+  engine,
+  JWT_PATTERN,
+  manualClock,
+  sessionsWith,
+  startWorker,
+  until,
+  worker,
+} from './helpers.js';
 
 const API = '/kit-api';
 const server: AuthServer = authServer({ api: API });
 
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: API, retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
-  const s = session(options);
-  await server.signIn(s, user);
-  return s;
-}
+// Sessions of the kit's api, signed in through the kit.
+const { session, loggedIn } = sessionsWith({ api: API }, (s, user) => server.signIn(s, user));
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => undefined,
@@ -49,7 +47,7 @@ before(startWorker);
 beforeEach(() => server.start(worker));
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
   server.reset();
 });
 
