@@ -1,6 +1,6 @@
 // <auth-devtools> against real flows: the reference backend for restores, logins, 401 retries,
 // refreshes and sockets; a same-origin iframe as another tab; msw only to make the refresh fail.
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { HttpResponse, http } from 'msw';
 import { AuthProvider, NetworkError, type AuthSocket, type Session } from '../../src/index.js';
@@ -84,12 +84,6 @@ function expectNoToken(devtools: AuthDevtools, token?: string): void {
     for (const piece of token.split('.')) expect(dom, 'a part of the token').not.to.include(piece);
   }
 }
-
-const next = <T extends Event>(target: EventTarget, type: string, timeout = 3000) =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeout} ms`)), timeout);
-    target.addEventListener(type, (e) => (clearTimeout(timer), resolve(e as T)), { once: true });
-  });
 
 before(startWorker);
 beforeEach(() => serverLogout());
@@ -222,7 +216,7 @@ describe('<auth-devtools>: every kind of entry, from real flows', () => {
     sockets.push(socket);
     devtools.watch(socket);
     await hello(socket);
-    const reconnected = next(socket, 'reconnected');
+    const reconnected = oneEvent(socket, 'reconnected');
     const sid = String(provider.user!['sid']);
     await fetch(`/api/_ws/close?sid=${sid}&code=4001&reason=test`, { method: 'POST' });
     await reconnected;

@@ -1,7 +1,7 @@
 // AuthSocket against the reference backend's real WebSocket endpoint (/api/ws). The test routes
 // /_ws/log, /_ws/close and /_ws/fault are scoped by the session id (`sid` claim), so files running
 // in parallel never touch each other's sockets.
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { ContextConsumer } from '@lit/context';
 import { ReactiveElement } from '@lit/reactive-element';
 import {
@@ -58,13 +58,6 @@ const fault = (session: Session, code: number, times?: number) =>
   fetch(`/api/_ws/fault?sid=${sidOf(session)}&code=${code}${times ? `&times=${times}` : ''}`, { method: 'POST' });
 const clearFault = (session: Session) => fetch(`/api/_ws/fault?sid=${sidOf(session)}`, { method: 'DELETE' });
 
-/** Resolves with the next event of `type`. */
-const next = <T extends Event>(target: EventTarget, type: string, timeout = 3000) =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeout} ms`)), timeout);
-    target.addEventListener(type, (e) => (clearTimeout(timer), resolve(e as T)), { once: true });
-  });
-
 /** Collects the JSON messages of a socket. */
 function messages(socket: AuthSocket) {
   const seen: { type: string; [key: string]: unknown }[] = [];
@@ -94,7 +87,7 @@ describe('AuthSocket: connecting', () => {
     const socket = open(session);
     const seen = messages(socket);
     expect(socket.readyState).to.equal(AuthSocket.CONNECTING);
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     expect(socket.readyState).to.equal(AuthSocket.OPEN);
     expect(socket.url).to.equal(`ws://${location.host}/api/ws`);
     socket.send('ping');
@@ -111,7 +104,7 @@ describe('AuthSocket: connecting', () => {
     const session = track(createSession({ api: '/api' }));
     const socket = open(session);
     void session.restore();
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     expect(session.state).to.equal('authenticated');
   });
 
@@ -119,8 +112,8 @@ describe('AuthSocket: connecting', () => {
     const session = track(createSession({ api: '/api' }));
     await session.restore();
     const socket = open(session);
-    const error = next<Event & { error: unknown }>(socket, 'error');
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    const error = oneEvent<Event & { error: unknown }>(socket, 'error');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     expect((await error).error).to.be.instanceOf(UnauthenticatedError);
     expect((await closed).code).to.equal(1000);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
@@ -159,8 +152,8 @@ describe('AuthSocket: close codes', () => {
     const seen = messages(socket);
     await hello(socket);
     const refreshes = refreshCounter(session);
-    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
-    const reconnected = next(socket, 'reconnected');
+    const reconnecting = oneEvent<CustomEvent>(socket, 'reconnecting');
+    const reconnected = oneEvent(socket, 'reconnected');
     const greeted = hello(socket);
     await serverClose(session, 4001);
     expect((await reconnecting).detail).to.include({ attempt: 1, code: 4001, delay: 0 });
@@ -183,10 +176,10 @@ describe('AuthSocket: close codes', () => {
     // The next handshake is refused with 1008; while the socket waits to reconnect, the session is
     // revoked elsewhere ("log out everywhere" from another device), so the refresh will answer 401.
     await fault(session, 1008, 1);
-    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    const reconnecting = oneEvent<CustomEvent>(socket, 'reconnecting');
     await serverClose(session, 1011);
     await reconnecting;
-    const closing = next<AuthSocketCloseEvent>(socket, 'close', 3000);
+    const closing = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     expect((await session.authFetch('/api/logout-everywhere', { method: 'POST' })).status).to.equal(204);
     const closed = await closing;
     expect(closed.code).to.equal(1000);
@@ -200,7 +193,7 @@ describe('AuthSocket: close codes', () => {
     const socket = open(session);
     await hello(socket);
     // Listen first: the socket can close before the test route's HTTP answer arrives.
-    const closing = next<AuthSocketCloseEvent>(socket, 'close');
+    const closing = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     await serverClose(session, 1000);
     const closed = await closing;
     expect(closed.code).to.equal(1000);
@@ -214,7 +207,7 @@ describe('AuthSocket: close codes', () => {
     const socket = open(session, { maxAttempts: 3 });
     const attempts: number[] = [];
     socket.addEventListener('reconnecting', (e) => attempts.push(e.detail.attempt));
-    const giveup = await next<CustomEvent>(socket, 'giveup');
+    const giveup = await oneEvent<CustomEvent>(socket, 'giveup');
     expect(giveup.detail).to.deep.equal({ attempts: 3, code: 4001, reason: 'injected fault' });
     expect(attempts).to.deep.equal([1, 2, 3]);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
@@ -222,7 +215,7 @@ describe('AuthSocket: close codes', () => {
     expect(await wsLog(session)).to.have.length(4);
     await clearFault(session);
     socket.reconnect();
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     expect(socket.readyState).to.equal(AuthSocket.OPEN);
   });
 
@@ -232,7 +225,7 @@ describe('AuthSocket: close codes', () => {
     const socket = open(session, { retryDelay: 40, maxRetryDelay: 100, maxAttempts: 4 });
     const schedule: { attempt: number; delay: number; code: number }[] = [];
     socket.addEventListener('reconnecting', (e) => schedule.push(e.detail));
-    await next(socket, 'giveup', 5000);
+    await oneEvent(socket, 'giveup');
     expect(schedule.map((s) => [s.attempt, s.code])).to.deep.equal([
       [1, 1011],
       [2, 1011],
@@ -249,11 +242,11 @@ describe('AuthSocket: close codes', () => {
     const session = await loggedIn();
     const socket = open(session, { retryDelay: 60_000 });
     await hello(socket);
-    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    const reconnecting = oneEvent<CustomEvent>(socket, 'reconnecting');
     await serverClose(session, 1006);
     expect((await reconnecting).detail.code).to.equal(1006);
     window.dispatchEvent(new Event('online'));
-    await next(socket, 'reconnected', 2000);
+    await oneEvent(socket, 'reconnected');
   });
 
   it('the attempt counter resets once a connection stayed open long enough', async () => {
@@ -262,7 +255,7 @@ describe('AuthSocket: close codes', () => {
     await hello(socket);
     for (let i = 0; i < 3; i++) {
       const greeted = hello(socket);
-      const reconnected = next(socket, 'reconnected');
+      const reconnected = oneEvent(socket, 'reconnected');
       await serverClose(session, 1011);
       await reconnected;
       await greeted;
@@ -276,9 +269,9 @@ describe('AuthSocket: logout and lifetime', () => {
   it('logout closes the socket with 1000 within 1 s and stops reconnecting', async () => {
     const session = await loggedIn();
     const socket = open(session);
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     const started = performance.now();
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     void session.logout();
     expect((await closed).code).to.equal(1000);
     expect(performance.now() - started).to.be.below(1000);
@@ -316,7 +309,7 @@ describe('AuthSocket: logout and lifetime', () => {
 
     const other = open(session);
     other.send('never sent');
-    const closed = next<AuthSocketCloseEvent>(other, 'close');
+    const closed = oneEvent<AuthSocketCloseEvent>(other, 'close');
     other.close();
     expect((await closed).unsent).to.deep.equal(['never sent']);
   });
@@ -326,7 +319,7 @@ describe('AuthSocket: logout and lifetime', () => {
     const controller = new AbortController();
     const socket = open(session, { signal: controller.signal });
     await hello(socket);
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     controller.abort();
     expect((await closed).code).to.equal(1000);
     window.dispatchEvent(new Event('online'));
@@ -351,9 +344,9 @@ describe('AuthSocket: ticket mode', () => {
     const res = await session.authFetch('/api/ws-ticket', { method: 'POST' });
     const { ticket } = await res.json();
     const first = new WebSocket(`/api/ws?ticket=${ticket}`);
-    await next(first, 'open');
+    await oneEvent(first, 'open');
     const second = new WebSocket(`/api/ws?ticket=${ticket}`);
-    const closed = await next<CloseEvent>(second, 'close');
+    const closed = await oneEvent<CloseEvent>(second, 'close');
     expect(closed.code).to.equal(4001);
     first.close();
   });
@@ -376,8 +369,8 @@ describe('sockets through the context', () => {
     const owned = owner.auth.value!.openSocket('/api/ws');
     const kept = keeper.auth.value!.openSocket('/api/ws', { closeOnDisconnect: false });
     sockets.push(owned, kept);
-    await Promise.all([next(owned, 'open'), next(kept, 'open')]);
-    const closed = next<AuthSocketCloseEvent>(owned, 'close');
+    await Promise.all([oneEvent(owned, 'open'), oneEvent(kept, 'open')]);
+    const closed = oneEvent<AuthSocketCloseEvent>(owned, 'close');
     owner.remove();
     keeper.remove();
     expect((await closed).code).to.equal(1000);
@@ -398,8 +391,8 @@ describe('sockets through the context', () => {
     let socket: AuthSocket | undefined;
     consumeAuth(plain, (auth) => (socket ??= auth.openSocket('/api/ws')));
     sockets.push(socket!);
-    await next(socket!, 'open');
-    const closed = next<AuthSocketCloseEvent>(socket!, 'close');
+    await oneEvent(socket!, 'open');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket!, 'close');
     provider.querySelector('section')!.remove();
     expect((await closed).code).to.equal(1000);
   });
@@ -411,8 +404,8 @@ describe('sockets through the context', () => {
     await provider.ready;
     const socket = provider.openSocket('/api/ws');
     sockets.push(socket);
-    await next(socket, 'open');
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    await oneEvent(socket, 'open');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     await provider.logout();
     expect((await closed).code).to.equal(1000);
   });
@@ -447,12 +440,12 @@ describe('AuthSocket: no token leaks', () => {
     }
     await hello(socket);
     const greeted = hello(socket);
-    const reconnected = next(socket, 'reconnected');
+    const reconnected = oneEvent(socket, 'reconnected');
     await serverClose(session, 4001);
     await reconnected;
     await greeted;
     await fault(session, 1011);
-    const gaveUp = next(socket, 'giveup');
+    const gaveUp = oneEvent(socket, 'giveup');
     await serverClose(session, 1011);
     await gaveUp;
     await until(() => errors >= 2, 'error events from the hanging handshakes');
@@ -468,8 +461,8 @@ describe('AuthSocket: closing', () => {
     const session = await loggedIn();
     const socket = openSocket(session, '/__probe/ws-deaf', { retryDelay: 20 });
     sockets.push(socket);
-    await next(socket, 'open');
-    const closed = next<AuthSocketCloseEvent>(socket, 'close', 5000);
+    await oneEvent(socket, 'open');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     const started = performance.now();
     socket.close(1000, 'bye');
     expect(socket.readyState).to.equal(AuthSocket.CLOSING);
