@@ -6,11 +6,11 @@ import {
   engine,
   loggedIn,
   manualClock,
+  outcome,
   requestLog,
   serverLogin,
   serverLogout,
   session,
-  sleep,
   startWorker,
   worker,
 } from './helpers.js';
@@ -245,8 +245,11 @@ describe('authFetch: 401 → refresh → one retry', () => {
         controller.close();
       },
     });
+    const refreshed = outcome(s, 'refresh');
     const res = await s.authFetch('/api/upload', { method: 'POST', body, duplex: 'half' } as RequestInit);
-    await sleep(100);
+    // A replayed upload would be the response authFetch returns, so it is logged by now; the refresh
+    // started for the next call runs on, and its end is the signal.
+    await refreshed;
     log.stop();
     expect(res.status).to.equal(401);
     expect(log.count('POST /api/upload')).to.equal(1);

@@ -451,6 +451,8 @@ describe('no token leaks', () => {
         http.post('/api/refresh', () => HttpResponse.json({ access_token: 'eyJhbGciOi.eyJzdWIiOiIx' }), { once: true }),
       );
       const error = await provider.session!.refresh().catch((e: Error) => e);
+      // A sweep of every surface: no one event marks the last thing the failure wrote (an event, a
+      // console line, a render), so give whatever it scheduled the time to land.
       await sleep(50);
 
       const shadowText = [...document.querySelectorAll('*')].map((el) => el.shadowRoot?.innerHTML ?? '').join('');

@@ -13,6 +13,7 @@ import {
   type Session,
 } from '../../src/core/index.js';
 import {
+  delivered,
   disposeSessions,
   fakeJwt,
   JWT_PATTERN,
@@ -128,7 +129,7 @@ describe('expiry no clock can break', () => {
     const end = performance.now() + ms;
     while (performance.now() < end) {
       statuses.push((await s.authFetch('/api/data')).status);
-      await sleep(100);
+      await sleep(100); // the scenario: a call every 100 ms, while a storm would show
     }
     log.stop();
     return { refreshes: log.count('POST /api/refresh'), statuses };
@@ -198,6 +199,7 @@ describe('expiry no clock can break', () => {
     const s = await loggedIn({ refreshRetries: 0 });
     const start = performance.now();
     await until(() => attempts.length >= 2, 'a second proactive attempt', 12_000);
+    // A storm would be a third attempt from a timer; nothing marks one that does not come.
     await sleep(300);
     expect(attempts).to.have.length(2);
     expect(attempts[0]! - start).to.be.within(4800, 6000); // the floor
@@ -288,13 +290,13 @@ describe('tab messages are validated', () => {
     const user = s.user;
     const channel = new BroadcastChannel(channelName);
     for (const message of junk) channel.postMessage(message);
-    await sleep(100);
+    await delivered(channel);
     expect(s.state).to.equal('authenticated');
     expect(s.user).to.equal(user);
     expect((await s.authFetch('/api/me')).status).to.equal(200);
     await s.logout();
     for (const message of junk) channel.postMessage(message);
-    await sleep(100);
+    await delivered(channel);
     await s.login('bob', 'bob');
     expect(s.state).to.equal('authenticated');
     expect((await s.authFetch('/api/me')).status).to.equal(200);
@@ -305,7 +307,8 @@ describe('tab messages are validated', () => {
     const s = await loggedIn();
     const shared = () => performance.timeOrigin + performance.now();
     const requestedBefore = shared();
-    await sleep(5);
+    // Strictly before the logout's time, also at a clock resolution of 1 ms (Firefox).
+    await until(() => shared() > requestedBefore, 'the shared clock moved on');
     await s.logout();
     const channel = new BroadcastChannel(channelName);
     const token = fakeJwt({ sub: '2', name: 'Bob', iat: 1000, exp: 1060 });
@@ -317,7 +320,7 @@ describe('tab messages are validated', () => {
       lifetime: 60_000,
       requestedAt: requestedBefore,
     });
-    await sleep(100);
+    await delivered(channel);
     expect(s.state).to.equal('anonymous');
     channel.postMessage({ v: 1, type: 'token', token, remaining: 60_000, lifetime: 60_000, requestedAt: shared() });
     await until(() => s.state === 'authenticated', 'the token requested after the logout is adopted');
@@ -331,7 +334,7 @@ describe('tab messages are validated', () => {
     const channel = new BroadcastChannel(channelName);
     channel.postMessage({ v: 1, type: 'logout', at: 1e20 });
     channel.postMessage({ v: 1, type: 'logout', at: Date.now() + 3_600_000 });
-    await sleep(100);
+    await delivered(channel);
     await s.login('alice', 'alice');
     expect(s.state).to.equal('authenticated');
     channel.close();

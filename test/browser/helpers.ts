@@ -5,7 +5,14 @@
 // does not handle goes to the reference backend mounted in the test server.
 import { fixture } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
-import { createSession, getSession, type AuthSocket, type Session, type SessionOptions } from '../../src/core/index.js';
+import {
+  createSession,
+  getSession,
+  type Activity,
+  type AuthSocket,
+  type Session,
+  type SessionOptions,
+} from '../../src/core/index.js';
 import type { AuthProvider } from '../../src/index.js';
 
 // ---- msw ----
@@ -214,7 +221,11 @@ export async function mount<T extends Element>(template: Parameters<typeof fixtu
 
 // ---- waiting ----
 
-/** Resolves after `ms`. */
+/**
+ * Resolves after `ms`. Only where time itself is the signal — a timer-driven step that must not
+ * come, or a delay that is part of the scenario — and each use says why; anything that has an
+ * event, an answer or a round trip ordered after it waits for that instead.
+ */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -228,6 +239,39 @@ export async function until(predicate: () => boolean, message: string, timeout =
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return performance.now() - start;
+}
+
+/**
+ * Resolves with the phase of `session`'s next `kind` activity other than `start`: `success`,
+ * `failure`, or a refresh's `backoff` before it tries again.
+ */
+export function outcome(session: Session, kind: Activity['kind']): Promise<Activity['phase']> {
+  return new Promise((resolve) => {
+    const listener = ({ detail }: CustomEvent<Activity>) => {
+      if (detail.kind !== kind || detail.phase === 'start') return;
+      session.removeEventListener('activity', listener);
+      resolve(detail.phase);
+    };
+    session.addEventListener('activity', listener);
+  });
+}
+
+/**
+ * Resolves once every message `channel` has posted so far was delivered to the channels of its
+ * name in `realm` (this page, or a frame's window) — and handled by their listeners: a marker posted
+ * after them is heard by a channel of that realm. Messages from one channel arrive in the order they
+ * were posted (HTML: one task source per global), so a listener that wrongly acted on one of them
+ * has done so by then. Every other listener ignores the marker (it has no `v` and no `type`).
+ */
+export async function delivered(channel: BroadcastChannel, realm: Window = window): Promise<void> {
+  const probe = new (realm as unknown as typeof globalThis).BroadcastChannel(channel.name);
+  const id = Math.random().toString(36).slice(2);
+  const heard = new Promise<void>((resolve) =>
+    probe.addEventListener('message', ({ data }) => data?.delivered === id && resolve()),
+  );
+  channel.postMessage({ delivered: id });
+  await heard;
+  probe.close();
 }
 
 /**

@@ -184,6 +184,8 @@ describe('AuthSocket: close codes', () => {
     const closed = await closing;
     expect(closed.code).to.equal(1000);
     expect(session.state).to.equal('anonymous');
+    // No reconnect after it. A wrong one would be a handshake, which reaches the server on a
+    // connection of its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(200);
     expect((await wsLogOf(sid)).map((h) => h.closeCode)).to.deep.equal([1011, 1008]);
   });
@@ -197,6 +199,8 @@ describe('AuthSocket: close codes', () => {
     await serverClose(session, 1000);
     const closed = await closing;
     expect(closed.code).to.equal(1000);
+    // No reconnect. A wrong one would be a handshake, which reaches the server on a connection of
+    // its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(150);
     expect(await wsLog(session)).to.have.length(1);
   });
@@ -211,6 +215,8 @@ describe('AuthSocket: close codes', () => {
     expect(giveup.detail).to.deep.equal({ attempts: 3, code: 4001, reason: 'injected fault' });
     expect(attempts).to.deep.equal([1, 2, 3]);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
+    // No attempt after giveup. A wrong one would be a handshake, which reaches the server on a
+    // connection of its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(150);
     expect(await wsLog(session)).to.have.length(4);
     await clearFault(session);
@@ -259,7 +265,7 @@ describe('AuthSocket: close codes', () => {
       await serverClose(session, 1011);
       await reconnected;
       await greeted;
-      await sleep(150);
+      await sleep(150); // the scenario: the connection stays open longer than stableAfter
     }
     expect(socket.readyState).to.equal(AuthSocket.OPEN);
   });
@@ -275,8 +281,8 @@ describe('AuthSocket: logout and lifetime', () => {
     void session.logout();
     expect((await closed).code).to.equal(1000);
     expect(performance.now() - started).to.be.below(1000);
+    // Listeners run within dispatchEvent, and a socket that reconnects leaves CLOSED at once.
     window.dispatchEvent(new Event('online'));
-    await sleep(150);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
   });
 
@@ -325,6 +331,8 @@ describe('AuthSocket: logout and lifetime', () => {
     window.dispatchEvent(new Event('online'));
     document.dispatchEvent(new Event('visibilitychange'));
     await session.refresh();
+    // No reconnect. A wrong one would be a handshake, which reaches the server on a connection of
+    // its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(150);
     expect(await wsLog(session)).to.have.length(1);
   });
@@ -373,8 +381,9 @@ describe('sockets through the context', () => {
     const closed = oneEvent<AuthSocketCloseEvent>(owned, 'close');
     owner.remove();
     keeper.remove();
+    // The owned socket's close is the signal: one for the kept socket would have started with it,
+    // at the removal, and a closing socket is no longer OPEN.
     expect((await closed).code).to.equal(1000);
-    await sleep(100);
     expect(kept.readyState).to.equal(AuthSocket.OPEN);
   });
 
@@ -449,8 +458,9 @@ describe('AuthSocket: no token leaks', () => {
     await serverClose(session, 1011);
     await gaveUp;
     await until(() => errors >= 2, 'error events from the hanging handshakes');
+    const closed = oneEvent(socket, 'close');
     socket.close();
-    await sleep(50);
+    await closed;
     expect(texts.length).to.be.greaterThan(5);
     for (const text of texts) expect(text).not.to.match(JWT_PATTERN);
   });
