@@ -3,14 +3,13 @@
 // it (test/support/frameworks-plugin.mjs), which takes a few seconds.
 import { expect } from '@open-wc/testing';
 import type { AuthProvider } from '../../src/index.js';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
-import { serverLogout } from './helpers.js';
+import { closeFrames, openFrame, serverLogout, until } from './helpers.js';
 
 async function openExample(): Promise<Window> {
   const win = await openFrame('');
   const frame = [...document.querySelectorAll('iframe')].find((f) => f.contentWindow === win)!;
   win.location.replace('/examples/angular/index.html');
-  await waitFor(() => frame.contentWindow!.location.pathname === '/examples/angular/index.html', 'the example', 5000);
+  await until(() => frame.contentWindow!.location.pathname === '/examples/angular/index.html', 'the example', 5000);
   return frame.contentWindow!;
 }
 
@@ -24,18 +23,18 @@ describe('Angular example (AOT, CUSTOM_ELEMENTS_SCHEMA)', () => {
   it('signs in with the form in the gate, shows the user and what authFetch got, and follows the logout', async function () {
     this.timeout(90_000); // the first request compiles and bundles the example
     const win = await openExample();
-    await waitFor(() => byTestId(win, 'state').startsWith('anonymous'), 'the Angular app, anonymous', 80_000);
+    await until(() => byTestId(win, 'state').startsWith('anonymous'), 'the Angular app, anonymous', 80_000);
     const form = win.document.querySelector('auth-login-form')!;
-    await waitFor(() => form.checkVisibility() && !!form.shadowRoot?.querySelector('form'), 'the login form shown');
+    await until(() => form.checkVisibility() && !!form.shadowRoot?.querySelector('form'), 'the login form shown');
     const input = (name: string) => form.shadowRoot!.querySelector<HTMLInputElement>(`input[name=${name}]`)!;
     input('login').value = 'alice';
     input('pass').value = 'alice';
     form.shadowRoot!.querySelector('form')!.requestSubmit();
-    await waitFor(() => byTestId(win, 'user') === 'Alice', 'the user from the session', 5000);
-    await waitFor(() => byTestId(win, 'me') === 'Alice', 'GET /api/me through authFetch', 5000);
+    await until(() => byTestId(win, 'user') === 'Alice', 'the user from the session', 5000);
+    await until(() => byTestId(win, 'me') === 'Alice', 'GET /api/me through authFetch', 5000);
     expect(byTestId(win, 'state')).to.match(/^authenticated, [1-9]\d* change\(s\)$/);
     win.document.querySelector<HTMLButtonElement>('section button')!.click();
-    await waitFor(() => byTestId(win, 'state').startsWith('anonymous'), 'anonymous after the logout', 5000);
+    await until(() => byTestId(win, 'state').startsWith('anonymous'), 'anonymous after the logout', 5000);
     expect(byTestId(win, 'me')).to.equal('');
     expect(form.checkVisibility(), 'the login form again').to.be.true;
   });
@@ -43,11 +42,11 @@ describe('Angular example (AOT, CUSTOM_ELEMENTS_SCHEMA)', () => {
   it('a logout through the provider element reaches the component', async function () {
     this.timeout(90_000);
     const win = await openExample();
-    await waitFor(() => byTestId(win, 'state').startsWith('anonymous'), 'the Angular app, anonymous', 80_000);
+    await until(() => byTestId(win, 'state').startsWith('anonymous'), 'the Angular app, anonymous', 80_000);
     const provider = win.document.querySelector('auth-provider') as AuthProvider;
     await provider.login('bob', 'bob');
-    await waitFor(() => byTestId(win, 'user') === 'Bob', 'Bob', 5000);
+    await until(() => byTestId(win, 'user') === 'Bob', 'Bob', 5000);
     await provider.logout();
-    await waitFor(() => byTestId(win, 'state').startsWith('anonymous') && byTestId(win, 'user') === '', 'signed out');
+    await until(() => byTestId(win, 'state').startsWith('anonymous') && byTestId(win, 'user') === '', 'signed out');
   });
 });

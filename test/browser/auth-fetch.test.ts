@@ -1,25 +1,25 @@
 import { expect } from '@open-wc/testing';
 import { HttpResponse, delay, http, passthrough } from 'msw';
-import { NetworkError, createSession, type Activity, type Session, type SessionOptions } from '../../src/core/index.js';
-import { engine, manualClock, requestLog, serverLogin, serverLogout, sleep, startWorker, worker } from './helpers.js';
-
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-async function loggedIn(options: Partial<SessionOptions> = {}): Promise<Session> {
-  const s = session(options);
-  await s.login('alice', 'alice');
-  return s;
-}
+import { NetworkError, type Activity } from '../../src/core/index.js';
+import {
+  disposeSessions,
+  engine,
+  loggedIn,
+  manualClock,
+  outcome,
+  requestLog,
+  serverLogin,
+  serverLogout,
+  session,
+  startWorker,
+  worker,
+} from './helpers.js';
 
 before(startWorker);
 beforeEach(() => serverLogout());
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
 });
 
 describe('authFetch: bearer and credentials', () => {
@@ -245,8 +245,11 @@ describe('authFetch: 401 → refresh → one retry', () => {
         controller.close();
       },
     });
+    const refreshed = outcome(s, 'refresh');
     const res = await s.authFetch('/api/upload', { method: 'POST', body, duplex: 'half' } as RequestInit);
-    await sleep(100);
+    // A replayed upload would be the response authFetch returns, so it is logged by now; the refresh
+    // started for the next call runs on, and its end is the signal.
+    await refreshed;
     log.stop();
     expect(res.status).to.equal(401);
     expect(log.count('POST /api/upload')).to.equal(1);

@@ -2,8 +2,7 @@
 // one session per api, cross-bundle context, late provider definition, one version warning.
 import { expect } from '@open-wc/testing';
 import type * as AuthShell from '../../src/index.js';
-import { captureWarnings, closeFrames, openFrame, waitFor } from './helpers-frames.js';
-import { serverLogin, serverLogout } from './helpers.js';
+import { captureWarnings, closeFrames, openFrame, serverLogin, serverLogout, until } from './helpers.js';
 
 type Shell = typeof AuthShell;
 interface Page {
@@ -37,7 +36,7 @@ describe('two bundled copies on one page', () => {
   it('3 providers from 2 bundles share one session: exactly 1 restore request', async () => {
     await serverLogin('bob');
     const win = await openFrame<Page>(twoBundlesThreeProviders);
-    await waitFor(() => !!win.A && !!win.B, 'both bundles loaded');
+    await until(() => !!win.A && !!win.B, 'both bundles loaded');
     const [p1, p2, p3] = ['p1', 'p2', 'p3'].map((id) => win.document.getElementById(id) as AuthShell.AuthProvider);
     await Promise.all([p1!.ready, p2!.ready, p3!.ready]);
     expect(refreshRequests(win)).to.equal(1);
@@ -51,28 +50,28 @@ describe('two bundled copies on one page', () => {
 
   it('login through one copy shows every gate protected content; logout through the other shows login everywhere', async () => {
     const win = await openFrame<Page>(twoBundlesThreeProviders);
-    await waitFor(() => !!win.A && !!win.B, 'both bundles loaded');
+    await until(() => !!win.A && !!win.B, 'both bundles loaded');
     await win.B.getSession('/api').ready;
     expect([visible(win, 'login1'), visible(win, 'login3')]).to.deep.equal([true, true]);
     await win.B.getSession('/api').login('alice', 'alice');
-    await waitFor(
+    await until(
       () => visible(win, 'in1') && !!win.document.getElementById('in3')?.checkVisibility(),
       'protected content in both gates',
     );
     await (win.document.getElementById('p1') as AuthShell.AuthProvider).logout();
-    await waitFor(() => visible(win, 'login1') && visible(win, 'login3'), 'login in both gates');
+    await until(() => visible(win, 'login1') && visible(win, 'login3'), 'login in both gates');
     expect(win.document.getElementById('in3')).to.equal(null);
   });
 
   it("a consumer using bundle B's helpers gets bundle A's provider, and B's sockets run on A's session", async () => {
     await serverLogin('alice');
     const win = await openFrame<Page>(twoBundlesThreeProviders);
-    await waitFor(() => !!win.A && !!win.B, 'both bundles loaded');
+    await until(() => !!win.A && !!win.B, 'both bundles loaded');
     const consumer = win.document.getElementById('consumer')!;
     const states: string[] = [];
     win.B.consumeAuth(consumer, (auth) => states.push(auth.state));
     const auth = await win.B.getAuth(consumer);
-    await waitFor(() => states.includes('authenticated'), 'authenticated through the context');
+    await until(() => states.includes('authenticated'), 'authenticated through the context');
     expect((await auth.authFetch('/api/me')).status).to.equal(200);
     const socket = win.B.openSocket(win.B.getSession('/api'), '/api/ws');
     await new Promise((resolve, reject) => {
@@ -95,7 +94,7 @@ describe('two bundled copies on one page', () => {
 
   it('a copy of another version logs one warning, once', async () => {
     const win = await openFrame<Page>(twoBundlesThreeProviders);
-    await waitFor(() => !!win.A && !!win.B, 'both bundles loaded');
+    await until(() => !!win.A && !!win.B, 'both bundles loaded');
     const mine = win.warnings.filter((w) => w.includes('auth-shell'));
     expect(mine).to.have.length(1);
     expect(mine[0]).to.include('9.9.9-test').and.include('0.1.0');
@@ -103,7 +102,7 @@ describe('two bundled copies on one page', () => {
 
   it('a newer copy that finds the session served by an older copy says so once; the older copy says nothing', async () => {
     const win = await openFrame<Page>(twoBundlesThreeProviders);
-    await waitFor(() => !!win.A && !!win.B, 'both bundles loaded');
+    await until(() => !!win.A && !!win.B, 'both bundles loaded');
     // The providers upgraded with bundle A's classes (0.1.0): A's copy created the session.
     const before = win.warnings.length;
     expect(win.A.getSession('/api') === win.B.getSession('/api'), 'one session').to.be.true;
@@ -122,13 +121,13 @@ describe('two bundled copies on one page', () => {
         window.got = [];
         consumeAuth(document.getElementById('early'), (auth) => window.got.push(auth.state));
       </script>`);
-    await waitFor(() => Array.isArray(win.got), 'the consumer ran');
+    await until(() => Array.isArray(win.got), 'the consumer ran');
     expect(win.got).to.deep.equal([]);
     expect(win.customElements.get('auth-provider')).to.equal(undefined);
     const script = win.document.createElement('script');
     script.type = 'module';
     script.textContent = "import '/__bundles__/a.js';";
     win.document.body.append(script);
-    await waitFor(() => win.got.includes('authenticated'), 'the late provider answered');
+    await until(() => win.got.includes('authenticated'), 'the late provider answered');
   });
 });

@@ -1,30 +1,27 @@
 // <auth-devtools> against real flows: the reference backend for restores, logins, 401 retries,
 // refreshes and sockets; a same-origin iframe as another tab; msw only to make the refresh fail.
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { HttpResponse, http } from 'msw';
-import {
-  AuthProvider,
-  NetworkError,
-  createSession,
-  type AuthSocket,
-  type Session,
-  type SessionOptions,
-} from '../../src/index.js';
+import { AuthProvider, NetworkError, type AuthSocket, type Session } from '../../src/index.js';
 import { AuthDevtools, type DevtoolsKind } from '../../src/devtools.js';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
-import { JWT_PATTERN, serverLogin, serverLogout, startWorker, until, worker } from './helpers.js';
+import {
+  closeFrames,
+  disposeSessions,
+  hello,
+  JWT_PATTERN,
+  mount,
+  openFrame,
+  serverLogin,
+  serverLogout,
+  sessionsWith,
+  startWorker,
+  track,
+  until,
+  worker,
+} from './helpers.js';
 
-// Sessions are page-wide per api: forget each test's after it, so the next one restores afresh.
-const sessions = new Set<Session>();
 const sockets: AuthSocket[] = [];
-
-async function mount<T extends Element>(template: ReturnType<typeof html>): Promise<T> {
-  const el = await fixture<T>(template);
-  for (const p of [el, ...el.querySelectorAll('auth-provider')])
-    if (p instanceof AuthProvider && p.session) sessions.add(p.session);
-  return el;
-}
 
 /** A provider of `/api` with a devtools inside it, and the provider's session once it has one. */
 async function providerWithDevtools(attributes = '') {
@@ -38,11 +35,7 @@ async function providerWithDevtools(attributes = '') {
 }
 
 /** A session of its own, not a tab of the page's others (it would hear their logins). */
-function unshared(options: Partial<SessionOptions> = {}): Session {
-  const session = createSession({ api: '/api', retryDelay: 20, tabSync: false, ...options });
-  sessions.add(session);
-  return session;
-}
+const { session: unshared } = sessionsWith({ tabSync: false });
 
 /** A devtools showing a session of its own, after a login and a refresh. */
 async function loggedInDevtools() {
@@ -92,31 +85,13 @@ function expectNoToken(devtools: AuthDevtools, token?: string): void {
   }
 }
 
-const next = <T extends Event>(target: EventTarget, type: string, timeout = 3000) =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeout} ms`)), timeout);
-    target.addEventListener(type, (e) => (clearTimeout(timer), resolve(e as T)), { once: true });
-  });
-
-/** Resolves once the server has checked the socket's credential and said hello. */
-const hello = (socket: AuthSocket) =>
-  new Promise<void>((resolve) => {
-    const listener = (e: MessageEvent) => {
-      if (JSON.parse(e.data as string).type !== 'hello') return;
-      socket.removeEventListener('message', listener);
-      resolve();
-    };
-    socket.addEventListener('message', listener);
-  });
-
 before(startWorker);
 beforeEach(() => serverLogout());
 afterEach(() => {
   worker.resetHandlers();
   closeFrames();
   for (const socket of sockets.splice(0)) socket.close();
-  for (const s of sessions) s.dispose();
-  sessions.clear();
+  disposeSessions();
 });
 
 describe('<auth-devtools>: every kind of entry, from real flows', () => {
@@ -196,7 +171,7 @@ describe('<auth-devtools>: every kind of entry, from real flows', () => {
       import { getSession } from '/__bundles__/a.js';
       window.tab = getSession('/api');
     </script>`);
-    await waitFor(() => !!tab.tab, 'the other tab loaded');
+    await until(() => !!tab.tab, 'the other tab loaded');
     await tab.tab!.ready;
     await tab.tab!.login('alice', 'alice');
     await showsLine(devtools, /^tab: refresh · success · from another tab$/);
@@ -241,7 +216,7 @@ describe('<auth-devtools>: every kind of entry, from real flows', () => {
     sockets.push(socket);
     devtools.watch(socket);
     await hello(socket);
-    const reconnected = next(socket, 'reconnected');
+    const reconnected = oneEvent(socket, 'reconnected');
     const sid = String(provider.user!['sid']);
     await fetch(`/api/_ws/close?sid=${sid}&code=4001&reason=test`, { method: 'POST' });
     await reconnected;
@@ -497,7 +472,7 @@ describe('<auth-devtools>: which session', () => {
     root.append(provider);
     await provider.updateComplete;
     expect(provider.session).not.to.equal(null);
-    sessions.add(provider.session!);
+    track(provider.session!);
     await provider.ready;
     expect(provider.state).to.equal('authenticated');
     expect(devtools.attached).to.equal(provider.session);
@@ -534,7 +509,7 @@ describe('<auth-devtools>: which session', () => {
     const provider = root.querySelector('auth-provider')!;
     const devtools = root.querySelector('auth-devtools')!;
     await provider.ready;
-    sessions.add(provider.session!);
+    track(provider.session!);
     await devtools.updateComplete;
     expect(devtools.attached).to.equal(null);
     expect(part(devtools.shadowRoot!, 'status')).to.equal('no <auth-provider> above it yet (or set api) · 0 entries');

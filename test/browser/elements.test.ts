@@ -2,41 +2,24 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { ContextConsumer } from '@lit/context';
 import { LitElement } from 'lit';
 import { HttpResponse, delay, http, passthrough } from 'msw';
-import {
-  AuthProvider,
-  authContext,
-  consumeAuth,
-  getAuth,
-  isAuthError,
-  type AuthValue,
-  type Session,
-} from '../../src/index.js';
+import { AuthProvider, authContext, consumeAuth, getAuth, isAuthError, type AuthValue } from '../../src/index.js';
 import '../../src/login-form.js';
 import {
+  disposeSessions,
   JWT_PATTERN,
+  mount,
   requestLog,
   requestsTo,
   serverLogin,
   serverLogout,
   sleep,
   startWorker,
+  trackProviders,
   uniqueTag,
   until,
   worker,
 } from './helpers.js';
 
-// Sessions are page-wide per api: remember each test's, and forget them after it, so the next test
-// restores afresh (fixtures are already disconnected by then).
-const sessions = new Set<Session>();
-const remember = (el: Element) => {
-  for (const p of [el, ...el.querySelectorAll('auth-provider')])
-    if (p instanceof AuthProvider && p.session) sessions.add(p.session);
-};
-async function mount<T extends Element>(template: ReturnType<typeof html>): Promise<T> {
-  const el = await fixture<T>(template);
-  remember(el);
-  return el;
-}
 const $ = <T extends Element = HTMLElement>(root: ParentNode, selector: string): T => {
   const found = root.querySelector<T>(selector);
   if (!found) throw new Error(`no element matches ${selector}`);
@@ -48,8 +31,7 @@ before(startWorker);
 beforeEach(() => serverLogout());
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions) s.dispose();
-  sessions.clear();
+  disposeSessions();
 });
 
 const gateMarkup = html`
@@ -395,7 +377,7 @@ describe('<auth-provider>', () => {
     expect(provider.session).to.equal(null);
     provider.api = '/api';
     await provider.updateComplete;
-    remember(provider);
+    trackProviders(provider);
     await provider.session!.ready;
     expect(provider.state).to.equal('anonymous');
     await provider.login('alice', 'alice');
@@ -469,6 +451,8 @@ describe('no token leaks', () => {
         http.post('/api/refresh', () => HttpResponse.json({ access_token: 'eyJhbGciOi.eyJzdWIiOiIx' }), { once: true }),
       );
       const error = await provider.session!.refresh().catch((e: Error) => e);
+      // A sweep of every surface: no one event marks the last thing the failure wrote (an event, a
+      // console line, a render), so give whatever it scheduled the time to land.
       await sleep(50);
 
       const shadowText = [...document.querySelectorAll('*')].map((el) => el.shadowRoot?.innerHTML ?? '').join('');

@@ -6,39 +6,31 @@ import { expect } from '@open-wc/testing';
 import { HttpResponse, delay, http } from 'msw';
 import {
   UsageError,
-  createSession,
   getSession,
   isAuthError,
   openSocket,
   type AuthSocketErrorEvent,
   type Session,
-  type SessionOptions,
 } from '../../src/core/index.js';
 import {
+  delivered,
+  disposeSessions,
   fakeJwt,
   JWT_PATTERN,
+  loggedIn,
   logoutFault,
   manualClock,
   requestLog,
   serverLogout,
+  session,
   sleep,
   startWorker,
+  track,
   until,
   wired,
   worker,
 } from './helpers.js';
 
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-async function loggedIn(options: Partial<SessionOptions> = {}): Promise<Session> {
-  const s = session(options);
-  await s.login('alice', 'alice');
-  return s;
-}
 const channelName = `auth-shell:${location.origin}/api`;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -46,7 +38,7 @@ before(startWorker);
 beforeEach(() => serverLogout());
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
   localStorage.clear();
 });
 
@@ -137,7 +129,7 @@ describe('expiry no clock can break', () => {
     const end = performance.now() + ms;
     while (performance.now() < end) {
       statuses.push((await s.authFetch('/api/data')).status);
-      await sleep(100);
+      await sleep(100); // the scenario: a call every 100 ms, while a storm would show
     }
     log.stop();
     return { refreshes: log.count('POST /api/refresh'), statuses };
@@ -207,6 +199,7 @@ describe('expiry no clock can break', () => {
     const s = await loggedIn({ refreshRetries: 0 });
     const start = performance.now();
     await until(() => attempts.length >= 2, 'a second proactive attempt', 12_000);
+    // A storm would be a third attempt from a timer; nothing marks one that does not come.
     await sleep(300);
     expect(attempts).to.have.length(2);
     expect(attempts[0]! - start).to.be.within(4800, 6000); // the floor
@@ -297,13 +290,13 @@ describe('tab messages are validated', () => {
     const user = s.user;
     const channel = new BroadcastChannel(channelName);
     for (const message of junk) channel.postMessage(message);
-    await sleep(100);
+    await delivered(channel);
     expect(s.state).to.equal('authenticated');
     expect(s.user).to.equal(user);
     expect((await s.authFetch('/api/me')).status).to.equal(200);
     await s.logout();
     for (const message of junk) channel.postMessage(message);
-    await sleep(100);
+    await delivered(channel);
     await s.login('bob', 'bob');
     expect(s.state).to.equal('authenticated');
     expect((await s.authFetch('/api/me')).status).to.equal(200);
@@ -314,7 +307,8 @@ describe('tab messages are validated', () => {
     const s = await loggedIn();
     const shared = () => performance.timeOrigin + performance.now();
     const requestedBefore = shared();
-    await sleep(5);
+    // Strictly before the logout's time, also at a clock resolution of 1 ms (Firefox).
+    await until(() => shared() > requestedBefore, 'the shared clock moved on');
     await s.logout();
     const channel = new BroadcastChannel(channelName);
     const token = fakeJwt({ sub: '2', name: 'Bob', iat: 1000, exp: 1060 });
@@ -326,7 +320,7 @@ describe('tab messages are validated', () => {
       lifetime: 60_000,
       requestedAt: requestedBefore,
     });
-    await sleep(100);
+    await delivered(channel);
     expect(s.state).to.equal('anonymous');
     channel.postMessage({ v: 1, type: 'token', token, remaining: 60_000, lifetime: 60_000, requestedAt: shared() });
     await until(() => s.state === 'authenticated', 'the token requested after the logout is adopted');
@@ -340,7 +334,7 @@ describe('tab messages are validated', () => {
     const channel = new BroadcastChannel(channelName);
     channel.postMessage({ v: 1, type: 'logout', at: 1e20 });
     channel.postMessage({ v: 1, type: 'logout', at: Date.now() + 3_600_000 });
-    await sleep(100);
+    await delivered(channel);
     await s.login('alice', 'alice');
     expect(s.state).to.equal('authenticated');
     channel.close();
@@ -360,8 +354,7 @@ describe('tab messages are validated', () => {
   });
 
   it('no global path yields the token: the registry, every Symbol.for key and every hook on a session', async () => {
-    const s = getSession('/api');
-    sessions.push(s);
+    const s = track(getSession('/api'));
     await s.ready;
     await s.login('alice', 'alice');
     await s.refresh();
@@ -417,8 +410,7 @@ describe('micro-frontends cannot silently weaken each other', () => {
   }
 
   it('a second getSession for the same api with another allowed origin: UsageError and a console error', async () => {
-    const first = getSession({ api: '/api' });
-    sessions.push(first);
+    const first = track(getSession({ api: '/api' }));
     const console = captureErrors();
     try {
       let error: unknown;

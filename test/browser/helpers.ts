@@ -1,6 +1,21 @@
-// Shared test setup. msw only scripts answers (errors, delays, malformed bodies) and counts requests;
-// everything it does not handle goes to the reference backend mounted in the test server.
+// The browser tests' one helpers module: what more than one test file needs, in sections — msw,
+// the reference backend, tokens and clocks, waiting, the test page, frames, framework adapters.
+//
+// msw only scripts answers (errors, delays, malformed bodies) and counts requests; everything it
+// does not handle goes to the reference backend mounted in the test server.
+import { fixture } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
+import {
+  createSession,
+  getSession,
+  type Activity,
+  type AuthSocket,
+  type Session,
+  type SessionOptions,
+} from '../../src/core/index.js';
+import type { AuthProvider } from '../../src/index.js';
+
+// ---- msw ----
 
 export const worker = setupWorker();
 let started: Promise<unknown> | undefined;
@@ -42,6 +57,8 @@ export function requestLog() {
   };
 }
 
+// ---- the reference backend ----
+
 /** Ends any server-side session of this browser context for `api` (revokes and clears the cookie). */
 export async function serverLogout(api = '/api'): Promise<void> {
   await fetch(`${api}/logout`, {
@@ -67,6 +84,61 @@ export async function serverLogin(
   return res.json();
 }
 
+/**
+ * Makes the real backend drop (`drop`), refuse (`status`) or hold (`delay` ms) the next logouts of
+ * this browser's session — scripted at the server, so it works for keepalive requests in every engine.
+ */
+export async function logoutFault(
+  fault: { drop: true } | { status: number } | { delay: number },
+  api = '/api',
+  times = 1,
+): Promise<void> {
+  const query = 'drop' in fault ? 'drop' : 'status' in fault ? `status=${fault.status}` : `delay=${fault.delay}`;
+  const res = await fetch(`${api}/_faults/next-logout?${query}&times=${times}`, {
+    method: 'POST',
+    credentials: 'include',
+  });
+  if (res.status !== 204) throw new Error(`logoutFault: ${res.status}`);
+}
+
+// Resource Timing keeps 250 entries by default; the busier test files make more requests than that.
+performance.setResourceTimingBufferSize(100_000);
+
+/**
+ * Requests this page made to `path` (origin-relative) since `since` (a `performance.now()`), from
+ * Resource Timing: it sees every request, keepalive ones included — which Firefox sends around
+ * service workers, so msw never sees them there.
+ */
+export function requestsTo(path: string, since = 0): PerformanceResourceTiming[] {
+  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(
+    (entry) => entry.startTime >= since && new URL(entry.name).pathname === path,
+  );
+}
+
+/**
+ * The session endpoints this page called since `since`, in the order they were sent (e.g.
+ * `['logout', 'refresh']`). Firefox may add an entry a moment after its answer was read: call it
+ * after a signal that the last request is done, and wait for the count you expect where it matters.
+ */
+export function wire(since: number, api = '/api'): string[] {
+  const endpoints = ['login', 'refresh', 'logout'];
+  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+    .filter(
+      (entry) =>
+        entry.startTime >= since && endpoints.some((name) => new URL(entry.name).pathname === `${api}/${name}`),
+    )
+    .sort((a, b) => a.startTime - b.startTime)
+    .map((entry) => new URL(entry.name).pathname.slice(api.length + 1));
+}
+
+/** {@link wire}, once at least `count` requests are in Resource Timing (or after 3 s). */
+export async function wired(since: number, count: number, api = '/api'): Promise<string[]> {
+  await until(() => wire(since, api).length >= count, `${count} requests`).catch(() => {});
+  return wire(since, api);
+}
+
+// ---- tokens and clocks ----
+
 /** A clock the test can move forward, as the session's `clock` option. */
 export function manualClock() {
   let offset = 0;
@@ -89,17 +161,134 @@ export function fakeJwt(claims: Record<string, unknown>): string {
 /** A JWT anywhere in a string: what must never show up in storage, DOM, events or messages. */
 export const JWT_PATTERN = /eyJ[\w-]{5,}\.[\w-]{5,}/;
 
-/** Resolves after `ms`. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// ---- sessions ----
+// Every session a test makes or meets is tracked, and disposed after the test (each file's afterEach
+// calls disposeSessions): sessions of getSession and of providers are page-wide per api, and only a
+// disposed one is forgotten, so that the next test restores afresh.
 
-/** Waits until `predicate` holds, polling each frame; fails with `message` after `timeout` ms. */
-export async function until(predicate: () => boolean, message: string, timeout = 3000): Promise<void> {
-  const start = performance.now();
-  while (!predicate()) {
-    if (performance.now() - start > timeout) throw new Error(`Timed out: ${message}`);
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+const tracked = new Set<Session>();
+
+/** Tracks `session` for {@link disposeSessions}, and returns it. */
+export function track<S extends Session>(session: S): S {
+  tracked.add(session);
+  return session;
+}
+
+/** Disposes every session tracked since the last call. */
+export function disposeSessions(): void {
+  const sessions = [...tracked];
+  tracked.clear();
+  for (const session of sessions) session.dispose();
+}
+
+/**
+ * A file's `session()` and `loggedIn()`: sessions of their own (createSession, never shared
+ * through getSession), tracked, with `defaults` over `{ api: '/api', retryDelay: 20 }` and a test's
+ * options over those. `loggedIn` signs in with `signIn`: by default a login whose password is the
+ * login, as the reference backend's users have it.
+ */
+export function sessionsWith(
+  defaults: Partial<SessionOptions> = {},
+  signIn: (session: Session, user: string) => Promise<unknown> = (session, user) => session.login(user, user),
+) {
+  const session = (options: Partial<SessionOptions> = {}): Session =>
+    track(createSession({ api: '/api', retryDelay: 20, ...defaults, ...options }));
+  const loggedIn = async (options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> => {
+    const s = session(options);
+    await signIn(s, user);
+    return s;
+  };
+  return { session, loggedIn };
+}
+
+/** A session of its own on `/api` (see {@link sessionsWith}), and one signed in as `user` (alice). */
+export const { session, loggedIn } = sessionsWith();
+
+/** Tracks the sessions of `el` and of the `<auth-provider>`s in it. */
+export function trackProviders(el: Element): void {
+  for (const provider of [el, ...el.querySelectorAll('auth-provider')]) {
+    const { session } = provider as Partial<AuthProvider>;
+    if (provider.localName === 'auth-provider' && session) track(session);
   }
 }
+
+/** A fixture whose providers' sessions are tracked (fixtures are already disconnected after the test). */
+export async function mount<T extends Element>(template: Parameters<typeof fixture>[0]): Promise<T> {
+  const el = await fixture<T>(template);
+  trackProviders(el);
+  return el;
+}
+
+// ---- waiting ----
+
+/**
+ * Resolves after `ms`. Only where time itself is the signal — a timer-driven step that must not
+ * come, or a delay that is part of the scenario — and each use says why; anything that has an
+ * event, an answer or a round trip ordered after it waits for that instead.
+ */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until `predicate` holds — checked at once, then every 10 ms — and resolves with the ms that
+ * took; rejects naming `message` after `timeout` ms. For a state that has no event of its own.
+ */
+export async function until(predicate: () => boolean, message: string, timeout = 3000): Promise<number> {
+  const start = performance.now();
+  while (!predicate()) {
+    if (performance.now() - start > timeout) throw new Error(`Timed out after ${timeout} ms: ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return performance.now() - start;
+}
+
+/**
+ * Resolves with the phase of `session`'s next `kind` activity other than `start`: `success`,
+ * `failure`, or a refresh's `backoff` before it tries again.
+ */
+export function outcome(session: Session, kind: Activity['kind']): Promise<Activity['phase']> {
+  return new Promise((resolve) => {
+    const listener = ({ detail }: CustomEvent<Activity>) => {
+      if (detail.kind !== kind || detail.phase === 'start') return;
+      session.removeEventListener('activity', listener);
+      resolve(detail.phase);
+    };
+    session.addEventListener('activity', listener);
+  });
+}
+
+/**
+ * Resolves once every message `channel` has posted so far was delivered to the channels of its
+ * name in `realm` (this page, or a frame's window) — and handled by their listeners: a marker posted
+ * after them is heard by a channel of that realm. Messages from one channel arrive in the order they
+ * were posted (HTML: one task source per global), so a listener that wrongly acted on one of them
+ * has done so by then. Every other listener ignores the marker (it has no `v` and no `type`).
+ */
+export async function delivered(channel: BroadcastChannel, realm: Window = window): Promise<void> {
+  const probe = new (realm as unknown as typeof globalThis).BroadcastChannel(channel.name);
+  const id = Math.random().toString(36).slice(2);
+  const heard = new Promise<void>((resolve) =>
+    probe.addEventListener('message', ({ data }) => data?.delivered === id && resolve()),
+  );
+  channel.postMessage({ delivered: id });
+  await heard;
+  probe.close();
+}
+
+/**
+ * Resolves once the server has checked the socket's credential and said hello: the socket's `open`
+ * comes first (the server accepts, then checks), so what is scoped by the session id waits for this.
+ */
+export const hello = (socket: AuthSocket) =>
+  new Promise<void>((resolve) => {
+    const listener = (e: MessageEvent) => {
+      if (JSON.parse(e.data as string).type !== 'hello') return;
+      socket.removeEventListener('message', listener);
+      resolve();
+    };
+    socket.addEventListener('message', listener);
+  });
+
+// ---- the test page ----
 
 let tagCount = 0;
 /** A unique tag name for test-only elements, so tests never collide on customElements.define. */
@@ -115,57 +304,111 @@ export const engine: 'chromium' | 'firefox' | 'webkit' = navigator.userAgent.inc
     ? 'chromium'
     : 'webkit';
 
-// Resource Timing keeps 250 entries by default; the busier test files make more requests than that.
-performance.setResourceTimingBufferSize(100_000);
+// ---- frames ----
+// Same-origin iframes as separate pages: each has its own realm (its own copies of the bundles, its
+// own globalThis) while sharing cookies, BroadcastChannel and Web Locks with the others, as tabs do.
 
-/**
- * Requests this page made to `path` (origin-relative) since `since` (a `performance.now()`), from
- * Resource Timing: it sees every request, keepalive ones included — which Firefox sends around
- * service workers, so msw never sees them there.
- */
-export function requestsTo(path: string, since = 0): PerformanceResourceTiming[] {
-  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(
-    (entry) => entry.startTime >= since && new URL(entry.name).pathname === path,
-  );
+const frames: HTMLIFrameElement[] = [];
+
+/** Loads `body` (HTML, scripts included) into a new same-origin iframe and resolves with its window. */
+export async function openFrame<W = Window>(body: string): Promise<W & Window> {
+  const frame = document.createElement('iframe');
+  frame.style.cssText = 'width: 400px; height: 200px';
+  frame.srcdoc = `<!doctype html><html><head></head><body>${body}</body></html>`;
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+  document.body.append(frame);
+  frames.push(frame);
+  await loaded;
+  return frame.contentWindow as W & Window;
+}
+
+/** Removes every frame opened by the test. */
+export function closeFrames(): void {
+  for (const frame of frames.splice(0)) frame.remove();
+}
+
+/** Script that records console.warn calls in `window.warnings`, to put before the bundles. */
+export const captureWarnings = `<script>
+  window.warnings = [];
+  const warn = console.warn;
+  console.warn = (...args) => { window.warnings.push(args.map(String).join(' ')); warn.apply(console, args); };
+</script>`;
+
+// ---- framework adapters ----
+// Shared by the adapters' tests (react-, vue-, svelte-adapter.test.ts): the ways a session changes
+// "elsewhere", and a count of who listens to a session.
+
+/** Starts the test anonymous: no refresh cookie on the server, nothing in the page's `/api` session. */
+export async function startAnonymous(): Promise<Session> {
+  await serverLogout();
+  const session = getSession('/api');
+  await session.ready;
+  if (session.state !== 'anonymous') await session.logout().catch(() => {});
+  return session;
 }
 
 /**
- * Makes the real backend drop (`drop`), refuse (`status`) or hold (`delay` ms) the next logouts of
- * this browser's session — scripted at the server, so it works for keepalive requests in every engine.
+ * Counts the `change` listeners `session` holds: each subscription is one. Observed on the
+ * instance's own add/removeEventListener, which `subscribe` and its unsubscribe go through.
  */
-export async function logoutFault(
-  fault: { drop: true } | { status: number } | { delay: number },
-  api = '/api',
-  times = 1,
-): Promise<void> {
-  const query = 'drop' in fault ? 'drop' : 'status' in fault ? `status=${fault.status}` : `delay=${fault.delay}`;
-  const res = await fetch(`${api}/_faults/next-logout?${query}&times=${times}`, {
-    method: 'POST',
-    credentials: 'include',
+export function countListeners(session: Session): { readonly count: number } {
+  const listeners = new Set<unknown>();
+  const add = session.addEventListener.bind(session);
+  const remove = session.removeEventListener.bind(session);
+  Object.assign(session, {
+    addEventListener(type: string, listener: EventListener, options?: AddEventListenerOptions) {
+      if (type === 'change') listeners.add(listener);
+      add(type, listener, options);
+    },
+    removeEventListener(type: string, listener: EventListener, options?: EventListenerOptions) {
+      if (type === 'change') listeners.delete(listener);
+      remove(type, listener, options);
+    },
   });
-  if (res.status !== 204) throw new Error(`logoutFault: ${res.status}`);
+  return {
+    get count() {
+      return listeners.size;
+    },
+  };
 }
 
 /**
- * The session endpoints this page called since `since`, in the order they were sent (e.g.
- * `['logout', 'refresh']`). Firefox may add an entry a moment after its answer was read: call it
- * after a signal that the last request is done, and wait for the count you expect where it matters.
+ * Logs the page's `/api` session out through another `<auth-provider api="/api">` of the page —
+ * not an ancestor of anything the test renders. (The elements are imported here, on first use.)
  */
-export function wire(since: number, api = '/api'): string[] {
-  const endpoints = ['login', 'refresh', 'logout'];
-  return (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-    .filter(
-      (entry) =>
-        entry.startTime >= since && endpoints.some((name) => new URL(entry.name).pathname === `${api}/${name}`),
-    )
-    .sort((a, b) => a.startTime - b.startTime)
-    .map((entry) => new URL(entry.name).pathname.slice(api.length + 1));
+export async function logoutThroughAnotherProvider(): Promise<void> {
+  await import('../../src/index.js');
+  const provider = document.createElement('auth-provider') as AuthProvider;
+  provider.api = '/api';
+  document.body.append(provider);
+  try {
+    await provider.ready;
+    await provider.logout();
+  } finally {
+    provider.remove();
+  }
 }
 
-/** {@link wire}, once at least `count` requests are in Resource Timing (or after 3 s). */
-export async function wired(since: number, count: number, api = '/api'): Promise<string[]> {
-  const start = performance.now();
-  while (wire(since, api).length < count && performance.now() - start < 3000)
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  return wire(since, api);
+/**
+ * Logs out through a separately bundled copy of auth-shell on this page (as another
+ * micro-frontend's bundle would): its own `getSession`, its own modules.
+ */
+export async function logoutThroughAnotherBundle(): Promise<void> {
+  const other = (await import(/* @vite-ignore */ '/__bundles__/a.js' as string)) as { getSession: typeof getSession };
+  if (other.getSession === getSession) throw new Error('the bundle is not another copy');
+  await other.getSession('/api').logout();
+}
+
+/**
+ * Logs out in another tab (a same-origin iframe with its own copy of auth-shell): it restores from
+ * this tab, then logs out, which every tab hears over the BroadcastChannel.
+ */
+export async function logoutInAnotherTab(): Promise<void> {
+  const tab = await openFrame<{ session?: Session }>(`
+    <script type="module">
+      import { getSession } from '/__bundles__/a.js';
+      window.session = getSession('/api');
+    </script>`);
+  await until(() => tab.session?.state === 'authenticated', 'the other tab authenticated', 5000);
+  await tab.session!.logout();
 }

@@ -1,17 +1,15 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { HttpResponse, delay, http, passthrough } from 'msw';
-import { AuthProvider, RateLimitError, type Session } from '../../src/index.js';
+import { AuthProvider, RateLimitError } from '../../src/index.js';
 import { AuthLoginForm } from '../../src/login-form.js';
-import { serverLogout, startWorker, until, worker } from './helpers.js';
+import { disposeSessions, serverLogout, startWorker, track, until, worker } from './helpers.js';
 
-const sessions = new Set<Session>();
 before(startWorker);
 beforeEach(() => serverLogout());
 afterEach(() => {
   worker.resetHandlers();
   worker.events.removeAllListeners();
-  for (const s of sessions) s.dispose();
-  sessions.clear();
+  disposeSessions();
 });
 
 /** Mounts a provider with the form and returns the parts a user interacts with. */
@@ -24,7 +22,7 @@ async function setup() {
       </auth-gate>
     </auth-provider>
   `);
-  sessions.add(provider.session!);
+  track(provider.session!);
   await provider.ready;
   const form = provider.querySelector('auth-login-form')!;
   await form.updateComplete;
@@ -145,7 +143,7 @@ describe('<auth-login-form>', () => {
         ><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate
       ></auth-provider>
     `);
-    sessions.add(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const wrong: string[] = [];
     for (let i = 0; i < 5; i++)
@@ -213,7 +211,7 @@ describe('<auth-login-form> in any language', () => {
       </div>
     `);
     const provider = host.querySelector('auth-provider')!;
-    sessions.add(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const form = host.querySelector('auth-login-form')!;
     await form.updateComplete;
@@ -249,7 +247,7 @@ describe('<auth-login-form> in any language', () => {
         <auth-login-form login-label="Identifiant" messages=${JSON.stringify(messages)}></auth-login-form>
       </auth-provider>
     `);
-    sessions.add((host as AuthProvider).session!);
+    track((host as AuthProvider).session!);
     await (host as AuthProvider).ready;
     const form = host.querySelector('auth-login-form')!;
     await form.updateComplete;

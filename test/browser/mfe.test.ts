@@ -1,8 +1,7 @@
 // The micro-frontend demo page (demo/mfe/): a plain-HTML shell and Lit, React 19 and Vue 3
 // micro-frontends, four separate bundles with four copies of auth-shell, on one session.
 import { expect } from '@open-wc/testing';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
-import { serverLogin, serverLogout } from './helpers.js';
+import { closeFrames, openFrame, serverLogin, serverLogout, until } from './helpers.js';
 
 /**
  * Opens the demo page in an iframe (same origin: it shares the test's cookies and backend).
@@ -15,7 +14,7 @@ async function openDemo(beforeNavigation?: (frame: HTMLIFrameElement) => void): 
   const frame = [...document.querySelectorAll('iframe')].find((f) => f.contentWindow === win)!;
   beforeNavigation?.(frame);
   win.location.replace('/demo/mfe/index.html');
-  await waitFor(() => frame.contentWindow!.location.pathname === '/demo/mfe/index.html', 'the demo page', 5000);
+  await until(() => frame.contentWindow!.location.pathname === '/demo/mfe/index.html', 'the demo page', 5000);
   return frame.contentWindow!;
 }
 
@@ -43,7 +42,7 @@ afterEach(() => closeFrames());
 describe('micro-frontends: Lit, React, Vue on one session', () => {
   it('one restore request for the whole page; a login in one panel reaches all; a logout in another ends all', async () => {
     const win = await openDemo();
-    await waitFor(
+    await until(
       () =>
         deepAll(win.document, 'auth-provider').length >= 4 &&
         deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'),
@@ -56,18 +55,18 @@ describe('micro-frontends: Lit, React, Vue on one session', () => {
     input('login').value = 'bob';
     input('pass').value = 'bob';
     vueForm.shadowRoot!.querySelector('form')!.requestSubmit();
-    await waitFor(() => panelUsers(win).every((name) => name === 'Bob'), 'Bob in every panel', 8000);
+    await until(() => panelUsers(win).every((name) => name === 'Bob'), 'Bob in every panel', 8000);
     expect(refreshRequests(win)).to.equal(1);
     const reactLogout = [...win.document.querySelectorAll<HTMLButtonElement>('#mfe-react button')].find(
       (b) => b.textContent === 'Log out',
     )!;
     reactLogout.click();
-    await waitFor(
+    await until(
       () => deepAll(win.document, 'auth-provider').every((p) => p.getAttribute('state') === 'anonymous'),
       'every provider anonymous again',
       5000,
     );
-    await waitFor(() => panelUsers(win).every((name) => name === ''), 'no user data left in any panel', 5000);
+    await until(() => panelUsers(win).every((name) => name === ''), 'no user data left in any panel', 5000);
   });
 
   it('React Router loaders: an authenticated reload never renders /auth; an anonymous one never renders /', async () => {

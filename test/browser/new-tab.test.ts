@@ -3,7 +3,7 @@
 // same-origin iframes loading a bundled copy of auth-shell; /newtab-api is this file's own backend,
 // so its refresh counter is exact.
 import { expect } from '@open-wc/testing';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
+import { closeFrames, delivered, openFrame, until } from './helpers.js';
 
 interface Tab {
   tab: {
@@ -49,11 +49,13 @@ const tabPage = `
 const refreshes = async (): Promise<number> => (await (await fetch(`${API}/_stats`)).json()).refreshes;
 const logoutServer = () => fetch(`${API}/logout`, { method: 'POST', headers: { 'X-Requested-With': 'auth-shell' } });
 
-async function openTab() {
+/** A tab's window, once it restored. */
+async function openTabWindow() {
   const win = await openFrame<Tab>(tabPage);
-  await waitFor(() => !!win.tab && win.tab.state() !== 'restoring', 'the tab restored');
-  return win.tab;
+  await until(() => !!win.tab && win.tab.state() !== 'restoring', 'the tab restored');
+  return win;
 }
+const openTab = async () => (await openTabWindow()).tab;
 
 beforeEach(() => logoutServer());
 afterEach(() => closeFrames());
@@ -67,7 +69,7 @@ describe('a new tab restores from its sibling tabs', () => {
     expect(b.state()).to.equal('authenticated');
     expect(b.restores()).to.deep.equal(['start:network', 'success:tab']);
     expect(await refreshes()).to.equal(before);
-    await waitFor(() => b.shown().at(-1) === 'in', 'protected content in B');
+    await until(() => b.shown().at(-1) === 'in', 'protected content in B');
     expect(b.shown()).not.to.include('login');
   });
 
@@ -104,6 +106,8 @@ describe('a new tab restores from its sibling tabs', () => {
     const channel = new BroadcastChannel(channelName);
     const fake = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5IiwibmFtZSI6Ik1hbGxvcnkifQ.c2ln';
     const asks: string[] = [];
+    let latePosted!: () => void;
+    const late = new Promise<void>((resolve) => (latePosted = resolve));
     channel.onmessage = ({ data }) => {
       if (data?.type !== 'ask') return;
       asks.push(data.id);
@@ -135,28 +139,30 @@ describe('a new tab restores from its sibling tabs', () => {
         requestedAt: now,
         to: data.id,
       });
-      setTimeout(
-        () =>
-          channel.postMessage({
-            v: 1,
-            type: 'token',
-            token: fake,
-            remaining: 60_000,
-            lifetime: 60_000,
-            requestedAt: now,
-            to: data.id,
-          }),
-        300,
-      );
+      // The scenario: an answer that comes after the new tab stopped waiting (ASK_TIMEOUT, 50 ms).
+      setTimeout(() => {
+        channel.postMessage({
+          v: 1,
+          type: 'token',
+          token: fake,
+          remaining: 60_000,
+          lifetime: 60_000,
+          requestedAt: now,
+          to: data.id,
+        });
+        latePosted();
+      }, 300);
     };
     try {
       const before = await refreshes();
-      const b = await openTab();
+      const tab = await openTabWindow();
+      const b = tab.tab;
       expect(asks).to.have.length(1);
       expect(b.state()).to.equal('anonymous');
       expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
       expect(await refreshes()).to.equal(before + 1);
-      await new Promise((resolve) => setTimeout(resolve, 400)); // the late answer has come and gone
+      await late;
+      await delivered(channel, tab); // the late answer reached B's session, which ignored it
       expect(b.state()).to.equal('anonymous');
     } finally {
       channel.close();

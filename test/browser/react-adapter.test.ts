@@ -15,14 +15,15 @@ import { createRoot, hydrateRoot, type Root } from 'react-dom/client';
 import { createSession, getSession } from '../../src/core/index.js';
 import { useAuth, type AuthHandle, type SessionSource } from '../../src/react.js';
 import {
+  closeFrames,
   countListeners,
   logoutInAnotherTab,
   logoutThroughAnotherBundle,
   logoutThroughAnotherProvider,
+  serverLogin,
   startAnonymous,
-} from './helpers-adapters.js';
-import { closeFrames } from './helpers-frames.js';
-import { serverLogin, until } from './helpers.js';
+  until,
+} from './helpers.js';
 
 const roots: { root: Root; host: HTMLElement }[] = [];
 

@@ -4,23 +4,21 @@
 // browsers remove `Authorization` on cross-origin redirects (Fetch standard), proven here in each
 // engine the suite runs — and a WebSocket handshake that never completes must time out.
 import { expect } from '@open-wc/testing';
-import { AuthSocket, createSession, openSocket, type Session } from '../../src/core/index.js';
-import { serverLogout, until } from './helpers.js';
+import { AuthSocket, createSession, openSocket } from '../../src/core/index.js';
+import { disposeSessions, serverLogout, track, until } from './helpers.js';
 
 const other = `http://127.0.0.1:${location.port}`;
-const sessions: Session[] = [];
 const seen = async (id: string): Promise<{ method: string; authorization: string | null }[]> =>
   (await fetch(`/__probe/seen/${id}`)).json();
 
 beforeEach(() => serverLogout());
 afterEach(() => {
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
 });
 
 describe('redirects', () => {
   it('the bearer sent to the page origin is not forwarded by a redirect to another origin', async () => {
-    const s = createSession({ api: '/api' });
-    sessions.push(s);
+    const s = track(createSession({ api: '/api' }));
     await s.login('alice', 'alice');
     const id = `cross-${Math.random().toString(36).slice(2)}`;
     await s.authFetch(`/__probe/redirect?to=${encodeURIComponent(`${other}/__probe/record/${id}`)}`).catch(() => {});
@@ -30,8 +28,7 @@ describe('redirects', () => {
   });
 
   it('a same-origin redirect keeps the bearer (the probe can see it)', async () => {
-    const s = createSession({ api: '/api' });
-    sessions.push(s);
+    const s = track(createSession({ api: '/api' }));
     await s.login('alice', 'alice');
     const id = `same-${Math.random().toString(36).slice(2)}`;
     await s.authFetch(`/__probe/redirect?to=${encodeURIComponent(`/__probe/record/${id}`)}`);
@@ -43,8 +40,7 @@ describe('redirects', () => {
 
 describe('socket handshakes', () => {
   it('a WebSocket handshake that never completes times out and follows the reconnect policy', async () => {
-    const s = createSession({ api: '/api' });
-    sessions.push(s);
+    const s = track(createSession({ api: '/api' }));
     await s.login('alice', 'alice');
     const socket = openSocket(s, '/__probe/ws-hang', { connectTimeout: 300, maxAttempts: 1, retryDelay: 20 });
     const events: string[] = [];

@@ -1,15 +1,13 @@
 // The same flows against both backend configurations: the default (POST + custom header, hardened
 // backend) and the seed's (GET refresh/logout, seed-mode backend), each one attribute away.
 import { expect, fixture, html } from '@open-wc/testing';
-import { AuthProvider, HttpError, createSession, type Session } from '../../src/index.js';
-import { requestLog, requestsTo, startWorker, until, worker } from './helpers.js';
+import { AuthProvider, HttpError, createSession } from '../../src/index.js';
+import { disposeSessions, requestLog, requestsTo, startWorker, track, until, worker } from './helpers.js';
 
-const sessions = new Set<Session>();
 before(startWorker);
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions) s.dispose();
-  sessions.clear();
+  disposeSessions();
 });
 
 const configurations = [
@@ -33,13 +31,13 @@ for (const config of configurations) {
       const log = requestLog();
       const since = performance.now();
       const first = await fixture<AuthProvider>(config.mount());
-      sessions.add(first.session!);
+      track(first.session!);
       await first.ready;
       await first.login('bob', 'bob');
       // A new page load: a fresh session restores from the HttpOnly cookie with one request.
       first.session!.dispose();
       const restored = createSession({ api: config.api, refreshMethod: config.method, logoutMethod: config.method });
-      sessions.add(restored);
+      track(restored);
       await restored.restore();
       expect(restored.state).to.equal('authenticated');
       expect(restored.user).to.include({ name: 'Bob' });
@@ -56,7 +54,7 @@ for (const config of configurations) {
       expect(log.count(`${other} ${config.api}/refresh`)).to.equal(0);
       // The server revoked the family: a new load is anonymous.
       const after = createSession({ api: config.api, refreshMethod: config.method });
-      sessions.add(after);
+      track(after);
       await after.restore();
       expect(after.state).to.equal('anonymous');
     });
@@ -66,7 +64,7 @@ for (const config of configurations) {
 describe('a mismatched configuration fails loudly, not as a logout', () => {
   it('GET refresh against the hardened backend: 405 → HttpError event, nothing stored', async () => {
     const s = createSession({ api: '/api', refreshMethod: 'GET' });
-    sessions.add(s);
+    track(s);
     const errors: unknown[] = [];
     s.addEventListener('error', (e) => errors.push(e.detail.error));
     await s.restore();
@@ -78,7 +76,7 @@ describe('a mismatched configuration fails loudly, not as a logout', () => {
 
   it('no anti-CSRF header against the hardened backend: 403 → HttpError', async () => {
     const s = createSession({ api: '/api', csrfHeader: '' });
-    sessions.add(s);
+    track(s);
     const error = await s.login('alice', 'alice').catch((e: unknown) => e);
     expect(error).to.be.instanceOf(HttpError);
     expect((error as HttpError).status).to.equal(403);

@@ -12,19 +12,21 @@ import {
   createSession,
   isAuthError,
   type Activity,
-  type Session,
-  type SessionOptions,
 } from '../../src/core/index.js';
 import {
-  JWT_PATTERN,
+  disposeSessions,
   engine,
   fakeJwt,
+  JWT_PATTERN,
+  loggedIn,
   logoutFault,
   manualClock,
   requestLog,
   requestsTo,
   serverLogin,
   serverLogout,
+  session,
+  sessionsWith,
   sleep,
   startWorker,
   until,
@@ -36,32 +38,15 @@ import { authServer } from '../../src/testing/index.js';
 // its own api; the others run against the reference backend on /api.
 const kit = authServer({ api: '/kit-api' });
 
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-
-async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
-  const s = session(options);
-  await s.login(user, user);
-  return s;
-}
-
-/** A session of the kit's api, signed in as alice through it. */
-async function kitLoggedIn(options: Partial<SessionOptions> = {}): Promise<Session> {
-  const s = session({ api: '/kit-api', ...options });
-  await kit.signIn(s, 'alice');
-  return s;
-}
+/** A session of the kit's api, signed in (as alice) through it. */
+const { loggedIn: kitLoggedIn } = sessionsWith({ api: '/kit-api' }, (s, user) => kit.signIn(s, user));
 
 before(startWorker);
 beforeEach(() => serverLogout());
 beforeEach(() => kit.start(worker));
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
   kit.reset();
 });
 
@@ -244,14 +229,16 @@ describe('refresh', () => {
 
   it('pagehide aborts a refresh in flight (the page may sleep in the back/forward cache): a NetworkError at once, the lock free', async () => {
     const s = await loggedIn({ refreshRetries: 0 });
+    let sent = false;
     worker.use(
       http.post('/api/refresh', async () => {
+        sent = true;
         await delay(2000);
         return passthrough();
       }),
     );
     const refreshing = s.refresh().catch((e: unknown) => e);
-    await sleep(50);
+    await until(() => sent, 'the refresh request in flight');
     const started = performance.now();
     window.dispatchEvent(new Event('pagehide'));
     const error = await refreshing;
@@ -428,9 +415,11 @@ describe('logout and work in flight', () => {
 
   it('a logout aborts the refresh in flight at once: its caller is told, the cross-tab lock is free', async () => {
     const s = await loggedIn();
+    let sent = false;
     let answered = false;
     worker.use(
       http.post('/api/refresh', async () => {
+        sent = true;
         await delay(2000);
         answered = true;
         return HttpResponse.json({ access_token: fakeJwt({ sub: '9' }), expires_in: 60 });
@@ -438,7 +427,7 @@ describe('logout and work in flight', () => {
     );
     const refreshing = s.refresh().catch((e: unknown) => e);
     await until(() => s.state === 'authenticated', 'authenticated');
-    await sleep(50);
+    await until(() => sent, 'the refresh request in flight');
     expect(await lockBusy()).to.be.true;
     void s.logout();
     expect(await refreshing).to.be.instanceOf(UnauthenticatedError);
@@ -449,21 +438,25 @@ describe('logout and work in flight', () => {
 
   it('a refresh answer (200, a valid token) arriving after logout cannot bring the session back', async () => {
     const s = await loggedIn();
+    let sent = false;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     worker.use(
       http.post('/api/refresh', async () => {
+        sent = true;
         await gate;
         return HttpResponse.json({ access_token: fakeJwt({ sub: '9', iat: 1, exp: 2 }), expires_in: 60 });
       }),
       http.post('/api/logout', () => new HttpResponse(null, { status: 204 })),
     );
     const refreshing = s.refresh().catch((e: unknown) => e);
-    await sleep(30);
+    await until(() => sent, 'the refresh request in flight');
     const logout = s.logout();
     release();
     await logout;
     expect(await refreshing).to.be.instanceOf(UnauthenticatedError);
+    // The late answer has no event of its own (the request was aborted): nothing in the page marks
+    // where it would have been wrongly stored, so give it the time to arrive.
     await sleep(100);
     expect(s.state).to.equal('anonymous');
     expect(s.user).to.equal(null);
@@ -479,7 +472,7 @@ describe('logout and work in flight', () => {
     (navigator.locks as { request: unknown }).request = async (...args: unknown[]) => {
       const result = await request(...args);
       released();
-      await sleep(100);
+      await sleep(100); // the scenario: the window, after the lock's release, in which the logout lands
       return result;
     };
     try {
@@ -499,8 +492,10 @@ describe('login and logout racing', () => {
   it('a logout while a login request is in flight wins: the login rejects and nothing is stored', async () => {
     const s = session();
     await s.restore();
+    let sent = false;
     worker.use(
       http.post('/api/login', async () => {
+        sent = true;
         await delay(200);
         return passthrough();
       }),
@@ -508,7 +503,7 @@ describe('login and logout racing', () => {
     const changes: string[] = [];
     s.addEventListener('change', (e) => changes.push(e.detail.state));
     const login = s.login('alice', 'alice').catch((e: unknown) => e);
-    await sleep(50);
+    await until(() => sent, 'the login request in flight');
     await s.logout();
     expect(await login).to.be.instanceOf(UnauthenticatedError);
     expect(s.state).to.equal('anonymous');
@@ -618,6 +613,7 @@ describe('expiry and clocks', () => {
     await s.login('alice', 'alice');
     const loggedInAt = performance.now();
     await until(() => starts.length > 0, 'a proactive refresh', 8000);
+    // A second refresh would come from a timer; nothing marks one that does not come.
     await sleep(200);
     // Leeway capped at a quarter of the 8 s lifetime: due at ≈6 s, not at once and not after expiry.
     expect(starts).to.have.length(1);
@@ -681,7 +677,9 @@ describe('expiry and clocks', () => {
       clock.advance(120_000);
       target.dispatchEvent(new Event(type));
       expect(await done, type).to.equal('success');
-      await sleep(0); // the refresh settles right after its success event
+      // The refresher lets go of the refresh a few microtasks after its success event (nothing marks
+      // it); the next trigger would join it otherwise. One task later it has.
+      await sleep(0);
       log.stop();
       expect(log.count('POST /api/refresh'), type).to.equal(1);
       expect(s.state).to.equal('authenticated');

@@ -1,7 +1,7 @@
 // AuthSocket against the reference backend's real WebSocket endpoint (/api/ws). The test routes
 // /_ws/log, /_ws/close and /_ws/fault are scoped by the session id (`sid` claim), so files running
 // in parallel never touch each other's sockets.
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { ContextConsumer } from '@lit/context';
 import { ReactiveElement } from '@lit/reactive-element';
 import {
@@ -17,10 +17,20 @@ import {
   type Activity,
   type AuthSocketCloseEvent,
   type Session,
-  type SessionOptions,
   type SocketOptions,
 } from '../../src/index.js';
-import { JWT_PATTERN, manualClock, serverLogout, sleep, uniqueTag, until } from './helpers.js';
+import {
+  disposeSessions,
+  hello,
+  JWT_PATTERN,
+  loggedIn,
+  manualClock,
+  serverLogout,
+  sleep,
+  track,
+  uniqueTag,
+  until,
+} from './helpers.js';
 
 interface Handshake {
   jti: string;
@@ -32,15 +42,8 @@ interface Handshake {
   closedBy?: 'client' | 'server';
 }
 
-const sessions: Session[] = [];
 const sockets: AuthSocket[] = [];
 
-async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
-  const s = createSession({ api: '/api', retryDelay: 20, ...options });
-  sessions.push(s);
-  await s.login(user, user);
-  return s;
-}
 function open(session: Session, options: SocketOptions = {}): AuthSocket {
   const socket = openSocket(session, '/api/ws', { retryDelay: 20, ...options });
   sockets.push(socket);
@@ -54,29 +57,6 @@ const serverClose = (session: Session, code: number) =>
 const fault = (session: Session, code: number, times?: number) =>
   fetch(`/api/_ws/fault?sid=${sidOf(session)}&code=${code}${times ? `&times=${times}` : ''}`, { method: 'POST' });
 const clearFault = (session: Session) => fetch(`/api/_ws/fault?sid=${sidOf(session)}`, { method: 'DELETE' });
-
-/** Resolves with the next event of `type`. */
-const next = <T extends Event>(target: EventTarget, type: string, timeout = 3000) =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeout} ms`)), timeout);
-    target.addEventListener(type, (e) => (clearTimeout(timer), resolve(e as T)), { once: true });
-  });
-
-/**
- * Resolves once the server has checked the credential and said hello. The browser's `open` comes
- * first (the server accepts, then checks), so test routes scoped by sid wait for this.
- */
-const hello = (socket: AuthSocket, timeout = 3000) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no hello within ${timeout} ms`)), timeout);
-    const listener = (e: MessageEvent) => {
-      if (JSON.parse(e.data as string).type !== 'hello') return;
-      socket.removeEventListener('message', listener);
-      clearTimeout(timer);
-      resolve();
-    };
-    socket.addEventListener('message', listener);
-  });
 
 /** Collects the JSON messages of a socket. */
 function messages(socket: AuthSocket) {
@@ -98,7 +78,7 @@ function refreshCounter(session: Session) {
 beforeEach(() => serverLogout());
 afterEach(async () => {
   for (const socket of sockets.splice(0)) if (socket.readyState !== AuthSocket.CLOSED) socket.close();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
 });
 
 describe('AuthSocket: connecting', () => {
@@ -107,7 +87,7 @@ describe('AuthSocket: connecting', () => {
     const socket = open(session);
     const seen = messages(socket);
     expect(socket.readyState).to.equal(AuthSocket.CONNECTING);
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     expect(socket.readyState).to.equal(AuthSocket.OPEN);
     expect(socket.url).to.equal(`ws://${location.host}/api/ws`);
     socket.send('ping');
@@ -121,21 +101,19 @@ describe('AuthSocket: connecting', () => {
   it('while the session restores it waits, then connects', async () => {
     const first = await loggedIn();
     first.dispose();
-    const session = createSession({ api: '/api' });
-    sessions.push(session);
+    const session = track(createSession({ api: '/api' }));
     const socket = open(session);
     void session.restore();
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     expect(session.state).to.equal('authenticated');
   });
 
   it('opened while anonymous: an UnauthenticatedError, then closed; nothing connects', async () => {
-    const session = createSession({ api: '/api' });
-    sessions.push(session);
+    const session = track(createSession({ api: '/api' }));
     await session.restore();
     const socket = open(session);
-    const error = next<Event & { error: unknown }>(socket, 'error');
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    const error = oneEvent<Event & { error: unknown }>(socket, 'error');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     expect((await error).error).to.be.instanceOf(UnauthenticatedError);
     expect((await closed).code).to.equal(1000);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
@@ -174,8 +152,8 @@ describe('AuthSocket: close codes', () => {
     const seen = messages(socket);
     await hello(socket);
     const refreshes = refreshCounter(session);
-    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
-    const reconnected = next(socket, 'reconnected');
+    const reconnecting = oneEvent<CustomEvent>(socket, 'reconnecting');
+    const reconnected = oneEvent(socket, 'reconnected');
     const greeted = hello(socket);
     await serverClose(session, 4001);
     expect((await reconnecting).detail).to.include({ attempt: 1, code: 4001, delay: 0 });
@@ -198,14 +176,16 @@ describe('AuthSocket: close codes', () => {
     // The next handshake is refused with 1008; while the socket waits to reconnect, the session is
     // revoked elsewhere ("log out everywhere" from another device), so the refresh will answer 401.
     await fault(session, 1008, 1);
-    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    const reconnecting = oneEvent<CustomEvent>(socket, 'reconnecting');
     await serverClose(session, 1011);
     await reconnecting;
-    const closing = next<AuthSocketCloseEvent>(socket, 'close', 3000);
+    const closing = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     expect((await session.authFetch('/api/logout-everywhere', { method: 'POST' })).status).to.equal(204);
     const closed = await closing;
     expect(closed.code).to.equal(1000);
     expect(session.state).to.equal('anonymous');
+    // No reconnect after it. A wrong one would be a handshake, which reaches the server on a
+    // connection of its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(200);
     expect((await wsLogOf(sid)).map((h) => h.closeCode)).to.deep.equal([1011, 1008]);
   });
@@ -215,10 +195,12 @@ describe('AuthSocket: close codes', () => {
     const socket = open(session);
     await hello(socket);
     // Listen first: the socket can close before the test route's HTTP answer arrives.
-    const closing = next<AuthSocketCloseEvent>(socket, 'close');
+    const closing = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     await serverClose(session, 1000);
     const closed = await closing;
     expect(closed.code).to.equal(1000);
+    // No reconnect. A wrong one would be a handshake, which reaches the server on a connection of
+    // its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(150);
     expect(await wsLog(session)).to.have.length(1);
   });
@@ -229,15 +211,17 @@ describe('AuthSocket: close codes', () => {
     const socket = open(session, { maxAttempts: 3 });
     const attempts: number[] = [];
     socket.addEventListener('reconnecting', (e) => attempts.push(e.detail.attempt));
-    const giveup = await next<CustomEvent>(socket, 'giveup');
+    const giveup = await oneEvent<CustomEvent>(socket, 'giveup');
     expect(giveup.detail).to.deep.equal({ attempts: 3, code: 4001, reason: 'injected fault' });
     expect(attempts).to.deep.equal([1, 2, 3]);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
+    // No attempt after giveup. A wrong one would be a handshake, which reaches the server on a
+    // connection of its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(150);
     expect(await wsLog(session)).to.have.length(4);
     await clearFault(session);
     socket.reconnect();
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     expect(socket.readyState).to.equal(AuthSocket.OPEN);
   });
 
@@ -247,7 +231,7 @@ describe('AuthSocket: close codes', () => {
     const socket = open(session, { retryDelay: 40, maxRetryDelay: 100, maxAttempts: 4 });
     const schedule: { attempt: number; delay: number; code: number }[] = [];
     socket.addEventListener('reconnecting', (e) => schedule.push(e.detail));
-    await next(socket, 'giveup', 5000);
+    await oneEvent(socket, 'giveup');
     expect(schedule.map((s) => [s.attempt, s.code])).to.deep.equal([
       [1, 1011],
       [2, 1011],
@@ -264,11 +248,11 @@ describe('AuthSocket: close codes', () => {
     const session = await loggedIn();
     const socket = open(session, { retryDelay: 60_000 });
     await hello(socket);
-    const reconnecting = next<CustomEvent>(socket, 'reconnecting');
+    const reconnecting = oneEvent<CustomEvent>(socket, 'reconnecting');
     await serverClose(session, 1006);
     expect((await reconnecting).detail.code).to.equal(1006);
     window.dispatchEvent(new Event('online'));
-    await next(socket, 'reconnected', 2000);
+    await oneEvent(socket, 'reconnected');
   });
 
   it('the attempt counter resets once a connection stayed open long enough', async () => {
@@ -277,11 +261,11 @@ describe('AuthSocket: close codes', () => {
     await hello(socket);
     for (let i = 0; i < 3; i++) {
       const greeted = hello(socket);
-      const reconnected = next(socket, 'reconnected');
+      const reconnected = oneEvent(socket, 'reconnected');
       await serverClose(session, 1011);
       await reconnected;
       await greeted;
-      await sleep(150);
+      await sleep(150); // the scenario: the connection stays open longer than stableAfter
     }
     expect(socket.readyState).to.equal(AuthSocket.OPEN);
   });
@@ -291,14 +275,14 @@ describe('AuthSocket: logout and lifetime', () => {
   it('logout closes the socket with 1000 within 1 s and stops reconnecting', async () => {
     const session = await loggedIn();
     const socket = open(session);
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     const started = performance.now();
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     void session.logout();
     expect((await closed).code).to.equal(1000);
     expect(performance.now() - started).to.be.below(1000);
+    // Listeners run within dispatchEvent, and a socket that reconnects leaves CLOSED at once.
     window.dispatchEvent(new Event('online'));
-    await sleep(150);
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
   });
 
@@ -331,7 +315,7 @@ describe('AuthSocket: logout and lifetime', () => {
 
     const other = open(session);
     other.send('never sent');
-    const closed = next<AuthSocketCloseEvent>(other, 'close');
+    const closed = oneEvent<AuthSocketCloseEvent>(other, 'close');
     other.close();
     expect((await closed).unsent).to.deep.equal(['never sent']);
   });
@@ -341,12 +325,14 @@ describe('AuthSocket: logout and lifetime', () => {
     const controller = new AbortController();
     const socket = open(session, { signal: controller.signal });
     await hello(socket);
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     controller.abort();
     expect((await closed).code).to.equal(1000);
     window.dispatchEvent(new Event('online'));
     document.dispatchEvent(new Event('visibilitychange'));
     await session.refresh();
+    // No reconnect. A wrong one would be a handshake, which reaches the server on a connection of
+    // its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(150);
     expect(await wsLog(session)).to.have.length(1);
   });
@@ -366,9 +352,9 @@ describe('AuthSocket: ticket mode', () => {
     const res = await session.authFetch('/api/ws-ticket', { method: 'POST' });
     const { ticket } = await res.json();
     const first = new WebSocket(`/api/ws?ticket=${ticket}`);
-    await next(first, 'open');
+    await oneEvent(first, 'open');
     const second = new WebSocket(`/api/ws?ticket=${ticket}`);
-    const closed = await next<CloseEvent>(second, 'close');
+    const closed = await oneEvent<CloseEvent>(second, 'close');
     expect(closed.code).to.equal(4001);
     first.close();
   });
@@ -383,7 +369,7 @@ describe('sockets through the context', () => {
     customElements.define(tag, Owner);
     await serverLogoutThenLogin();
     const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
-    sessions.push(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const owner = document.createElement(tag) as Owner;
     const keeper = document.createElement(tag) as Owner;
@@ -391,12 +377,13 @@ describe('sockets through the context', () => {
     const owned = owner.auth.value!.openSocket('/api/ws');
     const kept = keeper.auth.value!.openSocket('/api/ws', { closeOnDisconnect: false });
     sockets.push(owned, kept);
-    await Promise.all([next(owned, 'open'), next(kept, 'open')]);
-    const closed = next<AuthSocketCloseEvent>(owned, 'close');
+    await Promise.all([oneEvent(owned, 'open'), oneEvent(kept, 'open')]);
+    const closed = oneEvent<AuthSocketCloseEvent>(owned, 'close');
     owner.remove();
     keeper.remove();
+    // The owned socket's close is the signal: one for the kept socket would have started with it,
+    // at the removal, and a closing socket is no longer OPEN.
     expect((await closed).code).to.equal(1000);
-    await sleep(100);
     expect(kept.readyState).to.equal(AuthSocket.OPEN);
   });
 
@@ -407,14 +394,14 @@ describe('sockets through the context', () => {
         ><section><div id="plain"></div></section
       ></auth-provider>`,
     );
-    sessions.push(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const plain = provider.querySelector('#plain')!;
     let socket: AuthSocket | undefined;
     consumeAuth(plain, (auth) => (socket ??= auth.openSocket('/api/ws')));
     sockets.push(socket!);
-    await next(socket!, 'open');
-    const closed = next<AuthSocketCloseEvent>(socket!, 'close');
+    await oneEvent(socket!, 'open');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket!, 'close');
     provider.querySelector('section')!.remove();
     expect((await closed).code).to.equal(1000);
   });
@@ -422,12 +409,12 @@ describe('sockets through the context', () => {
   it('the provider opens sockets too, and its logout closes them', async () => {
     await serverLogoutThenLogin();
     const provider = await fixture<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
-    sessions.push(provider.session!);
+    track(provider.session!);
     await provider.ready;
     const socket = provider.openSocket('/api/ws');
     sockets.push(socket);
-    await next(socket, 'open');
-    const closed = next<AuthSocketCloseEvent>(socket, 'close');
+    await oneEvent(socket, 'open');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     await provider.logout();
     expect((await closed).code).to.equal(1000);
   });
@@ -462,17 +449,18 @@ describe('AuthSocket: no token leaks', () => {
     }
     await hello(socket);
     const greeted = hello(socket);
-    const reconnected = next(socket, 'reconnected');
+    const reconnected = oneEvent(socket, 'reconnected');
     await serverClose(session, 4001);
     await reconnected;
     await greeted;
     await fault(session, 1011);
-    const gaveUp = next(socket, 'giveup');
+    const gaveUp = oneEvent(socket, 'giveup');
     await serverClose(session, 1011);
     await gaveUp;
     await until(() => errors >= 2, 'error events from the hanging handshakes');
+    const closed = oneEvent(socket, 'close');
     socket.close();
-    await sleep(50);
+    await closed;
     expect(texts.length).to.be.greaterThan(5);
     for (const text of texts) expect(text).not.to.match(JWT_PATTERN);
   });
@@ -483,8 +471,8 @@ describe('AuthSocket: closing', () => {
     const session = await loggedIn();
     const socket = openSocket(session, '/__probe/ws-deaf', { retryDelay: 20 });
     sockets.push(socket);
-    await next(socket, 'open');
-    const closed = next<AuthSocketCloseEvent>(socket, 'close', 5000);
+    await oneEvent(socket, 'open');
+    const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     const started = performance.now();
     socket.close(1000, 'bye');
     expect(socket.readyState).to.equal(AuthSocket.CLOSING);

@@ -2,8 +2,7 @@
 // writes dist/standalone/) mapped by an import map, the first-frame stylesheet linked, plain markup
 // and `import 'auth-shell'` in a module script. Served here from the same build definition.
 import { expect } from '@open-wc/testing';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
-import { serverLogout } from './helpers.js';
+import { closeFrames, openFrame, serverLogout, until } from './helpers.js';
 
 const page = `
   <link rel="stylesheet" href="/src/auth-shell.css">
@@ -29,9 +28,9 @@ afterEach(() => closeFrames());
 describe('the standalone build through an import map', () => {
   it('restores, shows the login form, signs in through it and shows the protected content', async () => {
     const win = await openFrame<{ session: { state: string } }>(page);
-    await waitFor(() => win.session?.state === 'anonymous', 'restored: anonymous');
+    await until(() => win.session?.state === 'anonymous', 'restored: anonymous');
     const form = win.document.querySelector('auth-login-form')!;
-    await waitFor(
+    await until(
       () => !!form.shadowRoot?.querySelector('input[name=pass]') && form.checkVisibility(),
       'the login form shown',
     );
@@ -39,7 +38,7 @@ describe('the standalone build through an import map', () => {
     root.querySelector<HTMLInputElement>('input[name=login]')!.value = 'alice';
     root.querySelector<HTMLInputElement>('input[name=pass]')!.value = 'alice';
     root.querySelector('form')!.requestSubmit();
-    await waitFor(() => !!win.document.getElementById('in')?.checkVisibility(), 'the protected content shown');
+    await until(() => !!win.document.getElementById('in')?.checkVisibility(), 'the protected content shown');
     expect(win.session.state).to.equal('authenticated');
     expect(win.document.getElementById('pending')!.checkVisibility()).to.be.false;
   });

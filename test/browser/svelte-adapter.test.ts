@@ -9,14 +9,15 @@ import { authStore, type AuthHandle } from '../../src/svelte.js';
 import AuthLegacy from './fixtures/AuthLegacy.svelte';
 import AuthRunes from './fixtures/AuthRunes.svelte';
 import {
+  closeFrames,
   countListeners,
   logoutInAnotherTab,
   logoutThroughAnotherBundle,
   logoutThroughAnotherProvider,
+  serverLogin,
   startAnonymous,
-} from './helpers-adapters.js';
-import { closeFrames } from './helpers-frames.js';
-import { serverLogin, until } from './helpers.js';
+  until,
+} from './helpers.js';
 
 type Mounted = { instance: Record<string, unknown>; host: HTMLElement };
 const mounted: Mounted[] = [];

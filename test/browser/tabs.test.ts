@@ -2,7 +2,7 @@
 // and Web Locks): one refresh at a time against a rotating backend, and logins and logouts that reach
 // every tab. /tabs-api is this file's own backend, so its counters are exact.
 import { expect } from '@open-wc/testing';
-import { closeFrames, openFrame, waitFor } from './helpers-frames.js';
+import { closeFrames, openFrame, until } from './helpers.js';
 
 interface Tab {
   tab: {
@@ -47,7 +47,7 @@ const logoutServer = () => fetch('/tabs-api/logout', { method: 'POST', headers: 
 
 async function openTabs(count: number, setup?: string) {
   const tabs = await Promise.all(Array.from({ length: count }, () => openFrame<Tab>(tabPage(setup))));
-  await waitFor(() => tabs.every((w) => w.tab && w.tab.state() !== 'restoring'), 'every tab restored');
+  await until(() => tabs.every((w) => w.tab && w.tab.state() !== 'restoring'), 'every tab restored');
   return tabs.map((w) => w.tab);
 }
 
@@ -58,7 +58,7 @@ describe('many tabs', () => {
   it('5 tabs with expired tokens calling authFetch together, 50 rounds: 0 revocations, at most 1 refresh per round', async () => {
     const tabs = await openTabs(5);
     await tabs[0]!.login('alice');
-    await waitFor(() => tabs.every((t) => t.state() === 'authenticated'), 'the login reached every tab', 1000);
+    await until(() => tabs.every((t) => t.state() === 'authenticated'), 'the login reached every tab', 1000);
     const start = await stats();
     const perRound: number[] = [];
     for (let round = 0; round < 50; round++) {
@@ -78,9 +78,9 @@ describe('many tabs', () => {
   it('logout in tab A makes tab B anonymous within 1 s, without a reload', async () => {
     const [a, b, c] = await openTabs(3);
     await a!.login('bob');
-    await waitFor(() => b!.state() === 'authenticated' && c!.state() === 'authenticated', 'login reached B and C');
+    await until(() => b!.state() === 'authenticated' && c!.state() === 'authenticated', 'login reached B and C');
     void a!.logout();
-    const took = await waitFor(
+    const took = await until(
       () => b!.state() === 'anonymous' && c!.state() === 'anonymous',
       'logout reached B and C',
       1000,
@@ -94,7 +94,7 @@ describe('many tabs', () => {
     expect(b!.state()).to.equal('anonymous');
     const refreshesBefore = b!.refreshes();
     await a!.login('alice');
-    await waitFor(() => b!.state() === 'authenticated', 'login reached B', 1000);
+    await until(() => b!.state() === 'authenticated', 'login reached B', 1000);
     expect(b!.refreshes()).to.equal(refreshesBefore);
     expect(await b!.me()).to.equal(200);
   });
@@ -102,13 +102,13 @@ describe('many tabs', () => {
   it('a login started in tab B right after a logout in tab A wins, and reaches A', async () => {
     const [a, b] = await openTabs(2);
     await a!.login('alice');
-    await waitFor(() => b!.state() === 'authenticated', 'login reached B');
+    await until(() => b!.state() === 'authenticated', 'login reached B');
     const loggingOut = a!.logout();
     // B's login starts after A's logout; A's logout message reaches B while B's request is in flight.
     await b!.login('bob');
     await loggingOut;
     expect(b!.state()).to.equal('authenticated');
-    await waitFor(() => a!.state() === 'authenticated', "B's login reached A", 1000);
+    await until(() => a!.state() === 'authenticated', "B's login reached A", 1000);
     expect(await a!.me()).to.equal(200);
   });
 
@@ -152,11 +152,11 @@ describe('a session ended by the server', () => {
   it('a refresh answered 401 in tab A (stolen token revoked, logout elsewhere) makes tab B anonymous within 1 s', async () => {
     const [a, b] = await openTabs(2);
     await a!.login('bob');
-    await waitFor(() => b!.state() === 'authenticated', 'login reached B');
+    await until(() => b!.state() === 'authenticated', 'login reached B');
     await logoutServer(); // the family is revoked behind both tabs' backs
     a!.advance(10 * 60_000);
     expect(await a!.me()).to.equal(401); // A refreshes first: 401, the session is over
-    const took = await waitFor(() => b!.state() === 'anonymous', 'the end reached B', 1000);
+    const took = await until(() => b!.state() === 'anonymous', 'the end reached B', 1000);
     expect(took).to.be.below(1000);
   });
 });

@@ -1,7 +1,7 @@
 // auth-shell/testing, through the real library: every behaviour of the HTTP contract the kit
 // implements and every control it offers, driven by a Session or by <auth-provider> + <auth-gate>.
 // The kit serves its own api (/kit-api), so nothing here is answered by the reference backend.
-import { expect } from '@open-wc/testing';
+import { expect, oneEvent } from '@open-wc/testing';
 import { http, passthrough } from 'msw';
 import '../../src/index.js';
 import {
@@ -10,33 +10,31 @@ import {
   NetworkError,
   RateLimitError,
   UnauthenticatedError,
-  createSession,
   openSocket,
   type Activity,
   type AuthGate,
   type AuthSocket,
   type AuthSocketCloseEvent,
   type Session,
-  type SessionOptions,
   type SocketOptions,
 } from '../../src/index.js';
 import { authServer, type AuthServer } from '../../src/testing/index.js';
-import { JWT_PATTERN, engine, manualClock, startWorker, until, worker } from './helpers.js';
+import {
+  disposeSessions,
+  engine,
+  JWT_PATTERN,
+  manualClock,
+  sessionsWith,
+  startWorker,
+  until,
+  worker,
+} from './helpers.js';
 
 const API = '/kit-api';
 const server: AuthServer = authServer({ api: API });
 
-const sessions: Session[] = [];
-function session(options: Partial<SessionOptions> = {}): Session {
-  const s = createSession({ api: API, retryDelay: 20, ...options });
-  sessions.push(s);
-  return s;
-}
-async function loggedIn(options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> {
-  const s = session(options);
-  await server.signIn(s, user);
-  return s;
-}
+// Sessions of the kit's api, signed in through the kit.
+const { session, loggedIn } = sessionsWith({ api: API }, (s, user) => server.signIn(s, user));
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => undefined,
@@ -49,7 +47,7 @@ before(startWorker);
 beforeEach(() => server.start(worker));
 afterEach(() => {
   worker.resetHandlers();
-  for (const s of sessions.splice(0)) s.dispose();
+  disposeSessions();
   server.reset();
 });
 
@@ -397,9 +395,6 @@ describe('testing kit: sockets', () => {
     sockets.push(socket);
     return socket;
   };
-  /** Resolves with the next event of `type`. */
-  const next = <T extends Event>(target: EventTarget, type: string) =>
-    new Promise<T>((resolve) => target.addEventListener(type, (e) => resolve(e as T), { once: true }));
 
   it('POST /ws-ticket with a valid bearer answers a one-time ticket; without one, 401', async () => {
     const s = await loggedIn();
@@ -413,9 +408,9 @@ describe('testing kit: sockets', () => {
     const s = await loggedIn();
     const socket = connect(s);
     socket.send('ping'); // queued until open, then sent
-    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('ping');
+    expect((await oneEvent<MessageEvent>(socket, 'message')).data).to.equal('ping');
     server.send('news');
-    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('news');
+    expect((await oneEvent<MessageEvent>(socket, 'message')).data).to.equal('news');
     expect(server.count('ws')).to.equal(1);
   });
 
@@ -423,36 +418,36 @@ describe('testing kit: sockets', () => {
     const s = await loggedIn();
     const socket = connect(s, { ticket: true });
     socket.send('hi');
-    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('hi');
+    expect((await oneEvent<MessageEvent>(socket, 'message')).data).to.equal('hi');
     expect([server.count('ws-ticket'), server.count('ws')]).to.deep.equal([1, 1]);
   });
 
   it('closes 1008 without a credential and 4001 with a token it did not issue', async () => {
     const bare = new WebSocket(`ws://${location.host}${API}/ws`);
-    expect((await next<CloseEvent>(bare, 'close')).code).to.equal(1008);
+    expect((await oneEvent<CloseEvent>(bare, 'close')).code).to.equal(1008);
     const forged = new WebSocket(`ws://${location.host}${API}/ws?access_token=eyJhbGciOiJub25lIn0.e30.`);
-    expect((await next<CloseEvent>(forged, 'close')).code).to.equal(4001);
+    expect((await oneEvent<CloseEvent>(forged, 'close')).code).to.equal(4001);
   });
 
   it('expireToken() closes open sockets 4001: the library refreshes once and reconnects', async () => {
     const s = await loggedIn();
     const socket = connect(s);
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     server.expireToken();
-    const disconnected = await next<CustomEvent<{ code: number }>>(socket, 'disconnected');
+    const disconnected = await oneEvent<CustomEvent<{ code: number }>>(socket, 'disconnected');
     expect(disconnected.detail.code).to.equal(4001);
-    await next(socket, 'reconnected');
+    await oneEvent(socket, 'reconnected');
     expect([server.count('refresh'), server.count('ws')]).to.deep.equal([1, 2]);
     socket.send('still here');
-    expect((await next<MessageEvent>(socket, 'message')).data).to.equal('still here');
+    expect((await oneEvent<MessageEvent>(socket, 'message')).data).to.equal('still here');
   });
 
   it('revoke() closes open sockets 4001; the refresh is refused, and the session ends every socket (1000)', async () => {
     const s = await loggedIn();
     const socket = connect(s);
-    await next(socket, 'open');
+    await oneEvent(socket, 'open');
     server.revoke();
-    const closed = await next<AuthSocketCloseEvent>(socket, 'close');
+    const closed = await oneEvent<AuthSocketCloseEvent>(socket, 'close');
     expect(closed.code).to.equal(1000);
     expect(s.state).to.equal('anonymous');
     expect([server.count('refresh'), server.count('ws')]).to.deep.equal([1, 1]);
@@ -462,9 +457,9 @@ describe('testing kit: sockets', () => {
     const s = await loggedIn();
     server.failNetwork('ws', 1);
     const socket = connect(s);
-    const disconnected = await next<CustomEvent<{ code: number }>>(socket, 'disconnected');
+    const disconnected = await oneEvent<CustomEvent<{ code: number }>>(socket, 'disconnected');
     expect(disconnected.detail.code).to.equal(1006);
-    await next(socket, 'reconnected');
+    await oneEvent(socket, 'reconnected');
     expect(server.count('ws')).to.equal(2);
   });
 });

@@ -8,14 +8,15 @@ import { createSession, type Session } from '../../src/core/index.js';
 import type { AuthProvider } from '../../src/index.js';
 import { isAuthShellElement, useAuth, type VueAuth } from '../../src/vue.js';
 import {
+  closeFrames,
   countListeners,
   logoutInAnotherTab,
   logoutThroughAnotherBundle,
   logoutThroughAnotherProvider,
+  serverLogin,
   startAnonymous,
-} from './helpers-adapters.js';
-import { closeFrames } from './helpers-frames.js';
-import { serverLogin, until } from './helpers.js';
+  until,
+} from './helpers.js';
 
 const apps: { app: App; host: HTMLElement }[] = [];
 let warnings: string[] = [];
