@@ -62,9 +62,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * values capped to what timers take, one refresh per authFetch, the lock fallback only for a wait
  * that timed out, a received logout time capped at now.
  *
+ * Tab hand-overs stamped no earlier than the last logout the sending tab knows of (a login that won
+ * over another tab's logout did not reach that tab when the two documents rounded the shared clock
+ * apart, as Firefox does; +35 B): core 8,634 B, main 16,290 B, page 17,770 B.
+ *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 8640, main: 16256, page: 17792 };
+export const BUDGETS = { core: 8640, main: 16320, page: 17792 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];

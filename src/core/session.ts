@@ -469,7 +469,7 @@ export class Session extends EventTarget {
   /** Gives the token just stored to the other tabs (memory to memory, same origin). */
   #handOver(requestedAt: number): void {
     this.#requestedAt = requestedAt;
-    this.#tabs?.post({ v: 1, type: 'token', ...this.#held() });
+    this.#tabs?.handOver(this.#held());
   }
 
   /** The token held, for the other tabs. */

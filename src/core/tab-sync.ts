@@ -97,6 +97,8 @@ export class TabSync {
   #newsArrived: (() => void) | null = null;
   /** {@link sharedNow} of the last logout done here or heard of. */
   #loggedOutAt = 0;
+  /** The same logout's time as its own tab stamped it (this tab's clock may read it a little apart). */
+  #logoutStamp = 0;
 
   constructor(name: string, lockTimeout: number, on: TabEvents) {
     this.#name = name;
@@ -107,7 +109,7 @@ export class TabSync {
       const { type, id, at, token, remaining, lifetime, requestedAt, to } = data;
       if (type === 'ask' && isId(id)) {
         const offer = on.offer();
-        if (offer) this.post({ v: 1, type: 'token', ...offer, to: id });
+        if (offer) this.handOver(offer, id);
       } else if (type === 'held' && isId(id) && this.#held.size < 64) this.#held.add(id);
       else if (type === 'released' && isId(id)) {
         this.#held.delete(id);
@@ -116,6 +118,7 @@ export class TabSync {
         // It happened before it arrived, whatever the sender's clock says (a clock a little ahead
         // would otherwise make logins started here in the next moment look older than it).
         this.#loggedOutAt = Math.min(at, sharedNow());
+        this.#logoutStamp = at;
         on.logout();
       } else if (
         type === 'token' &&
@@ -214,7 +217,18 @@ export class TabSync {
 
   /** Tells the other tabs that the session ended here. */
   logout(): void {
-    this.post({ v: 1, type: 'logout', at: (this.#loggedOutAt = sharedNow()) });
+    this.post({ v: 1, type: 'logout', at: (this.#logoutStamp = this.#loggedOutAt = sharedNow()) });
+  }
+
+  /**
+   * Hands a token this tab holds to the others (`to`: only the new tab that asked). Every token held
+   * here came after every logout known here, so it is stamped no earlier than that logout's own
+   * stamp: the tab that logged out compares with its stamp, and a clock that reads a millisecond
+   * apart in each tab (Firefox rounds each document's time) must not make a login that won here look
+   * older than that logout there.
+   */
+  handOver(offer: Offer, to?: string): void {
+    this.post({ v: 1, type: 'token', ...offer, requestedAt: Math.max(offer.requestedAt, this.#logoutStamp), to });
   }
 
   /** Whether a logout happened (here or in another tab) after `time` ({@link sharedNow}). */

@@ -112,6 +112,29 @@ describe('many tabs', () => {
     expect(await a!.me()).to.equal(200);
   });
 
+  it("the same, when each tab's clock rounds the shared time its own way (Firefox rounds per document)", async () => {
+    // Each tab reads the shared clock in 50 ms steps, A rounding up and B down: within one step A's
+    // logout reads later than B's login start, while B, hearing it in the same step, takes its login
+    // for the later one (a tie). What B hands over must still reach A.
+    const coarse = (round: string) => `{
+      const now = performance.now.bind(performance);
+      performance.now = () => Math.${round}((performance.timeOrigin + now()) / 50) * 50 - performance.timeOrigin;
+    }`;
+    const [a, b] = await Promise.all([coarse('ceil'), coarse('floor')].map((setup) => openFrame<Tab>(tabPage(setup))));
+    await until(() => [a, b].every((w) => w!.tab && w!.tab.state() !== 'restoring'), 'both tabs restored');
+    await a!.tab.login('alice');
+    await until(() => b!.tab.state() === 'authenticated', 'login reached B');
+    // Start at the beginning of a step, so that the logout reaches B within the step B's login started in.
+    const shared = performance.timeOrigin + performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 50 - (shared % 50)));
+    const loggingOut = a!.tab.logout();
+    await b!.tab.login('bob');
+    await loggingOut;
+    expect(b!.tab.state()).to.equal('authenticated');
+    await until(() => a!.tab.state() === 'authenticated', "B's login reached A", 1000);
+    expect(await a!.tab.me()).to.equal(200);
+  });
+
   it('without Web Locks and BroadcastChannel a tab still works on its own', async () => {
     const [solo] = await openTabs(
       1,

@@ -237,6 +237,13 @@ export const MUTANTS = [
     replace: '',
   },
   {
+    id: 'handover-unstamped',
+    behaviour: "a login that won over another tab's logout reaches that tab, whatever each tab's clock rounding",
+    file: 'src/core/tab-sync.ts',
+    find: 'Math.max(offer.requestedAt, this.#logoutStamp)',
+    replace: 'offer.requestedAt',
+  },
+  {
     id: 'pagehide-keeps-refresh',
     behaviour: 'pagehide aborts a refresh in flight (no lock held in the back/forward cache)',
     file: 'src/core/session.ts',
