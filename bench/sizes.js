@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * `core` (the session engine, without sockets): 4 KB at the foundation; raised to 5.5 KB there
  * (measured 5.1 KB: jwt-decode ≈0.5 KB, typed errors, validated options, the activity events,
  * restore/logout recovery), then to 6.25 KB with the multi-tab work (measured 6.1 KB: the Web Lock +
- * BroadcastChannel hand-over and the page-global registry, ≈0.9 KB, which the issue requires).
+ * BroadcastChannel hand-over and the page-global registry, ≈0.9 KB, which sharing a session across tabs and bundles needs).
  *
  * `main` (everything the elements need: core, sockets, context, elements + their dependencies):
  * 12 KB at the foundation and through the socket work (12.1 KB); raised to 13.5 KB with the
