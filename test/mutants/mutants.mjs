@@ -29,7 +29,7 @@ export const MUTANTS = [
     behaviour: 'T3 a tab granted the lock after another refreshed uses the handed-over token',
     file: 'src/core/session.ts',
     find: "if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';",
-    replace: '',
+    replace: "if (this.#tokens.token !== before && this.#tokens.isFresh() && false) return 'handed-over';",
   },
   {
     id: 'lock-fallback-removed',
@@ -44,7 +44,7 @@ export const MUTANTS = [
     behaviour: 'T4/T6 a refresh that failed at network level is retried with backoff',
     file: 'src/core/refresher.ts',
     find: 'signal.aborted || attempt >= retries ||',
-    replace: 'signal.aborted || true ||',
+    replace: 'signal.aborted || attempt >= retries || true ||',
   },
   {
     id: 'refresh-401-keeps-session',
@@ -72,7 +72,7 @@ export const MUTANTS = [
     behaviour: 'T7 a 401 is refreshed and retried once',
     file: 'src/core/fetch.ts',
     find: 'if (next === null) return response;',
-    replace: 'return response;',
+    replace: 'if (next === null || (true as boolean)) return response;',
   },
   // ---- clocks ----
   {
@@ -115,7 +115,7 @@ export const MUTANTS = [
     behaviour: 'T24 a failing proactive refresh backs off and tries again',
     file: 'src/core/session.ts',
     find: 'this.#schedule(Math.min(MIN_FRESH * 2 ** this.#proactiveFailures++, MAX_PROACTIVE_BACKOFF));',
-    replace: '',
+    replace: 'void [MIN_FRESH, MAX_PROACTIVE_BACKOFF, this.#proactiveFailures];',
   },
   // ---- answers ----
   {
@@ -152,7 +152,7 @@ export const MUTANTS = [
     behaviour: 'T16 the bearer goes only to exact allowed origins',
     file: 'src/core/fetch.ts',
     find: 'if (!bearerOrigins.has(url.origin)) return fetch(request);',
-    replace: '',
+    replace: 'if (!bearerOrigins.has(url.origin) && false) return fetch(request);',
   },
   {
     id: 'allowed-origin-with-path',
@@ -227,7 +227,8 @@ export const MUTANTS = [
     behaviour: 'a logout while a login request is in flight makes the login obsolete',
     file: 'src/core/session.ts',
     find: "if (this.#logouts !== logouts || this.#tabs?.loggedOutSince(requestedAt)) throw superseded('login');",
-    replace: '',
+    replace:
+      "if ((this.#logouts !== logouts || this.#tabs?.loggedOutSince(requestedAt)) && false) throw superseded('login');",
   },
   {
     id: 'pre-logout-token-adopted',
@@ -241,14 +242,14 @@ export const MUTANTS = [
     behaviour: "a login that won over another tab's logout reaches that tab, whatever each tab's clock rounding",
     file: 'src/core/tab-sync.ts',
     find: 'Math.max(offer.requestedAt, this.#logoutStamp)',
-    replace: 'offer.requestedAt',
+    replace: 'Math.max(offer.requestedAt, this.#logoutStamp && 0)',
   },
   {
     id: 'pagehide-keeps-refresh',
     behaviour: 'pagehide aborts a refresh in flight (no lock held in the back/forward cache)',
     file: 'src/core/session.ts',
     find: "globalThis[method]?.('pagehide', this.#onHide);",
-    replace: '',
+    replace: "globalThis[method]?.('pagehide-never', this.#onHide);",
   },
   {
     id: 'logout-without-keepalive',
@@ -270,7 +271,7 @@ export const MUTANTS = [
     behaviour: 'T27 a tab message time more than 1 s ahead is junk',
     file: 'src/core/tab-sync.ts',
     find: "typeof value === 'number' && Number.isFinite(value) && value <= sharedNow() + ALLOWANCE",
-    replace: "typeof value === 'number'",
+    replace: "typeof value === 'number' && ALLOWANCE > 0",
   },
   {
     id: 'conflicting-options-shared',
@@ -285,7 +286,7 @@ export const MUTANTS = [
     behaviour: 'T19 reconnects are capped (maxAttempts), then giveup',
     file: 'src/core/socket.ts',
     find: 'if (this.#attempts >= maxAttempts) {',
-    replace: 'if (false) {',
+    replace: 'if (this.#attempts >= maxAttempts && false) {',
   },
   {
     id: 'socket-survives-logout',
@@ -299,7 +300,7 @@ export const MUTANTS = [
     behaviour: 'a socket whose server never answers the close frame is closed after 1 s anyway',
     file: 'src/core/socket.ts',
     find: 'this.#enter(Phase.CLOSING, () => this.#finish(code, reason, false), CLOSE_FALLBACK);',
-    replace: 'this.#enter(Phase.CLOSING);',
+    replace: 'void CLOSE_FALLBACK; this.#enter(Phase.CLOSING);',
   },
   {
     id: 'socket-handshake-no-timeout',
@@ -337,14 +338,14 @@ export const MUTANTS = [
     behaviour: 'a refresh that failed while holding the lock is not sent again unlocked',
     file: 'src/core/tab-sync.ts',
     find: 'if (granted || signal.aborted || !wait.aborted) throw error;',
-    replace: 'if (signal.aborted || !wait.aborted) throw error;',
+    replace: 'if ((granted && false) || signal.aborted || !wait.aborted) throw error;',
   },
   {
     id: 'two-refreshes-per-call',
     behaviour: 'one authFetch refreshes at most once',
     file: 'src/core/fetch.ts',
     find: 'if (refreshed) {',
-    replace: 'if (false as boolean) {',
+    replace: 'if (refreshed && (false as boolean)) {',
   },
   {
     id: 'logout-time-trusted',
@@ -373,35 +374,36 @@ export const MUTANTS = [
     behaviour: 'on a server getSession is inert: no request, nothing keeps Node alive',
     file: 'src/core/registry.ts',
     find: "if (onServer()) return new Session({ ...opts, api: new URL(opts.api, 'http://localhost/') }, true);",
-    replace: '',
+    replace:
+      "if (onServer() && false) return new Session({ ...opts, api: new URL(opts.api, 'http://localhost/') }, true);",
   },
   {
     id: 'provider-failure-silent',
     behaviour: 'a provider without a usable api says which attribute to fix',
     file: 'src/elements/auth-provider.ts',
     find: "console.error(`<auth-provider${attributes.map((a) => ` ${a}`).join('')}>: ${error.message}`);",
-    replace: '',
+    replace: 'void attributes;',
   },
   {
     id: 'debug-silent',
     behaviour: 'the debug option logs every step',
     file: 'src/core/session.ts',
     find: 'if (this.options.debug) logSteps(this);',
-    replace: '',
+    replace: 'if (this.options.debug && false) logSteps(this);',
   },
   {
     id: 'logout-not-joined',
     behaviour: "a login right after a logout waits for the logout's answer",
     file: 'src/core/session.ts',
     find: 'return (this.#loggingOut ??= this.#logoutRequest().finally(() => (this.#loggingOut = null)));',
-    replace: 'return this.#logoutRequest();',
+    replace: 'void this.#loggingOut; return this.#logoutRequest();',
   },
   {
     id: 'form-ignores-lang',
     behaviour: "the login form's defaults follow the page's lang",
     file: 'src/elements/auth-login-form.ts',
     find: "(DEFAULTS[lang] ?? DEFAULTS['en']!)[key]",
-    replace: "DEFAULTS['en']![key]",
+    replace: "(DEFAULTS[lang] ? DEFAULTS['en']! : DEFAULTS['en']!)[key]",
   },
 
   {
@@ -418,7 +420,7 @@ export const MUTANTS = [
     behaviour: "protected <template> content is removed when the session ends (no user's data survives)",
     file: 'src/elements/auth-gate.ts',
     find: '      this.#unstamp();',
-    replace: '',
+    replace: '      void this.#unstamp;',
   },
   {
     id: 'gate-shows-login-while-restoring',

@@ -6,7 +6,10 @@
 // The suite per mutant: the node tests (`node --test test/node/`, without the check that every
 // anchor applies), then — if they all passed — the browser suite in Chromium (web-test-runner). Not part of `npm test` or CI: it takes a while.
 // A mutant whose anchor is missing or ambiguous is reported as stale and fails the run: fix its
-// anchor, never delete it to make the run pass.
+// anchor, never delete it to make the run pass. A mutant of a TypeScript file must compile (checked
+// with tsc first; one that does not is reported and fails the run): the suite's package tests build
+// the package, and a build error is not a test catching the bug — write the edit so it type-checks
+// (`&& false`, `void name;` for what the edit leaves unused).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +22,7 @@ const selected = MUTANTS.filter(
   (m) => filters.length === 0 || filters.some((f) => m.id.includes(f) || m.behaviour.includes(f)),
 );
 const port = process.env.MUTANTS_PORT ?? '8640';
+const tsc = `${root}/node_modules/typescript/bin/tsc`;
 
 /** Checks every anchor before running anything. */
 function prepare(mutant) {
@@ -108,7 +112,14 @@ for (const p of prepared.filter((p) => !p.error)) {
   writeFileSync(p.path, p.mutated);
   let outcome;
   try {
-    outcome = await suite();
+    // A mutant must compile: a build that fails would fail the package tests, and the compiler is not a test.
+    const compiled = p.path.endsWith('.ts')
+      ? await run(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'])
+      : null;
+    outcome =
+      compiled && compiled.code !== 0
+        ? { invalid: true, killed: false, by: [compiled.output.split('\n')[0]] }
+        : await suite();
   } finally {
     restore();
     current = undefined;
@@ -117,26 +128,29 @@ for (const p of prepared.filter((p) => !p.error)) {
   results.push({
     id: mutant.id,
     behaviour: mutant.behaviour,
-    result: outcome.killed ? 'killed' : 'survived',
+    result: outcome.invalid ? 'invalid' : outcome.killed ? 'killed' : 'survived',
     by: outcome.by,
     seconds,
   });
   console.log(
-    `${pad(mutant.id, 34)} ${outcome.killed ? 'killed  ' : 'SURVIVED'} ${pad(`${seconds}s`, 5)} ${outcome.by.slice(0, 2).join(' | ')}`,
+    `${pad(mutant.id, 34)} ${outcome.invalid ? 'INVALID ' : outcome.killed ? 'killed  ' : 'SURVIVED'} ${pad(`${seconds}s`, 5)} ${outcome.by.slice(0, 2).join(' | ')}`,
   );
 }
 
-const counted = results.filter((r) => r.result !== 'equivalent');
+const invalid = results.filter((r) => r.result === 'invalid');
+const counted = results.filter((r) => r.result !== 'equivalent' && r.result !== 'invalid');
 const killed = counted.filter((r) => r.result === 'killed').length;
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 console.log(
   `\n${killed}/${counted.length} killed (score ${counted.length ? Math.round((100 * killed) / counted.length) : 0} %), ` +
-    `${results.length - counted.length} equivalent, ${stale.length} stale, ${minutes} min`,
+    `${results.length - counted.length - invalid.length} equivalent, ${stale.length} stale, ` +
+    `${invalid.length} not compiling, ${minutes} min`,
 );
+for (const r of invalid) console.log(`does not compile: ${r.id} — ${r.by[0]}`);
 for (const r of counted.filter((r) => r.result === 'survived')) console.log(`survived: ${r.id} — ${r.behaviour}`);
 mkdirSync(`${root}/.mutants`, { recursive: true });
 writeFileSync(
   `${root}/.mutants/report.json`,
   JSON.stringify({ when: new Date().toISOString(), minutes: Number(minutes), results }, null, 2),
 );
-process.exit(stale.length > 0 || killed < counted.length ? 1 : 0);
+process.exit(stale.length > 0 || invalid.length > 0 || killed < counted.length ? 1 : 0);
