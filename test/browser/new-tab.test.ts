@@ -112,15 +112,8 @@ describe('a new tab restores from its sibling tabs', () => {
       if (data?.type !== 'ask') return;
       asks.push(data.id);
       const now = performance.timeOrigin + performance.now();
-      channel.postMessage({
-        v: 1,
-        type: 'token',
-        token: 'garbage',
-        remaining: 60_000,
-        lifetime: 60_000,
-        requestedAt: now,
-        to: data.id,
-      });
+      // First, a valid answer to another tab's question: the asking tab takes only the first answer
+      // addressed to it, so this one must not be taken for it.
       channel.postMessage({
         v: 1,
         type: 'token',
@@ -129,6 +122,15 @@ describe('a new tab restores from its sibling tabs', () => {
         lifetime: 60_000,
         requestedAt: now,
         to: 'someone-else',
+      });
+      channel.postMessage({
+        v: 1,
+        type: 'token',
+        token: 'garbage',
+        remaining: 60_000,
+        lifetime: 60_000,
+        requestedAt: now,
+        to: data.id,
       });
       channel.postMessage({
         v: 1,

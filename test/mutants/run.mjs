@@ -65,10 +65,14 @@ function failures(output) {
 }
 
 async function suite() {
-  // Every node test but the anchor check, which fails for any planted mutant by design.
+  // Every node test but the anchor check, which fails for any planted mutant by design. The size
+  // budgets are not counted: a mutant that adds code may outgrow them, and that is not a test
+  // catching the bug it plants (the browser suite still runs).
   const nodeTests = readdirSync(`${root}/test/node`).filter((f) => f.endsWith('.test.js') && f !== 'mutants.test.js');
   const node = await run(process.execPath, ['--test', ...nodeTests.map((f) => `test/node/${f}`)]);
-  if (node.code !== 0) return { killed: true, by: failures(node.output).filter((n) => !/^node: test\/node\//.test(n)) };
+  const failed = failures(node.output).filter((n) => !/^node: test\/node\//.test(n));
+  const caught = failed.filter((n) => !n.startsWith('node: every bundle with a budget stays within it'));
+  if (node.code !== 0 && (caught.length > 0 || failed.length === 0)) return { killed: true, by: caught };
   const browser = await run(process.execPath, ['node_modules/@web/test-runner/dist/bin.js'], {
     WTR_PORT: port,
     BROWSERS: 'chromium',
