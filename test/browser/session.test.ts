@@ -515,17 +515,18 @@ describe('login and logout racing', () => {
     const s = await loggedIn();
     await logoutFault({ delay: 300 }); // the server holds the logout's answer 300 ms
     const since = performance.now();
-    void s.logout();
+    const loggingOut = s.logout();
     await s.login('bob', 'bob');
-    const [logout] = requestsTo('/api/logout', since);
-    const [login] = requestsTo('/api/login', since);
-    // Exactly one logout, answered before the login was sent (Resource Timing sees both on the wire).
-    expect(requestsTo('/api/logout', since)).to.have.length(1);
-    expect(login!.startTime).to.be.at.least(logout!.responseEnd);
-    // The new cookie survived: the session refreshes with it.
+    await loggingOut; // every answer to it has arrived too
+    // The new cookie survived the logout's answer: the session refreshes with it.
     await s.refresh();
     expect(s.state).to.equal('authenticated');
     expect(s.user).to.include({ name: 'Bob' });
+    // Exactly one logout, answered before the login was sent (Resource Timing sees both on the wire).
+    const [logout] = requestsTo('/api/logout', since);
+    const [login] = requestsTo('/api/login', since);
+    expect(requestsTo('/api/logout', since)).to.have.length(1);
+    expect(login!.startTime).to.be.at.least(logout!.responseEnd);
   });
 
   it('a logout before a login starts does not cancel it (same task)', async () => {
