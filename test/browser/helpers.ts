@@ -348,6 +348,23 @@ export async function startAnonymous(): Promise<Session> {
 }
 
 /**
+ * Signs `session` in and then out from each place "elsewhere" in turn — another provider, another
+ * bundle, another tab — waiting each time until `shown()` (the component's text) follows.
+ */
+export async function logoutsElsewhereRender(session: Session, shown: () => string): Promise<void> {
+  for (const [where, logout] of [
+    ['another provider', logoutThroughAnotherProvider],
+    ['another bundle', logoutThroughAnotherBundle],
+    ['another tab', logoutInAnotherTab],
+  ] as const) {
+    await session.login('alice', 'alice');
+    await until(() => shown() === 'authenticated Alice', `signed in before the logout in ${where}`);
+    await logout();
+    await until(() => shown() === 'anonymous', `the logout in ${where} rendered`, 5000);
+  }
+}
+
+/**
  * Counts the `change` listeners `session` holds: each subscription is one. Observed on the
  * instance's own add/removeEventListener, which `subscribe` and its unsubscribe go through.
  */

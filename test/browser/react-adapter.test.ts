@@ -14,16 +14,7 @@ import {
 import { createRoot, hydrateRoot, type Root } from 'react-dom/client';
 import { createSession, getSession } from '../../src/core/index.js';
 import { useAuth, type AuthHandle, type SessionSource } from '../../src/react.js';
-import {
-  closeFrames,
-  countListeners,
-  logoutInAnotherTab,
-  logoutThroughAnotherBundle,
-  logoutThroughAnotherProvider,
-  serverLogin,
-  startAnonymous,
-  until,
-} from './helpers.js';
+import { closeFrames, countListeners, logoutsElsewhereRender, serverLogin, startAnonymous, until } from './helpers.js';
 
 const roots: { root: Root; host: HTMLElement }[] = [];
 
@@ -95,16 +86,7 @@ describe('auth-shell/react useAuth', () => {
   it('a logout elsewhere reaches the component: another provider, another bundle, another tab', async () => {
     const session = await startAnonymous();
     const host = mount(h(Status));
-    for (const [where, logout] of [
-      ['another provider', logoutThroughAnotherProvider],
-      ['another bundle', logoutThroughAnotherBundle],
-      ['another tab', logoutInAnotherTab],
-    ] as const) {
-      await session.login('alice', 'alice');
-      await until(() => text(host) === 'authenticated Alice', `signed in before the logout in ${where}`);
-      await logout();
-      await until(() => text(host) === 'anonymous', `the logout in ${where} rendered`, 5000);
-    }
+    await logoutsElsewhereRender(session, () => text(host));
   });
 
   it('the value is the same object until the session changes, and its functions never change identity', async () => {

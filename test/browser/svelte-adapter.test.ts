@@ -8,16 +8,7 @@ import { createSession } from '../../src/core/index.js';
 import { authStore, type AuthHandle } from '../../src/svelte.js';
 import AuthLegacy from './fixtures/AuthLegacy.svelte';
 import AuthRunes from './fixtures/AuthRunes.svelte';
-import {
-  closeFrames,
-  countListeners,
-  logoutInAnotherTab,
-  logoutThroughAnotherBundle,
-  logoutThroughAnotherProvider,
-  serverLogin,
-  startAnonymous,
-  until,
-} from './helpers.js';
+import { closeFrames, countListeners, logoutsElsewhereRender, serverLogin, startAnonymous } from './helpers.js';
 
 type Mounted = { instance: Record<string, unknown>; host: HTMLElement };
 const mounted: Mounted[] = [];
@@ -135,16 +126,7 @@ for (const [mode, component] of [
     it('a logout elsewhere reaches the component: another provider, another bundle, another tab', async () => {
       const session = await startAnonymous();
       const { host } = render(component);
-      for (const [where, logout] of [
-        ['another provider', logoutThroughAnotherProvider],
-        ['another bundle', logoutThroughAnotherBundle],
-        ['another tab', logoutInAnotherTab],
-      ] as const) {
-        await session.login('alice', 'alice');
-        await until(() => text(host) === 'authenticated Alice', `signed in before the logout in ${where}`);
-        await logout();
-        await until(() => text(host) === 'anonymous', `the logout in ${where} rendered`, 5000);
-      }
+      await logoutsElsewhereRender(session, () => text(host));
     });
 
     it('two components show every new state in the same flush', async () => {

@@ -7,16 +7,7 @@ import { compileTemplate } from 'vue/compiler-sfc';
 import { createSession, type Session } from '../../src/core/index.js';
 import type { AuthProvider } from '../../src/index.js';
 import { isAuthShellElement, useAuth, type VueAuth } from '../../src/vue.js';
-import {
-  closeFrames,
-  countListeners,
-  logoutInAnotherTab,
-  logoutThroughAnotherBundle,
-  logoutThroughAnotherProvider,
-  serverLogin,
-  startAnonymous,
-  until,
-} from './helpers.js';
+import { closeFrames, countListeners, logoutsElsewhereRender, serverLogin, startAnonymous } from './helpers.js';
 
 const apps: { app: App; host: HTMLElement }[] = [];
 let warnings: string[] = [];
@@ -96,16 +87,7 @@ describe('auth-shell/vue useAuth', () => {
   it('a logout elsewhere reaches the component: another provider, another bundle, another tab', async () => {
     const session = await startAnonymous();
     const host = mount(Status());
-    for (const [where, logout] of [
-      ['another provider', logoutThroughAnotherProvider],
-      ['another bundle', logoutThroughAnotherBundle],
-      ['another tab', logoutInAnotherTab],
-    ] as const) {
-      await session.login('alice', 'alice');
-      await until(() => text(host) === 'authenticated Alice', `signed in before the logout in ${where}`);
-      await logout();
-      await until(() => text(host) === 'anonymous', `the logout in ${where} rendered`, 5000);
-    }
+    await logoutsElsewhereRender(session, () => text(host));
   });
 
   it('every component gets the same functions, which keep their identity; the refs are read-only', async () => {
