@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
+import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
 import { buildCopies, newTabsScenario, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
 import { startServer } from './server.js';
 import { measureSizes } from './sizes.js';
@@ -26,17 +27,6 @@ const OVERHEAD = { warmup: 50, blocks: 10, perBlock: 100 };
 const RATIO_TARGET = 1.05;
 // The overhead run must end before the session's token turns stale (~45 s after its login).
 const TIMEOUT = { burst: 20_000, overhead: 45_000 };
-
-const CHROME_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 
 /** @typedef {{ section: string, metric: string, value: string, target?: string, result?: string }} Row */
 /** `window.bench` as bench/page.ts defines it. @typedef {{ bench: {
@@ -102,7 +92,7 @@ try {
   server = await startServer({ pageJs: bundle.outputFiles[0].text, bundles: copies });
   browser = await chromium.launch({
     executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    args: CHROME_ARGS,
+    args: CHROMIUM_ARGS,
   });
   const page = await browser.newPage();
   page.on('pageerror', (err) => errors.push(`page: ${err.message}`));

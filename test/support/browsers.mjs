@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chromeLauncher, puppeteerCore } from '@web/test-runner-chrome';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { WebdriverLauncher } from '@web/test-runner-webdriver';
+import { CHROMIUM_ARGS } from './chromium-args.mjs';
 import { MINIBROWSER, startWebKitDriver } from './webkit-driver.mjs';
 
 export const ENGINES = ['chromium', 'firefox', 'webkit'];
@@ -29,16 +30,7 @@ function chromium() {
     product: 'chromium',
     launchOptions: {
       executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--headless=new',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     },
   });
 }
