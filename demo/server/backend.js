@@ -50,6 +50,8 @@ export { signAccessToken, verifyAccessToken } from './access-token.js';
  *   revokes the user's oldest with reason 'evicted' (default 10)
  * @property {number} [maxTicketsPerToken] unused, unexpired socket tickets per access token; beyond → 429 (default 10)
  * @property {number} [maxSocketsPerUser] open sockets per user; beyond, the handshake closes 1013 (default 20)
+ * @property {string | false} [sidCookie] name of the readable session-id cookie set beside the refresh cookie
+ *   (default 'auth-shell-sid'; false: none)
  *
  * @typedef {{ logins: number, refreshes: number, rotations: number, graceHits: number,
  *   reuseDetections: number, revokedFamilies: number, logouts: number, ambiguousCookies: number,
@@ -179,6 +181,7 @@ export function createBackend(options = {}) {
   const allowedHosts = hostAllowList(options.allowedHosts ?? [...LOOPBACK_HOSTS], allowedOrigins);
   /** The strongest prefix the path allows: `__Host-` needs Path=/ (and Secure, no Domain). */
   const secureCookieName = cookiePath === '/' ? '__Host-rt' : '__Secure-rt';
+  const sidCookieName = options.sidCookie === undefined ? 'auth-shell-sid' : options.sidCookie;
   const keyOpts = { secret, issuer, audience, now };
   const throttle = createLoginThrottle(options.loginThrottle, now);
 
@@ -270,16 +273,31 @@ export function createBackend(options = {}) {
   /** @param {Req} req */
   const cookieNameFor = (req) => (isSecure(req) ? secureCookieName : 'rt');
 
+  /**
+   * The readable session-id cookie beside the refresh cookie: the family's sid (the tokens' `sid`
+   * claim), not HttpOnly, for every path of the site, so each tab can tell which session the
+   * browser holds. None when `sidCookie` is false.
+   * @param {Req} req @param {string} sid @param {number} maxAge
+   */
+  const sidCookie = (req, sid, maxAge) =>
+    sidCookieName
+      ? [
+          `${sidCookieName}=${sid}; SameSite=Strict; Path=/; Max-Age=${Math.max(0, maxAge)}${isSecure(req) ? '; Secure' : ''}`,
+        ]
+      : [];
   /** @param {Req} req @param {string} token @param {import('./refresh-store.js').Family} family */
-  const refreshCookie = (req, token, family) =>
-    serializeCookie(cookieNameFor(req), token, {
-      path: cookiePath,
-      secure: isSecure(req),
-      maxAge: Math.ceil((family.expiresAt - now()) / 1000),
-    });
+  const refreshCookie = (req, token, family) => {
+    const maxAge = Math.ceil((family.expiresAt - now()) / 1000);
+    return [
+      serializeCookie(cookieNameFor(req), token, { path: cookiePath, secure: isSecure(req), maxAge }),
+      ...sidCookie(req, family.sid, maxAge),
+    ];
+  };
   /** @param {Req} req */
-  const clearCookie = (req) =>
-    serializeCookie(cookieNameFor(req), '', { path: cookiePath, secure: isSecure(req), maxAge: 0 });
+  const clearCookie = (req) => [
+    serializeCookie(cookieNameFor(req), '', { path: cookiePath, secure: isSecure(req), maxAge: 0 }),
+    ...sidCookie(req, '', 0),
+  ];
 
   /**
    * The refresh token of a request. A request carrying more than one refresh cookie (the same name
@@ -307,7 +325,7 @@ export function createBackend(options = {}) {
    */
   function refuseAmbiguous(req, res, names) {
     stats.ambiguousCookies++;
-    const clears = new Set([clearCookie(req)]);
+    const clears = new Set(clearCookie(req));
     for (const name of names) {
       const path = name === '__Host-rt' ? '/' : cookiePath;
       clears.add(serializeCookie(name, '', { path, secure: name !== 'rt' || isSecure(req), maxAge: 0 }));

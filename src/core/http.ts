@@ -1,4 +1,5 @@
 import { type AuthOperation, HttpError, NetworkError, ProtocolError, RateLimitError, TimeoutError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
 
 /** What the session needs of an answer from its own endpoints. */
 export interface Exchange {
@@ -89,4 +90,31 @@ export function parseTokenBody(text: string, operation: AuthOperation): { access
   }
   const { access_token: accessToken, expires_in: expiresIn } = body as Record<string, unknown>;
   return { accessToken, expiresIn };
+}
+
+/** The session's own endpoints. */
+export type Endpoint = 'login' | 'refresh' | 'logout';
+
+/**
+ * One request to a session endpoint as `options` describe it: its URL and method, the anti-CSRF
+ * header, JSON for a body, credentials, and `keepalive` for a logout (so it survives the navigation
+ * or the closing tab that often follows it). Resolves for 2xx and 401; any other status becomes a
+ * typed error (see {@link statusError}).
+ */
+export async function request(
+  options: ResolvedOptions,
+  operation: Endpoint,
+  body?: string,
+  signal?: AbortSignal,
+): Promise<Exchange> {
+  const { csrfHeader, timeout, clock } = options;
+  const url = options[`${operation}Url`];
+  const method = operation === 'login' ? 'POST' : options[`${operation}Method`];
+  const headers: Record<string, string> = body ? { 'Content-Type': 'application/json' } : {};
+  if (csrfHeader) headers[csrfHeader[0]] = csrfHeader[1];
+  const init: RequestInit = { method, headers, body, credentials: 'include', keepalive: operation === 'logout' };
+  const answer = await exchange(url, init, { operation, timeout, clock, signal });
+  const { status } = answer;
+  if (status === 401 || (status >= 200 && status < 300)) return answer;
+  throw statusError(`${operation}: ${method} ${url} answered ${status}`, status, answer.headers, operation);
 }

@@ -27,6 +27,12 @@ export interface SessionOptions {
   csrfHeader?: string;
   /** Origins besides the page's and the api's that may receive the bearer token (array, or a space-separated string). */
   allowedOrigins?: string | readonly string[];
+  /**
+   * Name of the readable session-id cookie the backend sets beside the refresh cookie, holding the
+   * access token's `sid` claim: it tells every tab which server session the browser's refresh
+   * cookie belongs to. Default `auth-shell-sid`; `""` when the backend sets none.
+   */
+  sidCookie?: string;
   /** Seconds before expiry at which a token counts as stale and is refreshed. Default 30 (at most a quarter of the token's lifetime). */
   leeway?: number;
   /** Timeout in ms of every login, refresh and logout request, body included. Default 10000. */
@@ -63,6 +69,8 @@ export interface ResolvedOptions {
   readonly csrfHeader: readonly [string, string] | null;
   /** Exact origins that may receive the bearer token: the page's, the api's and `allowedOrigins`. */
   readonly bearerOrigins: ReadonlySet<string>;
+  /** The session-id cookie's name, `''` for none. */
+  readonly sidCookie: string;
   readonly leeway: number;
   readonly timeout: number;
   readonly refreshRetries: number;
@@ -91,6 +99,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     'refreshMethod',
     'logoutMethod',
     'csrfHeader',
+    'sidCookie',
   ] as const) {
     if (options[key] != null && typeof options[key] !== 'string')
       throw new UsageError(`${key} must be a string, not ${String(options[key])}`);
@@ -110,6 +119,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     logoutMethod: method(options.logoutMethod, 'logoutMethod'),
     csrfHeader: name ? [name, value!] : null,
     bearerOrigins: new Set([pageOrigin() ?? api.origin, api.origin, ...originList(options.allowedOrigins)]),
+    sidCookie: cookieName(options.sidCookie ?? 'auth-shell-sid'),
     leeway: number(options.leeway ?? 30, 'leeway') * 1000,
     timeout: delay(options.timeout ?? 10_000, 'timeout') || 1,
     refreshRetries: Math.floor(number(options.refreshRetries ?? 3, 'refreshRetries')),
@@ -126,6 +136,11 @@ function endpoint(api: URL, path: string): string {
   return /^([a-z][\w+.-]*:)?\/\//i.test(path)
     ? resolveUrl(path, 'endpoint', api).href
     : `${api.href}/${path.replace(/^\/+/, '')}`;
+}
+
+function cookieName(value: string): string {
+  if (/^[!#$%&'*+.^_`|~\w-]*$/.test(value)) return value;
+  throw new UsageError(`sidCookie must be a cookie name, not "${value}"`);
 }
 
 function method(value: string | undefined, name: string): EndpointMethod {

@@ -1,3 +1,4 @@
+import { backoff } from './backoff.js';
 import { NetworkError, RateLimitError, type AuthError } from './errors.js';
 import type { Activity, RefreshReason } from './events.js';
 
@@ -65,15 +66,14 @@ export class Refresher {
         this.#report('success', outcome === 'handed-over' ? { reason, source: 'tab' } : { reason });
         return outcome;
       } catch (error) {
-        // Exponential backoff, jittered over its upper half so tabs and clients spread out; never
-        // sooner than a 429's Retry-After, and a long Retry-After fails the refresh instead of
-        // keeping its callers waiting.
+        // The jittered backoff; never sooner than a 429's Retry-After, and a long Retry-After fails
+        // the refresh instead of keeping its callers waiting.
         const retryAfter = (error instanceof RateLimitError && error.retryAfter) || 0;
         if (!(error instanceof NetworkError) || signal.aborted || attempt >= retries || retryAfter > MAX_RETRY_AFTER) {
           this.#report('failure', { reason, error: error as AuthError });
           throw error;
         }
-        const delay = Math.max(base * 2 ** attempt * (0.5 + Math.random() / 2), retryAfter * 1000);
+        const delay = Math.max(backoff(attempt, base), retryAfter * 1000);
         this.#report('backoff', { reason, attempt: attempt + 1, delay, error: error as AuthError });
         await sleep(delay, signal);
       }

@@ -55,6 +55,7 @@ const SECURITY = {
   loginPath: 'loginUrl',
   refreshPath: 'refreshUrl',
   logoutPath: 'logoutUrl',
+  sidCookie: 'sidCookie',
 } as const satisfies Partial<Record<keyof SessionOptions, keyof ResolvedOptions>>;
 
 const canonical = (value: unknown) => JSON.stringify(value instanceof Set ? [...value].sort() : value);
@@ -107,7 +108,7 @@ export function findSession(opts: SessionOptions): Session {
   const found = sessions.get(key);
   if (found) {
     compare(found.session.options, opts, key);
-    if (opts.debug) logSteps(found.session);
+    if (opts.debug) logSteps(found.session, found.session.options.api.href);
     if (!warnedOlder && isOlder(found.library ?? '0.1.0', VERSION)) {
       warnedOlder = true;
       console.warn(

@@ -12,7 +12,8 @@ import {
 import type { SessionSnapshot } from './events.js';
 import type { LinkHandlers, SocketLink } from './link.js';
 import { resolveUrl } from './origins.js';
-import { connect, type Session } from './session.js';
+import type { Session } from './session.js';
+import { connect } from './socket-hook.js';
 
 /** What `send` accepts: the same as `WebSocket.send`. */
 export type SocketData = string | ArrayBufferLike | Blob | ArrayBufferView;

@@ -44,6 +44,7 @@ export class AuthProvider extends ReactiveElement {
     logoutMethod: { attribute: 'logout-method' },
     csrfHeader: { attribute: 'csrf-header' },
     allowedOrigins: { attribute: 'allowed-origins' },
+    sidCookie: { attribute: 'sid-cookie' },
     leeway: { type: Number },
     timeout: { type: Number },
     debug: { type: Boolean },
@@ -71,6 +72,8 @@ export class AuthProvider extends ReactiveElement {
   declare csrfHeader: string | undefined;
   /** Space-separated origins that may also receive the bearer token. */
   declare allowedOrigins: string | undefined;
+  /** Name of the readable session-id cookie the backend sets; `""` when it sets none. Default `auth-shell-sid`. */
+  declare sidCookie: string | undefined;
   /** Seconds before expiry at which the token is refreshed. Default 30. */
   declare leeway: number | undefined;
   /** Timeout in ms of login, refresh and logout requests. Default 10000. */

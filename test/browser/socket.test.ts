@@ -180,7 +180,21 @@ describe('AuthSocket: close codes', () => {
     await serverClose(session, 1011);
     await reconnecting;
     const closing = oneEvent<AuthSocketCloseEvent>(socket, 'close');
-    expect((await session.authFetch('/api/logout-everywhere', { method: 'POST' })).status).to.equal(204);
+    // From another device: carol signs in there and logs out everywhere; nothing reaches this
+    // browser's cookies (which would tell the session before its refresh).
+    const elsewhere = {
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'auth-shell' },
+    } as const;
+    const { access_token: token } = await (
+      await fetch('/api/login', {
+        ...elsewhere,
+        method: 'POST',
+        body: JSON.stringify({ login: 'carol', pass: 'carol' }),
+      })
+    ).json();
+    const everywhere = { method: 'POST', credentials: 'omit', headers: { Authorization: `Bearer ${token}` } } as const;
+    expect((await fetch('/api/logout-everywhere', everywhere)).status).to.equal(204);
     const closed = await closing;
     expect(closed.code).to.equal(1000);
     expect(session.state).to.equal('anonymous');

@@ -21,7 +21,7 @@ const ORIGIN = 'http://auth.test';
 const FOREIGN = 'http://elsewhere.test';
 /** Mirrors MIN_FRESH (src/core/token-store.ts): a token just received is fresh this long, whatever it says. */
 const MIN_FRESH = 5000;
-/** Mirrors FUTILE_PAUSE (src/core/session.ts): 401s with a token refused on its retry do not refresh this long. */
+/** Mirrors FUTILE_PAUSE (src/core/fetch.ts): 401s of an endpoint whose retry was refused too do not refresh this long. */
 const FUTILE_PAUSE = 30_000;
 /** Mirrors tab-sync.ts: another tab's time may be this far ahead before it is junk. */
 const ALLOWANCE = 1000;
@@ -636,7 +636,8 @@ class Case {
     /** How many times the state changed to each value. */
     this.changes = { anonymous: 0, authenticated: 0 };
     /** The token whose retry was refused, as the session should have recorded it. @type {{ token: string, until: number } | null} */
-    this.futile = null;
+    /** Endpoints (origin + path) whose 401s are paused, until when (the fuzz's tokens carry no sid). @type {Map<string, number>} */
+    this.futile = new Map();
     this.cmd = 0;
     /** What the current step is ('logout', 'tab', …), where its requests start in the log, and the previous step's. */
     this.step = { kind: '', log: 0, previous: 0 };
@@ -1112,7 +1113,8 @@ const authFetchCmd = fetchSpec.map((spec) =>
     const refreshedBefore = callRuns.some((r) => r.reason === 'expiry') || before.inflight;
     if (r1 && t1 !== null && r1.status === 401) {
       const scope = SCOPE.test(r1.wwwAuth ?? '');
-      const paused = c.futile !== null && c.futile.token === t1 && before.t < c.futile.until;
+      const endpoint = new URL(url).origin + new URL(url).pathname;
+      const paused = before.t < (c.futile.get(endpoint) ?? -Infinity);
       const unauthorizedRuns = callRuns.filter((r) => r.reason === 'unauthorized').length;
       if (scope || paused) {
         if (r2) c.violate(`a 401 was retried although ${scope ? 'insufficient_scope' : 'the futile pause'} applies`);
@@ -1131,8 +1133,7 @@ const authFetchCmd = fetchSpec.map((spec) =>
           'a 401 was neither retried nor explained (no refresh failure, no end of session, no refresh spent on this call)',
         );
       }
-      if (r2 && r2.status === 401 && bearer(r2) !== null)
-        c.futile = { token: /** @type {string} */ (bearer(r2)), until: before.t + FUTILE_PAUSE };
+      if (r2 && r2.status === 401 && bearer(r2) !== null) c.futile.set(endpoint, before.t + FUTILE_PAUSE);
     }
   }),
 );

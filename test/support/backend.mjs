@@ -20,18 +20,24 @@ export function testBackends({ port }) {
   // evicted family (the default keeps a user's 10 newest) would end a session another file still uses.
   const caps = { maxFamiliesPerUser: 10_000, maxTicketsPerToken: 10_000, maxSocketsPerUser: 10_000 };
   const common = { allowedOrigins, log: () => {}, testRoutes: true, feedInterval: 200, users, loginThrottle, ...caps };
+  // Every backend shares the test page's origin, so each names its session-id cookie apart (see
+  // SID_COOKIES in test/browser/helpers.ts); the seed backend sets none, as a seed-style backend.
+  const sid = (base) => ({
+    sidCookie: base === '/api' ? 'auth-shell-sid' : base === '/seed-api' ? false : `${base.slice(1)}-sid`,
+  });
   const backends = [
-    createBackend({ ...common, base: '/api', mode: 'hardened' }),
-    createBackend({ ...common, base: '/seed-api', mode: 'seed' }),
+    createBackend({ ...common, ...sid('/api'), base: '/api', mode: 'hardened' }),
+    createBackend({ ...common, ...sid('/seed-api'), base: '/seed-api', mode: 'seed' }),
     // Used by one test only, so its request counters are exact while other files run in parallel.
-    createBackend({ ...common, base: '/fault-api', mode: 'hardened' }),
+    createBackend({ ...common, ...sid('/fault-api'), base: '/fault-api', mode: 'hardened' }),
     // The multi-tab test's own backend: its rotation and revocation counters are exact.
-    createBackend({ ...common, base: '/tabs-api', mode: 'hardened' }),
+    createBackend({ ...common, ...sid('/tabs-api'), base: '/tabs-api', mode: 'hardened' }),
     // The new-tab test's own backend: its refresh counter is exact.
-    createBackend({ ...common, base: '/newtab-api', mode: 'hardened' }),
+    createBackend({ ...common, ...sid('/newtab-api'), base: '/newtab-api', mode: 'hardened' }),
     // The login-throttle test's own backend, with the default limit of 5 failures per account.
     createBackend({
       ...common,
+      ...sid('/throttle-api'),
       base: '/throttle-api',
       mode: 'hardened',
       loginThrottle: { maxFailures: 5, maxClientFailures: 10_000 },
