@@ -28,6 +28,7 @@ export {
   isAuthError,
 } from './errors.js';
 export type { SessionValue } from './session.js';
+export type { SessionApi } from './api.js';
 export type { AuthFetch } from './fetch.js';
 export type {
   SocketOptions,

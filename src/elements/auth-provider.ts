@@ -1,12 +1,13 @@
 import { ReactiveElement, css, type PropertyDeclaration } from '@lit/reactive-element';
-import type { ContextSocketOptions } from '../context/auth-context.js';
+import { TAGS } from '../tags.js';
+import type { SessionApi } from '../core/api.js';
 import { UsageError, isAuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
 import type { AuthFetch } from '../core/fetch.js';
 import type { EndpointMethod, SessionOptions } from '../core/options.js';
 import { findSession } from '../core/registry.js';
 import type { Session } from '../core/session.js';
-import { openSocket, type AuthSocket } from '../core/socket.js';
+import { openSocket, type AuthSocket, type SocketOptions } from '../core/socket.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
 import { AuthContextProvider } from '../context/provider.js';
@@ -28,7 +29,7 @@ import { AuthContextProvider } from '../context/provider.js';
  * </auth-provider>
  * ```
  */
-export class AuthProvider extends ReactiveElement {
+export class AuthProvider extends ReactiveElement implements SessionApi {
   static readonly version = VERSION;
 
   /**
@@ -134,7 +135,7 @@ export class AuthProvider extends ReactiveElement {
    * to no element: close them yourself, or pass a `signal`. Throws a `UsageError` without a session
    * or for a URL whose origin may not receive the token.
    */
-  openSocket(url: string | URL, options?: Omit<ContextSocketOptions, 'closeOnDisconnect'>): AuthSocket {
+  openSocket(url: string | URL, options?: SocketOptions): AuthSocket {
     return openSocket(this.#require(), url, options);
   }
 
@@ -263,7 +264,7 @@ export interface AuthProviderEventMap {
 declare global {
   /* eslint-disable @typescript-eslint/no-empty-object-type -- merged into the global event maps */
   interface HTMLElementTagNameMap {
-    'auth-provider': AuthProvider;
+    [TAGS.provider]: AuthProvider;
   }
   interface HTMLElementEventMap extends AuthProviderEventMap {}
   interface DocumentEventMap extends AuthProviderEventMap {}
