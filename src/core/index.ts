@@ -46,5 +46,6 @@ export type {
   SessionSnapshot,
   SessionState,
   SessionErrorDetail,
+  TypedEventTarget,
 } from './events.js';
 export type { User, Claims, Clock } from './token-store.js';

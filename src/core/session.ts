@@ -1,7 +1,14 @@
 import { Courier } from './courier.js';
 import { logSteps } from './debug.js';
 import { AuthError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
-import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
+import type {
+  Activity,
+  RefreshReason,
+  SessionEventMap,
+  SessionSnapshot,
+  SessionState,
+  TypedEventTarget,
+} from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
 import { Freshness } from './freshness.js';
 import { parseTokenBody, request, serverDate, type Endpoint, type Exchange } from './http.js';
@@ -46,8 +53,7 @@ export interface SessionValue extends SessionSnapshot {
  * const me = await (await session.authFetch('/api/me')).json();
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types addEventListener
-export class Session extends EventTarget {
+export class Session extends (EventTarget as new () => TypedEventTarget<SessionEventMap>) {
   /** The validated options, defaults filled in. */
   readonly options: ResolvedOptions;
 
@@ -507,31 +513,6 @@ export class Session extends EventTarget {
   #report(error: AuthError): void {
     this.dispatchEvent(new CustomEvent('error', { detail: Object.freeze({ error }) }));
   }
-}
-
-// Typed listeners for the session's events.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- types the class's own listeners
-export interface Session {
-  addEventListener<K extends keyof SessionEventMap>(
-    type: K,
-    listener: (event: SessionEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  removeEventListener<K extends keyof SessionEventMap>(
-    type: K,
-    listener: (event: SessionEventMap[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
 }
 
 /** Creates a session that is not shared with anyone. Most pages want {@link getSession} instead. */
