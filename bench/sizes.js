@@ -66,9 +66,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * over another tab's logout did not reach that tab when the two documents rounded the shared clock
  * apart, as Firefox does; +35 B): core 8,634 B, main 16,290 B, page 17,770 B.
  *
+ * The session as a pure machine that knows which session it holds (measured core 11,149 B, main
+ * 18,995 B, page 20,484 B; +2.5 KB): the transition table and its small effect modules (freshness,
+ * the logout courier, the socket hook), the session id (the sid cookie, sid-carrying tab messages,
+ * the announced logout), options frozen with private origins, the registry as a facade where
+ * declarations configure and lookups attach. Raised to just above, for the size work that follows
+ * in the same change: developer messages only in the development build, sockets on first use.
+ *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 8640, main: 16320, page: 17792 };
+export const BUDGETS = { core: 11_200, main: 19_008, page: 20_544 };
 
 /** Runtime deps that a page normally shares with other code (external for the "alone" figure). */
 const DEPS = ['@lit/*', 'jwt-decode'];

@@ -27,6 +27,8 @@ export interface AuthErrorOptions {
   /** HTTP status of the response that caused the error, when there was one. */
   status?: number;
   operation?: AuthOperation;
+  /** For a `UsageError`: the option, attribute or argument at fault (its option name, e.g. `allowedOrigins`). */
+  option?: string;
 }
 
 /** Base class of every error auth-shell throws or reports. */
@@ -118,8 +120,11 @@ export class UnauthenticatedError extends AuthError {
 /** The library was called wrongly: a bad option, attribute or argument. */
 export class UsageError extends AuthError {
   override name = 'UsageError';
+  /** The option at fault (its option name, e.g. `allowedOrigins`), when one is. */
+  readonly option: string | undefined;
   constructor(message: string, options: AuthErrorOptions = {}) {
     super('usage', message, { operation: 'config', ...options });
+    this.option = options.option;
   }
 }
 

@@ -6,6 +6,8 @@ export type AuthFetch = (input: RequestInfo | URL, init?: RequestInit) => Promis
 /** What authFetch needs from its session. The token never leaves these closures. */
 export interface AuthFetchHooks {
   options(): ResolvedOptions;
+  /** Whether `origin` may receive the bearer (the session's own, private list). */
+  allowed(origin: string): boolean;
   /** Resolves once the restore has settled. */
   whenSettled(): Promise<void>;
   /**
@@ -55,8 +57,8 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     // Read the input once, into a Request of this realm: from here on only its URL counts.
     const request = new Request(input, init);
     const url = new URL(request.url);
-    const { api, bearerOrigins, clock } = hooks.options();
-    if (!bearerOrigins.has(url.origin)) return fetch(request);
+    const { api, clock } = hooks.options();
+    if (!hooks.allowed(url.origin)) return fetch(request);
     await hooks.whenSettled();
 
     // The caller's choice stands (an init option, or the one a Request was built with).

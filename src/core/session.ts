@@ -33,6 +33,12 @@ export interface SessionValue extends SessionSnapshot {
 }
 
 /**
+ * Sets the options of a session a lookup made (see {@link getSession}), before anything happened;
+ * for the registry only. Does nothing to a session whose options are final.
+ */
+export let configure: (session: Session, options: SessionOptions) => void;
+
+/**
  * One browser session against one auth API: the states `restoring → authenticated | anonymous`,
  * login, logout, a single-flight refresh, proactive refresh and `authFetch`.
  *
@@ -54,43 +60,81 @@ export interface SessionValue extends SessionSnapshot {
  * ```
  */
 export class Session extends (EventTarget as new () => TypedEventTarget<SessionEventMap>) {
-  /** The validated options, defaults filled in. */
-  readonly options: ResolvedOptions;
-
+  #options!: ResolvedOptions;
+  /** Where the bearer may go: private, so no script can add to it (`options.bearerOrigins` is a copy). */
+  #origins!: ReadonlySet<string>;
   #record: SessionRecord<User> = initial();
   #snapshot: SessionSnapshot = Object.freeze({ state: 'restoring', user: null });
   #value: SessionValue | null = null;
   #resolveReady!: () => void;
   readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
   #restoring: Promise<void> | null = null;
-  readonly #tokens: TokenStore;
-  readonly #refresher: Refresher;
-  readonly #fresh: Freshness;
-  readonly #courier: Courier;
+  #tokens!: TokenStore;
+  #refresher!: Refresher;
+  #fresh!: Freshness;
+  #courier!: Courier;
   /** The other tabs: a lock around refresh, login and logout; tokens and logouts handed over. `null` with `tabSync: false`. */
-  readonly #tabs: TabSync | null;
+  #tabs!: TabSync | null;
   /** A session on a server (see {@link getSession}): it stays `restoring`, and does nothing on its own. */
   readonly #inert: boolean;
+  /** Settles once the options are final; `null` once they are. */
+  #configured: Promise<void> | null = null;
+  #configure: ((options: SessionOptions) => void) | null = null;
+
+  static {
+    configure = (session, options) => session.#configure?.(options);
+  }
 
   /**
    * @param inert for {@link getSession} on a server only: a session that never restores, opens no
    *   channel, sets no timer and adds no listener — nothing that could keep a process alive.
+   * @param provisional for {@link getSession} only: a session a lookup made, whose options a
+   *   declaration may still set (see `configure`); its calls wait for that.
    */
-  constructor(options: SessionOptions, inert = false) {
+  constructor(options: SessionOptions, inert = false, provisional = false) {
     super();
     this.#inert = inert;
-    const resolved = (this.options = resolveOptions(options));
-    const key = apiKey(resolved.api);
-    const tokens = (this.#tokens = new TokenStore(resolved.clock, resolved.leeway));
+    this.#setup(resolveOptions(options));
+    if (provisional) {
+      this.#configured = new Promise<void>(
+        (done) =>
+          (this.#configure = (final) => {
+            this.#setup(resolveOptions(final));
+            this.#configured = this.#configure = null;
+            done();
+          }),
+      );
+    }
+    // On a server the state is the browser's to decide: settled, and left `restoring`.
+    if (inert) this.#resolveReady();
+    // Its functions cannot be swapped (a script that replaced `login` would be handed passwords).
+    for (const name of ['login', 'logout', 'refresh', 'restore', 'authFetch', 'subscribe', CONNECT] as const)
+      Object.defineProperty(this, name, { writable: false, configurable: false });
+  }
+
+  /** The validated options, defaults filled in; frozen (see `ResolvedOptions`). */
+  get options(): ResolvedOptions {
+    return this.#options;
+  }
+
+  /** Builds what the options decide (again, for a provisional session configured by a declaration). */
+  #setup(options: ResolvedOptions): void {
+    this.#tabs?.close();
+    this.#fresh?.listen('removeEventListener');
+    this.#options = options;
+    this.#origins = options.bearerOrigins;
+    const inert = this.#inert;
+    const key = apiKey(options.api);
+    const tokens = (this.#tokens = new TokenStore(options.clock, options.leeway));
     this.#refresher = new Refresher(
       this.#attempt,
-      () => ({ retries: resolved.refreshRetries, delay: resolved.retryDelay }),
+      () => ({ retries: options.refreshRetries, delay: options.retryDelay }),
       (phase, extra) => this.#step('refresh', phase, extra),
     );
-    if (resolved.debug) logSteps(this, resolved.api.href);
+    if (options.debug) logSteps(this, options.api.href);
     const tabs = (this.#tabs =
-      resolved.tabSync && !inert
-        ? new TabSync(`auth-shell:${key}`, resolved.lockTimeout, {
+      options.tabSync && !inert
+        ? new TabSync(`auth-shell:${key}`, options.lockTimeout, {
             token: this.#adopt,
             logout: (sid, at) => {
               const before = this.#record.state;
@@ -100,8 +144,8 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
             offer: this.#offer,
           })
         : null);
-    this.#fresh = new Freshness(tokens, resolved.clock, {
-      authenticated: () => this.state === 'authenticated',
+    this.#fresh = new Freshness(tokens, options.clock, {
+      authenticated: () => this.#record.state === 'authenticated',
       refresh: (reason) => this.#refresh(reason),
       wake: () => this.#dispatch({ type: 'wake' }),
       // A refresh must not hold the cross-tab lock while the page sleeps in the back/forward cache:
@@ -109,21 +153,19 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
       hide: () => this.#refresher.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' })),
       report: (error) => this.#report(error),
     });
-    this.#courier = new Courier(key, resolved.sidCookie, resolved.timeout, tabs, {
+    this.#courier = new Courier(key, options.sidCookie, options.timeout, tabs, {
       gen: () => this.#record.gen,
       send: () => this.#send('logout'),
       heard: (gen) => this.#dispatch({ type: 'heard', gen }),
       lost: (gen, sid) => this.#dispatch({ type: 'lost', gen, sid }),
       step: (phase, extra) => this.#step('logout', phase, extra),
     });
-    // On a server the state is the browser's to decide: settled, and left `restoring`.
-    if (inert) this.#resolveReady();
-    else this.#fresh.listen('addEventListener');
+    if (!inert) this.#fresh.listen('addEventListener');
   }
 
   /** The socket hook (see socket-hook.ts): connections to allowed origins, never the token. */
   readonly [CONNECT] = socketHook(
-    (origin) => this.options.bearerOrigins.has(origin),
+    (origin) => this.#origins.has(origin),
     async (used) => (await this.#settled(), this.#token(used)),
   );
 
@@ -181,6 +223,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
    */
   restore = (): Promise<void> => {
     if (this.#inert) return this.#ready;
+    if (this.#configured) return this.#configured.then(this.restore);
     if (!this.#restoring) this.#dispatch({ type: 'restore' });
     return this.#restoring ?? Promise.resolve();
   };
@@ -196,6 +239,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
       throw new UsageError('login(login, pass) expects a non-empty login and a password string');
     }
     if (this.#record.disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
+    if (this.#configured) await this.#configured;
     const gen = this.#record.gen;
     this.#step('login', 'start');
     try {
@@ -232,6 +276,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
    * the request is sent again when the browser comes back online, or by the next page.
    */
   logout = async (): Promise<void> => {
+    if (this.#configured) await this.#configured;
     this.#dispatch({ type: 'logout', at: sharedNow(), cookie: this.#cookie() });
     await this.#courier.send();
   };
@@ -242,6 +287,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
    * timeout or 5xx is retried with a bounded backoff and never ends the session; a 401 does.
    */
   refresh = async (): Promise<void> => {
+    if (this.#configured) await this.#configured;
     // An owed logout first: its refresh cookie must not bring the session back.
     if (this.#record.owed === 'logout') await this.#courier.settle();
     await this.#refresh('manual');
@@ -249,7 +295,8 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
 
   /** `fetch` with the session: same signature and result. See {@link createAuthFetch}. */
   readonly authFetch: AuthFetch = createAuthFetch({
-    options: () => this.options,
+    options: () => this.#options,
+    allowed: (origin) => this.#origins.has(origin),
     whenSettled: () => this.#settled(),
     token: (used, refreshed) => this.#token(used, refreshed),
     retried: (url) => this.#step('retry', 'start', { url }),
@@ -324,13 +371,14 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
 
   /** The session-id cookie now (`''`: none or unreadable). */
   #cookie(): string {
-    return readSid(this.options.sidCookie);
+    return readSid(this.#options.sidCookie);
   }
 
   /** Resolves once the state is decided — after acting on a session-id cookie that names another session. */
   #settled(): Promise<void> {
+    if (this.#configured) return this.#configured.then(() => this.#settled());
     this.#dispatch({ type: 'cookie', cookie: this.#cookie() });
-    return this.state === 'restoring' ? this.restore() : Promise.resolve();
+    return this.#record.state === 'restoring' ? this.restore() : Promise.resolve();
   }
 
   // ---- restore ----
@@ -376,7 +424,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
     const message = cookie ? await this.#tabs?.ask(cookie) : null;
     if (!message || gen !== this.#record.gen) return false;
     this.#adopt(message);
-    return this.state === 'authenticated';
+    return this.#record.state === 'authenticated';
   }
 
   // ---- the other tabs ----
@@ -386,7 +434,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
     let parsed: ParsedToken;
     try {
       const { token, remaining, lifetime, requestedAt } = message;
-      parsed = parseToken(token, remaining / 1000, this.options.clock(), 'refresh', undefined, lifetime, requestedAt);
+      parsed = parseToken(token, remaining / 1000, this.#options.clock(), 'refresh', undefined, lifetime, requestedAt);
     } catch {
       return; // not a token: ignore the message
     }
@@ -422,7 +470,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
    */
   async #token(used?: string, refreshed?: (error?: unknown) => void): Promise<string | null> {
     const tokens = this.#tokens;
-    if (this.state !== 'authenticated') return null;
+    if (this.#record.state !== 'authenticated') return null;
     if (tokens.isFresh() && tokens.token !== used) return tokens.token;
     try {
       await this.#refresh(used ? 'unauthorized' : 'expiry');
@@ -473,7 +521,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
       this.#dispatch({ type: 'ended', gen });
       throw new UnauthenticatedError('refresh: 401, the session is over', { status: 401, operation: 'refresh' });
     }
-    if (!this.#dispatch(this.#stored(outcome, gen), outcome) || this.state !== 'authenticated') {
+    if (!this.#dispatch(this.#stored(outcome, gen), outcome) || this.#record.state !== 'authenticated') {
       throw superseded('refresh');
     }
     return 'stored';
@@ -485,7 +533,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
   #send(operation: Endpoint, body?: string, signal?: AbortSignal): Promise<Exchange> {
     if (this.#inert)
       throw new UsageError(`${operation}: there is no browser session on a server; it starts in the browser`);
-    return request(this.options, operation, body, signal);
+    return request(this.#options, operation, body, signal);
   }
 
   /** The token of a token response; a malformed one throws ProtocolError and changes nothing. */

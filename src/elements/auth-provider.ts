@@ -1,7 +1,7 @@
 import { ReactiveElement, css, type PropertyDeclaration } from '@lit/reactive-element';
 import { TAGS } from '../tags.js';
 import type { SessionApi } from '../core/api.js';
-import { UsageError, isAuthError } from '../core/errors.js';
+import { UsageError, isAuthError, type AuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
 import type { AuthFetch } from '../core/fetch.js';
 import type { EndpointMethod, SessionOptions } from '../core/options.js';
@@ -84,7 +84,7 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
 
   #session: Session | null = null;
   /** Why there is no session (a missing or invalid attribute): reported once, then `anonymous`. */
-  #problem: UsageError | null = null;
+  #problem: AuthError | null = null;
   /** The options the current session was requested with. */
   #attachedWith = '';
   /** The last snapshot announced with auth-change (the subscription's first call is not a change). */
@@ -175,8 +175,9 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
       if (!options.api)
         throw new UsageError(
           'the api attribute is missing: set it to the base URL of your auth API, e.g. <auth-provider api="/api">',
+          { option: 'api' },
         );
-      session = findSession(options);
+      session = findSession(options, true, `<auth-provider api="${options.api}">`);
     } catch (error) {
       if (!isAuthError(error)) throw error;
       this.#fail(error);
@@ -211,12 +212,14 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
    * and the provider becomes anonymous — `ready` settles, gates show their `login` slot, and every
    * function of the context fails with the same error instead of waiting.
    */
-  #fail(error: UsageError): void {
+  #fail(error: AuthError): void {
     this.#problem = error;
-    const attributes = Object.entries(AuthProvider.properties)
-      .filter(([name]) => error.message.includes(name))
-      .map(([name, declaration]) => ('attribute' in declaration ? declaration.attribute : name));
-    console.error(`<auth-provider${attributes.map((a) => ` ${a}`).join('')}>: ${error.message}`);
+    // The attribute of the option at fault, from the error itself (not from its words: an api URL may
+    // well contain an option's name).
+    const option = (error as UsageError).option as keyof typeof AuthProvider.properties | undefined;
+    const declaration = option && AuthProvider.properties[option];
+    const attribute = declaration ? ('attribute' in declaration ? declaration.attribute : option) : '';
+    console.error(`<auth-provider${attribute ? ` ${attribute}` : ''}>: ${error.message}`);
     this.setAttribute('state', 'anonymous');
     this.#context.publish(error);
     this.#dispatch('auth-error', { error });

@@ -1,3 +1,5 @@
+import { apiKey } from '../core/options.js';
+import { existingSessions } from '../core/registry.js';
 import type { Session } from '../core/session.js';
 import type { AuthProvider } from '../elements/auth-provider.js';
 import { TAGS } from '../tags.js';
@@ -17,10 +19,7 @@ export interface SignedInOptions {
  * creating one — `getSession` would, and start a restore.
  */
 export function pageSession(api: string): Session | undefined {
-  const registry = (globalThis as Record<symbol, { sessions?: Map<string, { session: Session }> } | undefined>)[
-    Symbol.for('auth-shell.registry')
-  ];
-  return registry?.sessions?.get(api)?.session;
+  return existingSessions().find((session) => apiKey(session.options.api) === api);
 }
 
 /** See {@link AuthServer.signedIn}. `mounted` hears of the provider before it is connected. */

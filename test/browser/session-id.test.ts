@@ -106,6 +106,18 @@ describe('the session id', () => {
     expect(s.state).to.equal('anonymous');
   });
 
+  it('a logout in a tab still holding the replaced session does not revoke the session that replaced it', async () => {
+    const a = (await openTab()).tab;
+    await a.login('alice');
+    await serverLogin('bob'); // outside the shell: the browser's cookies are Bob's now
+    await a.logout(); // Alice's tab had not acted on the new cookie yet
+    expect(a.state()).to.equal('anonymous');
+    // Bob's session was not the one to end: a new tab restores it.
+    const b = (await openTab()).tab;
+    expect(b.state()).to.equal('authenticated');
+    expect(b.user()).to.include({ name: 'Bob' });
+  });
+
   it('a logout of another session does not end this one, also when it arrives after this tab’s login', async () => {
     const a = (await openTab()).tab;
     const b = await openTab();

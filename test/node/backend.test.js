@@ -12,6 +12,8 @@ const ALLOWED = 'https://app.example';
 const EVIL = 'https://evil.example';
 const RT_COOKIE = /^rt=([A-Za-z0-9_-]{43}); HttpOnly; SameSite=Strict; Path=\/api; Max-Age=(\d+)$/;
 const CLEARED = 'rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0';
+/** The session-id cookie cleared with it (readable, for every path). */
+const SID_CLEARED = 'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0';
 const SECRET = 'test secret: thirty-two bytes ok';
 
 /**
@@ -88,11 +90,16 @@ const loginAt = (srv, host, base = '/api') =>
     body: '{"login":"alice","pass":"alice"}',
   });
 
-/** The single Set-Cookie header of a response (asserts there is exactly one). @param {Response} res */
+/**
+ * The single refresh-cookie Set-Cookie header of a response (asserts there is exactly one, and
+ * exactly one session-id cookie beside it). @param {Response} res
+ */
 function setCookie(res) {
   const cookies = res.headers.getSetCookie();
-  assert.equal(cookies.length, 1, `expected one Set-Cookie, got ${JSON.stringify(cookies)}`);
-  return cookies[0];
+  const refresh = cookies.filter((cookie) => !cookie.startsWith('auth-shell-sid='));
+  assert.equal(refresh.length, 1, `expected one refresh Set-Cookie, got ${JSON.stringify(cookies)}`);
+  assert.equal(cookies.length, 2, `expected the session-id cookie beside it, got ${JSON.stringify(cookies)}`);
+  return refresh[0];
 }
 
 /** The refresh token of a response's Set-Cookie. @param {Response} res */
@@ -689,7 +696,7 @@ describe('cookie tossing: more than one refresh cookie', () => {
       assert.equal(res.status, 401, cookie);
       assert.deepEqual(await res.json(), { error: 'invalid_grant' });
       assert.equal(res.headers.get('cache-control'), 'no-store');
-      assert.deepEqual(res.headers.getSetCookie(), [CLEARED]);
+      assert.deepEqual(res.headers.getSetCookie(), [CLEARED, SID_CLEARED]);
     }
     const after = srv.backend.stats;
     assert.equal(after.ambiguousCookies - before.ambiguousCookies, 2);
@@ -721,12 +728,14 @@ describe('cookie tossing: more than one refresh cookie', () => {
     assert.deepEqual(await res.json(), { error: 'invalid_grant' });
     assert.deepEqual(res.headers.getSetCookie(), [
       CLEARED,
+      SID_CLEARED,
       '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure',
     ]);
     const host = await post('/api/refresh', `rt=${alice.rt}; __Host-rt=${'y'.repeat(43)}`);
     assert.equal(host.status, 401);
     assert.deepEqual(host.headers.getSetCookie(), [
       CLEARED,
+      SID_CLEARED,
       '__Host-rt=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure',
     ]);
     assert.equal(srv.backend.stats.ambiguousCookies - before.ambiguousCookies, 2);
@@ -744,7 +753,7 @@ describe('cookie tossing: more than one refresh cookie', () => {
     const res = await post('/api/logout', `rt=${bob.rt}; rt=${alice.rt}`);
     assert.equal(res.status, 401);
     assert.deepEqual(await res.json(), { error: 'invalid_grant' });
-    assert.deepEqual(res.headers.getSetCookie(), [CLEARED]);
+    assert.deepEqual(res.headers.getSetCookie(), [CLEARED, SID_CLEARED]);
     assert.equal(srv.backend.stats.logouts - before.logouts, 0);
     assert.equal(srv.backend.stats.revokedFamilies - before.revokedFamilies, 0);
     assert.equal(srv.backend.stats.ambiguousCookies - before.ambiguousCookies, 1);
@@ -773,12 +782,14 @@ describe('cookie flags and prefix', () => {
       for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LocalHost']) {
         const res = await loginAt(srv, host);
         assert.equal(res.status, 200, host);
-        assert.equal(res.cookies.length, 1);
+        assert.equal(res.cookies.length, 2);
         assert.match(
           res.cookies[0],
           /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/,
           host,
         );
+        // Beside it, the readable session-id cookie: not HttpOnly, for every path, not Secure here either.
+        assert.match(res.cookies[1], /^auth-shell-sid=[A-Za-z0-9_-]+; SameSite=Strict; Path=\/; Max-Age=28800$/, host);
         assert.equal(res.headers['cache-control'], 'no-store');
       }
     } finally {
@@ -792,11 +803,12 @@ describe('cookie flags and prefix', () => {
       const host = 'app.example.com';
       const res = await loginAt(srv, host);
       assert.equal(res.status, 200);
-      assert.equal(res.cookies.length, 1);
+      assert.equal(res.cookies.length, 2);
       assert.match(
         res.cookies[0],
         /^__Secure-rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
       );
+      assert.match(res.cookies[1], /^auth-shell-sid=[A-Za-z0-9_-]+; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
       const rt = valueOf(res.cookies[0]);
       // https://<Host> is the page's own origin behind the proxy.
       const headers = { ...XRW, Host: host, Origin: `https://${host}` };
@@ -805,7 +817,10 @@ describe('cookie flags and prefix', () => {
         headers: { ...headers, Cookie: `rt=${rt}` },
       });
       assert.equal(plain.status, 401, 'the unprefixed name is not read where the prefixed one is expected');
-      assert.deepEqual(plain.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+      assert.deepEqual(plain.cookies, [
+        '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure',
+        'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0; Secure',
+      ]);
       const ok = await rawRequest(srv, '/api/refresh', {
         method: 'POST',
         headers: { ...headers, Cookie: `__Secure-rt=${rt}` },
@@ -821,7 +836,10 @@ describe('cookie flags and prefix', () => {
         headers: { ...headers, Cookie: ok.cookies[0].split(';')[0] },
       });
       assert.equal(out.status, 204);
-      assert.deepEqual(out.cookies, ['__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure']);
+      assert.deepEqual(out.cookies, [
+        '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure',
+        'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0; Secure',
+      ]);
       assert.equal(srv.backend.stats.revokedFamilies, 1);
       assert.equal(srv.backend.cookieName, '__Secure-rt');
     } finally {
@@ -1024,7 +1042,7 @@ describe('login throttling', () => {
       srv.clock.t += 1000;
       const ok = await attempt(srv, 'alice', 'alice');
       assert.equal(ok.status, 200);
-      assert.equal(ok.cookies.length, 1);
+      assert.equal(ok.cookies.length, 2); // the refresh cookie and the session-id cookie
       assert.equal(srv.backend.stats.logins - before.logins, 2);
       // The success reset the account's count: 4 + 4 failures around a success never lock.
       for (let i = 0; i < 4; i++) assert.equal((await attempt(srv, 'alice', 'wrong')).status, 401);

@@ -46,7 +46,7 @@ test('middleware: login, refresh and /me through @web/dev-server; Koa leaves the
   assert.equal(login.headers.get('cache-control'), 'no-store');
   assert.equal(login.headers.get('etag'), null, 'no etag middleware touched the response');
   const cookies = login.headers.getSetCookie();
-  assert.equal(cookies.length, 1);
+  assert.equal(cookies.length, 2); // the refresh cookie and the readable session-id cookie
   assert.match(cookies[0], /^rt=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/);
   const { access_token: at } = await login.json();
 

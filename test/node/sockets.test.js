@@ -455,7 +455,10 @@ describe('revocation', () => {
       assert.equal((await bearer(srv, '/api/logout-everywhere', a.at, 'GET')).status, 405);
       const res = await bearer(srv, '/api/logout-everywhere', a.at);
       assert.equal(res.status, 204);
-      assert.deepEqual(res.headers.getSetCookie(), ['rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0']);
+      assert.deepEqual(res.headers.getSetCookie(), [
+        'rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0',
+        'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0',
+      ]);
       assert.deepEqual(await a1.closed, { code: 4001, reason: 'session revoked' });
       assert.deepEqual(await b1.closed, { code: 4001, reason: 'session revoked' });
       assert.deepEqual(await bob1.echo('ok'), { type: 'echo', data: 'ok' });
