@@ -11,6 +11,8 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
 export interface FreshnessHooks {
   /** Whether the session is authenticated now (a refresh is only started then). */
   authenticated(): boolean;
+  /** ms until the browser's next refresh attempt in an outage (≤ 0: none). */
+  due(): number;
   refresh(reason: RefreshReason): Promise<unknown>;
   /** The page woke up (online, pageshow, shown again). */
   wake(): void;

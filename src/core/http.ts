@@ -53,8 +53,8 @@ export async function exchange(url: string, init: RequestInit, options: Exchange
 
 /**
  * The typed error of an unexpected status. 5xx, 408 and 429 mean "try again later", not "the
- * session is over": a {@link RateLimitError} carrying `Retry-After` (seconds, or an HTTP date) for
- * 429, a {@link NetworkError} for the others. Any other status is an {@link HttpError}.
+ * session is over": a {@link NetworkError} carrying the server's `Retry-After` (seconds, or an HTTP
+ * date) when it sent one — a {@link RateLimitError} for 429. Any other status is an {@link HttpError}.
  */
 export function statusError(
   message: string,
@@ -63,12 +63,14 @@ export function statusError(
   operation: AuthOperation,
 ): HttpError | NetworkError {
   if (status < 500 && status !== 408 && status !== 429) return new HttpError(message, { status, operation });
-  if (status !== 429) return new NetworkError(message, { status, operation });
   const header = headers.get('Retry-After')?.trim() ?? '';
   const seconds = /^\d+$/.test(header)
     ? Number(header)
     : Math.ceil((Date.parse(header) - (serverDate(headers) ?? Date.now())) / 1000);
-  return new RateLimitError(message, seconds >= 0 ? seconds : undefined, { operation });
+  const retryAfter = seconds >= 0 ? seconds : undefined;
+  return status === 429
+    ? new RateLimitError(message, retryAfter, { operation })
+    : new NetworkError(message, { status, operation, retryAfter });
 }
 
 /** The server's clock when it answered, from its `Date` header; `undefined` when unreadable. */

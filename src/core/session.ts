@@ -17,7 +17,8 @@ import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } fro
 import { Refresher, type RefreshOutcome } from './refresher.js';
 import { readSid } from './sid.js';
 import { CONNECT, socketHook } from './socket-hook.js';
-import { TabSync, sharedNow, type Offer, type TokenMessage } from './tab-sync.js';
+import { sharedNow } from './shared-clock.js';
+import { TabSync, type Offer, type TokenMessage } from './tab-sync.js';
 import { TokenStore, parseToken, type ParsedToken, type User } from './token-store.js';
 
 /** The session API as one value: what `session.value` gives and the context value builds on. */
@@ -126,11 +127,12 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
     const inert = this.#inert;
     const key = apiKey(options.api);
     const tokens = (this.#tokens = new TokenStore(options.clock, options.leeway));
-    this.#refresher = new Refresher(
-      this.#attempt,
-      () => ({ retries: options.refreshRetries, delay: options.retryDelay }),
-      (phase, extra) => this.#step('refresh', phase, extra),
-    );
+    const refresher = (this.#refresher = new Refresher({
+      attempt: this.#attempt,
+      policy: () => ({ retries: options.refreshRetries, delay: options.retryDelay, timeout: options.timeout }),
+      report: (phase, extra) => this.#step('refresh', phase, extra),
+      tell: (outage) => this.#tabs?.outage(outage),
+    }));
     if (options.debug) logSteps(this, options.api.href);
     const tabs = (this.#tabs =
       options.tabSync && !inert
@@ -142,10 +144,12 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
               if (before !== this.#record.state) this.#step('logout', 'success', { source: 'tab' });
             },
             offer: this.#offer,
+            outage: (outage) => refresher.heard(outage),
           })
         : null);
     this.#fresh = new Freshness(tokens, options.clock, {
       authenticated: () => this.#record.state === 'authenticated',
+      due: () => refresher.outage.until - sharedNow(),
       refresh: (reason) => this.#refresh(reason),
       wake: () => this.#dispatch({ type: 'wake' }),
       // A refresh must not hold the cross-tab lock while the page sleeps in the back/forward cache:
@@ -250,6 +254,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
       const parsed = await this.#locked(async () => {
         const requestedAt = sharedNow();
         const answer = await this.#send('login', JSON.stringify({ login, pass }));
+        this.#refresher.calm(true);
         if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
         const parsed = this.#parse(answer, 'login', requestedAt);
         // To the other tabs before the lock is released — unless a logout here made it obsolete.
@@ -438,6 +443,8 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
     } catch {
       return; // not a token: ignore the message
     }
+    // Another tab got a token: the outage, if there was one, is over.
+    this.#refresher.calm(false);
     const { sid, requestedAt } = parsed;
     const user = this.#tokens.userOf(parsed);
     if (this.#dispatch({ type: 'adopt', user, sid, cookie: this.#cookie(), requestedAt }, parsed)) {
@@ -501,10 +508,18 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
     const outcome = await this.#locked(async (): Promise<ParsedToken | 'handed-over' | 'ended'> => {
       // Another tab refreshed while this one waited: its token was handed over, no request.
       if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';
+      // In an outage another tab may have failed meanwhile: no request before the browser's next attempt.
+      const blocked = this.#refresher.blocked();
+      if (blocked) throw blocked;
       const requestedAt = sharedNow();
       const cookie = this.#cookie();
-      const answer = await this.#send('refresh', undefined, signal);
+      const answer = await this.#send('refresh', undefined, signal).catch((error: unknown) => {
+        // Told to the other tabs before the lock is released: the next holder waits for the next attempt.
+        if (error instanceof NetworkError && !signal.aborted) this.#refresher.failed(error);
+        throw error;
+      });
       signal.throwIfAborted();
+      this.#refresher.calm(true); // the server answered: no outage
       if (answer.status === 401) {
         // The cookie is shared: the session is over in every tab.
         this.#tabs?.logout(cookie || this.#record.sid, sharedNow());

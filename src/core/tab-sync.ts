@@ -10,6 +10,9 @@
  * decision (see machine.ts).
  */
 
+import { CALM, type Outage } from './refresher.js';
+import { sharedNow } from './shared-clock.js';
+
 /** A token handed to the other tabs: memory to memory, same origin only, never stored. */
 export interface TokenMessage {
   readonly v: 1;
@@ -55,7 +58,13 @@ interface NewsMessage {
   readonly wait?: number;
 }
 
-type TabMessage = TokenMessage | AskMessage | LogoutMessage | NewsMessage;
+/** The browser's refresh outage as the sending tab knows it (see refresher.ts); `failures: 0` ends it. */
+interface OutageMessage extends Outage {
+  readonly v: 1;
+  readonly type: 'outage';
+}
+
+type TabMessage = TokenMessage | AskMessage | LogoutMessage | NewsMessage | OutageMessage;
 
 /** What the other tabs tell the session. */
 export interface TabEvents {
@@ -65,6 +74,8 @@ export interface TabEvents {
   logout(sid: string | null, at: number): void;
   /** A new tab asks for the token of session `sid`: this tab's fresh token of it, or `null`. */
   offer(sid: string): Offer | null;
+  /** Another tab's view of the browser's refresh outage. */
+  outage(outage: Outage): void;
 }
 
 /** Longest wait for the news of a refresh another tab just finished (its messages in flight). */
@@ -79,14 +90,8 @@ const MAX_NEWS_WAIT = 30_000;
 export const ASK_TIMEOUT = 50;
 /** How far ahead of this tab's clock another tab's time may be before it is taken for junk. */
 const ALLOWANCE = 1000;
-
-/**
- * The time every tab of the browser reads alike: the shared monotonic clock of the High Resolution
- * Time standard (`timeOrigin + now()`), in ms since the epoch. Unlike `Date.now()` it does not jump
- * when the wall clock is set, so the order of logins and logouts across tabs cannot be upset by a
- * clock change.
- */
-export const sharedNow = (): number => performance.timeOrigin + performance.now();
+/** The furthest next attempt another tab can announce: no message can stop refreshes for longer. */
+const MAX_OUTAGE = 5 * 60_000;
 
 const isTime = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value <= sharedNow() + ALLOWANCE;
@@ -115,7 +120,7 @@ export class TabSync {
     this.#channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(name) : null;
     this.#channel?.addEventListener('message', ({ data }: MessageEvent<Partial<Record<string, unknown>> | null>) => {
       if (typeof data !== 'object' || data === null || data.v !== 1) return;
-      const { type, id, at, sid, token, remaining, lifetime, requestedAt, to, wait } = data;
+      const { type, id, at, sid, token, remaining, lifetime, requestedAt, to, wait, failures, until } = data;
       if (type === 'ask' && isId(id) && isSid(sid)) {
         const offer = on.offer(sid);
         if (offer) this.handOver(offer, id);
@@ -129,6 +134,8 @@ export class TabSync {
         // It happened before it arrived, whatever the sender's clock says (a clock a little ahead
         // would otherwise make logins started here in the next moment look older than it).
         on.logout(sid ?? null, Math.min(at, sharedNow()));
+      } else if (type === 'outage' && Number.isInteger(failures) && isSpan(failures) && isSpan(until)) {
+        on.outage(failures === 0 ? CALM : { failures, until: Math.min(until, sharedNow() + MAX_OUTAGE) });
       } else if (
         type === 'token' &&
         typeof token === 'string' &&
@@ -253,6 +260,11 @@ export class TabSync {
    */
   handOver(offer: Offer, to?: string): void {
     this.post({ v: 1, type: 'token', ...offer, requestedAt: Math.max(offer.requestedAt, this.#logoutStamp), to });
+  }
+
+  /** Tells the other tabs of the browser's refresh outage (or its end). */
+  outage({ failures, until }: Outage): void {
+    this.post({ v: 1, type: 'outage', failures, until });
   }
 
   post(message: TabMessage): void {

@@ -392,7 +392,25 @@ function expectedCode(entry) {
   if (status === 408 || status >= 500) return 'network';
   return 'http';
 }
-/** Mirrors MAX_RETRY_AFTER (session.ts): a longer Retry-After fails a refresh at once. */
+/** Whether a logged answer is a transient failure (the network, a timeout, 5xx, 408, 429). @param {Logged} entry */
+const isTransient = (entry) =>
+  ['network', 'timeout', 'rate-limited'].includes(/** @type {string} */ (expectedCode(entry)));
+
+/**
+ * Refresh requests that failed transiently in a row at the end of `log`: the browser's outage as
+ * refresher.ts counts it (an answer that was not transient ends it; other routes do not count).
+ * @param {Logged[]} log
+ */
+function failureStreak(log) {
+  let streak = 0;
+  for (const entry of log.filter((r) => r.op === 'refresh' || r.op === 'login')) {
+    if (isTransient(entry) && entry.op === 'refresh') streak++;
+    else if (!isTransient(entry) && expectedCode(entry) !== 'http') streak = 0;
+  }
+  return streak;
+}
+
+/** Mirrors MAX_RETRY_AFTER (refresher.ts): a longer Retry-After fails a refresh at once. */
 const MAX_RETRY_AFTER = 5;
 
 /** The scripted server of one case: queued answers per route, defaults that behave, and a log. */
@@ -940,12 +958,17 @@ const refreshCmd = fc.constant(
         c.violate(`a refresh answered 401 left the state ${c.session.state}`);
       if (code !== null && code !== 'unauthenticated' && c.session.state !== before)
         c.violate(`a failed refresh (${code}) changed the state ${before} → ${c.session.state}`);
-      // Transient failures are retried refreshRetries times, unless a Retry-After is too long to wait for.
+      // Transient failures are retried refreshRetries times, unless a Retry-After (of a 429 or a
+      // 5xx) is too long to wait for. From calm: exactly that; in a browser's outage (failures
+      // since the last answer that was not transient), at most one attempt once beyond the retries.
       const transient = code === 'network' || code === 'timeout' || code === 'rate-limited';
-      const tooLong = last.status === 429 && (last.retryAfter ?? 0) > MAX_RETRY_AFTER;
-      if (transient && !tooLong && sent.length !== c.o.refreshRetries + 1)
+      const tooLong = transient && (last.retryAfter ?? 0) > MAX_RETRY_AFTER;
+      const streak = failureStreak(c.srv.log.slice(0, c.srv.log.indexOf(sent[0])));
+      if (transient && !tooLong && streak === 0 && sent.length !== c.o.refreshRetries + 1)
         c.violate(`a refresh failing with ${code} made ${sent.length} attempts, not ${c.o.refreshRetries + 1}`);
-      if (tooLong && sent.filter((r) => r.status === 429 && (r.retryAfter ?? 0) > MAX_RETRY_AFTER).length !== 1)
+      if (sent.length > (streak > c.o.refreshRetries ? 1 : c.o.refreshRetries + 1))
+        c.violate(`a refresh in an outage of ${streak} failures made ${sent.length} attempts`);
+      if (tooLong && sent.filter((r) => (r.retryAfter ?? 0) > MAX_RETRY_AFTER && isTransient(r)).length !== 1)
         c.violate('a long Retry-After did not end the refresh at once');
     }
   }),
