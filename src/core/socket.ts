@@ -10,12 +10,11 @@ import {
   type AuthError,
 } from './errors.js';
 import type { SessionSnapshot } from './events.js';
-import type { LinkHandlers, SocketLink } from './link.js';
+import type { LinkHandlers, SocketData, SocketLink } from './link.js';
 import { resolveUrl } from './origins.js';
 import { connect, type Session } from './session.js';
 
-/** What `send` accepts: the same as `WebSocket.send`. */
-export type SocketData = string | ArrayBufferLike | Blob | ArrayBufferView;
+export type { SocketData } from './link.js';
 
 /** Options of {@link openSocket}. Every number is validated; the defaults suit most servers. */
 export interface SocketOptions {
