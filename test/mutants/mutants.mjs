@@ -280,34 +280,34 @@ export const MUTANTS = [
     find: 'if (conflicts.length > 0) {',
     replace: 'if (false) {',
   },
-  // ---- sockets ----
+  // ---- sockets (the table in src/core/socket-machine.ts, its runner in socket-runner.ts) ----
   {
     id: 'socket-reconnects-forever',
     behaviour: 'T19 reconnects are capped (maxAttempts), then giveup',
-    file: 'src/core/socket.ts',
-    find: 'if (this.#attempts >= maxAttempts) {',
-    replace: 'if (this.#attempts >= maxAttempts && false) {',
+    file: 'src/core/socket-machine.ts',
+    find: 'if (attempts >= config.maxAttempts)',
+    replace: 'if (attempts >= config.maxAttempts && false)',
   },
   {
     id: 'socket-survives-logout',
     behaviour: 'T19/T20 the session ending closes its sockets',
-    file: 'src/core/socket.ts',
-    find: "this.close(1000, 'session ended');",
+    file: 'src/core/socket-runner.ts',
+    find: "else if (state === 'anonymous') step({ type: state, live: live() });",
     replace: '',
   },
   {
     id: 'socket-close-waits-forever',
     behaviour: 'a socket whose server never answers the close frame is closed after 1 s anyway',
-    file: 'src/core/socket.ts',
-    find: 'this.#enter(Phase.CLOSING, () => this.#finish(code, reason, false), CLOSE_FALLBACK);',
-    replace: 'void CLOSE_FALLBACK; this.#enter(Phase.CLOSING);',
+    file: 'src/core/socket-machine.ts',
+    find: "        timer(record, CLOSE_FALLBACK, 'fallback'),\n",
+    replace: '',
   },
   {
     id: 'socket-handshake-no-timeout',
     behaviour: 'T6 a WebSocket handshake that never completes times out',
-    file: 'src/core/socket.ts',
-    find: 'this.#enter(Phase.CONNECTING, () => ws!.close(), connectTimeout);',
-    replace: 'this.#enter(Phase.CONNECTING);',
+    file: 'src/core/socket-machine.ts',
+    find: "{ phase: 'connecting' }, timer(record, record.config.connectTimeout, 'timeout'))",
+    replace: "{ phase: 'connecting' })",
   },
   // ---- a new tab restores from its siblings ----
   {
