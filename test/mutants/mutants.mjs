@@ -309,6 +309,63 @@ export const MUTANTS = [
     find: "{ phase: 'connecting' }, timer(record, record.config.connectTimeout, 'timeout'))",
     replace: "{ phase: 'connecting' })",
   },
+  {
+    id: 'socket-table-wrong-target',
+    behaviour: 'the socket table: a link handed out starts its handshake (connecting), it is not open yet',
+    file: 'src/core/socket-machine.ts',
+    find: "linked: (record) => to(record, { phase: 'connecting' },",
+    replace: "linked: (record) => to(record, { phase: 'open' },",
+  },
+  {
+    id: 'socket-stale-generation-kept',
+    behaviour: 'the socket table: what an older connection attempt or timer reports is dropped (its generation)',
+    file: 'src/core/socket-machine.ts',
+    find: "if (!handler || ('gen' in event && event.gen !== record.gen))",
+    replace: 'if (!handler)',
+  },
+  {
+    id: 'socket-backoff-not-applied',
+    behaviour: 'T19 reconnects wait the shared jittered backoff (backoff.ts), growing per attempt',
+    file: 'src/core/socket-runner.ts',
+    find: 'const delay = (attempt: number) => core.backoff(attempt - 1, retryDelay, maxRetryDelay);',
+    replace:
+      'const delay = (attempt: number) => {\n    void attempt;\n    void maxRetryDelay;\n    return retryDelay;\n  };',
+  },
+  {
+    id: 'socket-backoff-same-attempt',
+    behaviour: 'T19 the socket table asks the backoff for the attempt it schedules',
+    file: 'src/core/socket-machine.ts',
+    find: ': config.delay(attempt);',
+    replace: ': config.delay(1);',
+  },
+  {
+    id: 'socket-queue-flushed-after-open',
+    behaviour: 'messages queued while connecting go out before the open event (the socket table)',
+    file: 'src/core/socket-machine.ts',
+    find: "        { type: 'flush' },\n        { type: 'open' },",
+    replace: "        { type: 'open' },\n        { type: 'flush' },",
+  },
+  {
+    id: 'socket-queue-flushed-late',
+    behaviour: 'messages queued while connecting reach the server before what the page sends from its open listener',
+    file: 'src/core/socket-runner.ts',
+    find: 'for (const data of queue.splice(0)) link!.send(data);',
+    replace: 'queueMicrotask(() => {\n          for (const data of queue.splice(0)) link!.send(data);\n        });',
+  },
+  {
+    id: 'socket-refused-token-reused',
+    behaviour: 'T19 after 1008/4001 the session is told which connection was refused, so it hands out a new token',
+    file: 'src/core/socket-runner.ts',
+    find: 'refused ? lost : undefined,',
+    replace: 'refused && false ? lost : undefined,',
+  },
+  {
+    id: 'socket-unauthenticated-silent',
+    behaviour: 'a socket opened while anonymous reports an UnauthenticatedError before it closes',
+    file: 'src/core/socket-machine.ts',
+    find: 'return record.authenticated ? next :',
+    replace: 'return record.authenticated || true ? next :',
+  },
   // ---- a new tab restores from its siblings ----
   {
     id: 'new-tab-never-asks',
