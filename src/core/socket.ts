@@ -117,8 +117,12 @@ const CLOSED = 3;
  * - The session ending (logout here, in another provider, or a refresh answered 401) closes it with
  *   1000 at once. Opened while the session restores, it waits; opened while anonymous, it fails with
  *   an `error` event (`UnauthenticatedError`) and closes.
- * - Messages sent while not open are queued (bounded) and sent in order on open.
+ * - Messages sent while not open are queued (bounded) and sent in order, before `open` is dispatched.
  * - No listener or timer outlives a closed socket.
+ *
+ * This class is what every page carries: the options, the queue, `readyState` and the events. What
+ * it does is decided by the socket table (socket-machine.ts) and carried out by socket-runner.ts,
+ * loaded with `import()` when a page first opens a socket.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types addEventListener
 export class AuthSocket extends EventTarget {
