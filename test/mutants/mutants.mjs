@@ -43,8 +43,8 @@ export const MUTANTS = [
     id: 'refresh-never-retried',
     behaviour: 'T4/T6 a refresh that failed at network level is retried with backoff',
     file: 'src/core/refresher.ts',
-    find: 'signal.aborted || attempt >= retries ||',
-    replace: 'signal.aborted || attempt >= retries || true ||',
+    find: '          attempt >= retries ||',
+    replace: '          attempt >= 0 ||',
   },
   {
     id: 'refresh-401-keeps-session',
@@ -143,8 +143,8 @@ export const MUTANTS = [
     id: 'rate-limit-untyped',
     behaviour: 'T30 a 429 is a RateLimitError carrying Retry-After',
     file: 'src/core/http.ts',
-    find: 'if (status !== 429) return new NetworkError(message, { status, operation });',
-    replace: 'return new NetworkError(message, { status, operation });',
+    find: 'return status === 429\n    ? new RateLimitError',
+    replace: 'return status === 0\n    ? new RateLimitError',
   },
   // ---- where the token goes ----
   {
@@ -216,10 +216,10 @@ export const MUTANTS = [
     id: 'epoch-unchecked-after-answer',
     behaviour: 'T20 a refresh answer arriving after a logout is not stored',
     file: 'src/core/session.ts',
-    find: "const answer = await this.#send('refresh', undefined, signal);\n      signal.throwIfAborted();",
-    replace: "const answer = await this.#send('refresh', undefined, signal);",
+    find: 'signal.throwIfAborted();\n      this.#refresher.calm(true);',
+    replace: 'this.#refresher.calm(true);',
     equivalent:
-      'a logout aborts the request (its answer is never read) and the epoch is checked again after the lock; ' +
+      'a logout aborts the request (its answer is never read) and the machine ignores an outcome of an older generation; ' +
       'only a logout within the microtasks between the body being read and this line could tell, which no caller can time',
   },
   {
@@ -279,34 +279,91 @@ export const MUTANTS = [
     find: 'if (conflicts.length > 0) {',
     replace: 'if (false) {',
   },
-  // ---- sockets ----
+  // ---- sockets (the table in src/core/socket-machine.ts, its runner in socket-runner.ts) ----
   {
     id: 'socket-reconnects-forever',
     behaviour: 'T19 reconnects are capped (maxAttempts), then giveup',
-    file: 'src/core/socket.ts',
-    find: 'if (this.#attempts >= maxAttempts) {',
-    replace: 'if (this.#attempts >= maxAttempts && false) {',
+    file: 'src/core/socket-machine.ts',
+    find: 'if (attempts >= config.maxAttempts)',
+    replace: 'if (attempts >= config.maxAttempts && false)',
   },
   {
     id: 'socket-survives-logout',
     behaviour: 'T19/T20 the session ending closes its sockets',
-    file: 'src/core/socket.ts',
-    find: "this.close(1000, 'session ended');",
+    file: 'src/core/socket-runner.ts',
+    find: "else if (state === 'anonymous') step({ type: state, live: live() });",
     replace: '',
   },
   {
     id: 'socket-close-waits-forever',
     behaviour: 'a socket whose server never answers the close frame is closed after 1 s anyway',
-    file: 'src/core/socket.ts',
-    find: 'this.#enter(Phase.CLOSING, () => this.#finish(code, reason, false), CLOSE_FALLBACK);',
-    replace: 'void CLOSE_FALLBACK; this.#enter(Phase.CLOSING);',
+    file: 'src/core/socket-machine.ts',
+    find: "        timer(record, CLOSE_FALLBACK, 'fallback'),\n",
+    replace: '',
   },
   {
     id: 'socket-handshake-no-timeout',
     behaviour: 'T6 a WebSocket handshake that never completes times out',
-    file: 'src/core/socket.ts',
-    find: 'this.#enter(Phase.CONNECTING, () => ws!.close(), connectTimeout);',
-    replace: 'this.#enter(Phase.CONNECTING);',
+    file: 'src/core/socket-machine.ts',
+    find: "{ phase: 'connecting' }, timer(record, record.config.connectTimeout, 'timeout'))",
+    replace: "{ phase: 'connecting' })",
+  },
+  {
+    id: 'socket-table-wrong-target',
+    behaviour: 'the socket table: a link handed out starts its handshake (connecting), it is not open yet',
+    file: 'src/core/socket-machine.ts',
+    find: "linked: (record) => to(record, { phase: 'connecting' },",
+    replace: "linked: (record) => to(record, { phase: 'open' },",
+  },
+  {
+    id: 'socket-stale-generation-kept',
+    behaviour: 'the socket table: what an older connection attempt or timer reports is dropped (its generation)',
+    file: 'src/core/socket-machine.ts',
+    find: "if (!handler || ('gen' in event && event.gen !== record.gen))",
+    replace: 'if (!handler)',
+  },
+  {
+    id: 'socket-backoff-not-applied',
+    behaviour: 'T19 reconnects wait the shared jittered backoff (backoff.ts), growing per attempt',
+    file: 'src/core/socket-runner.ts',
+    find: 'const delay = (attempt: number) => core.backoff(attempt - 1, retryDelay, maxRetryDelay);',
+    replace:
+      'const delay = (attempt: number) => {\n    void attempt;\n    void maxRetryDelay;\n    return retryDelay;\n  };',
+  },
+  {
+    id: 'socket-backoff-same-attempt',
+    behaviour: 'T19 the socket table asks the backoff for the attempt it schedules',
+    file: 'src/core/socket-machine.ts',
+    find: ': config.delay(attempt);',
+    replace: ': config.delay(1);',
+  },
+  {
+    id: 'socket-queue-flushed-after-open',
+    behaviour: 'messages queued while connecting go out before the open event (the socket table)',
+    file: 'src/core/socket-machine.ts',
+    find: "        { type: 'flush' },\n        { type: 'open' },",
+    replace: "        { type: 'open' },\n        { type: 'flush' },",
+  },
+  {
+    id: 'socket-queue-flushed-late',
+    behaviour: 'messages queued while connecting reach the server before what the page sends from its open listener',
+    file: 'src/core/socket-runner.ts',
+    find: 'for (const data of queue.splice(0)) link!.send(data);',
+    replace: 'queueMicrotask(() => {\n          for (const data of queue.splice(0)) link!.send(data);\n        });',
+  },
+  {
+    id: 'socket-refused-token-reused',
+    behaviour: 'T19 after 1008/4001 the session is told which connection was refused, so it hands out a new token',
+    file: 'src/core/socket-runner.ts',
+    find: 'refused ? lost : undefined,',
+    replace: 'refused && false ? lost : undefined,',
+  },
+  {
+    id: 'socket-unauthenticated-silent',
+    behaviour: 'a socket opened while anonymous reports an UnauthenticatedError before it closes',
+    file: 'src/core/socket-machine.ts',
+    find: 'return record.authenticated ? next :',
+    replace: 'return record.authenticated || true ? next :',
   },
   // ---- a new tab restores from its siblings ----
   {
