@@ -8,7 +8,7 @@ import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTooling } from './scripts/custom-elements.mjs';
 import { standaloneOptions } from './scripts/standalone.mjs';
-import { versionDefine } from './scripts/version.mjs';
+import { version, versionDefine } from './scripts/version.mjs';
 
 const sources = (dir) =>
   readdirSync(dir).flatMap((name) => {
@@ -19,17 +19,26 @@ const sources = (dir) =>
 rmSync('dist', { recursive: true, force: true });
 
 // Module per module: consumers' bundlers tree-shake and dedupe, and `sideEffects` stays exact.
-await build({
-  entryPoints: sources('src'),
-  outdir: 'dist',
-  outbase: 'src',
-  format: 'esm',
-  target: 'es2022',
-  bundle: false,
-  sourcemap: true,
-  define: versionDefine(),
-  logLevel: 'warning',
-});
+// Twice: dist/ is the production build (messages keep their facts and an error code's link),
+// dist/development/ says more (the `development` export condition; see src/core/dev.ts). Syntax
+// is minified (constants folded, so the production messages' long words are gone), names are not.
+for (const [outdir, dev] of [
+  ['dist', false],
+  ['dist/development', true],
+]) {
+  await build({
+    entryPoints: sources('src'),
+    outdir,
+    outbase: 'src',
+    format: 'esm',
+    target: 'es2022',
+    bundle: false,
+    sourcemap: true,
+    minifySyntax: true,
+    define: versionDefine(version, dev),
+    logLevel: 'warning',
+  });
+}
 
 // The first-frame stylesheet, as it is.
 copyFileSync('src/auth-shell.css', 'dist/auth-shell.css');

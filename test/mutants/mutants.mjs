@@ -216,8 +216,8 @@ export const MUTANTS = [
     id: 'epoch-unchecked-after-answer',
     behaviour: 'T20 a refresh answer arriving after a logout is not stored',
     file: 'src/core/session.ts',
-    find: 'signal.throwIfAborted();\n      this.#refresher.calm(true);',
-    replace: 'this.#refresher.calm(true);',
+    find: 'signal.throwIfAborted();\n      if (answer.status === 401) {',
+    replace: 'if (answer.status === 401) {',
     equivalent:
       'a logout aborts the request (its answer is never read) and the machine ignores an outcome of an older generation; ' +
       'only a logout within the microtasks between the body being read and this line could tell, which no caller can time',
