@@ -65,8 +65,15 @@ function bodyStream(req) {
  */
 export function toWebRequest(req) {
   const encrypted = /** @type {{ encrypted?: boolean }} */ (req.socket).encrypted;
-  const host = /^[a-z0-9_.:[\]-]+$/i.test(req.headers.host ?? '') ? req.headers.host : 'localhost';
-  const url = new URL(req.url ?? '/', `${encrypted ? 'https' : 'http'}://${host}`);
+  const scheme = encrypted ? 'https' : 'http';
+  /** @type {URL} */
+  let url;
+  try {
+    url = new URL(req.url ?? '/', `${scheme}://${req.headers.host}`);
+  } catch {
+    // A Host no URL can hold (a port over 65535, spaces…): the server refuses it by the header.
+    url = new URL(req.url ?? '/', `${scheme}://localhost`);
+  }
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -120,8 +127,14 @@ export function toNodeHandler(server) {
       next?.();
       return false;
     }
-    const response = await server.handle(toWebRequest(req), { clientAddress: req.socket.remoteAddress });
-    await writeNodeResponse(res, response);
+    try {
+      const response = await server.handle(toWebRequest(req), { clientAddress: req.socket.remoteAddress });
+      await writeNodeResponse(res, response);
+    } catch {
+      // handle() answers every failure itself; this is the conversion failing (never a hung request).
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"server_error"}');
+      else res.destroy();
+    }
     // A body nobody read (a 403 before it, a 413 past the limit): drained, so the connection is reusable.
     if (!req.readableEnded) req.resume();
     return true;

@@ -449,12 +449,23 @@ export function createAuthServer(options) {
     return Boolean(ports && host && (ports.has('') || ports.has(host.port)));
   }
 
-  /** Origins this server is reached at, from the Host header and the request's scheme. @param {Request} request @param {string} origin */
+  /**
+   * Origins this server is reached at: the request's scheme and Host, and https://<Host> where TLS
+   * may end at a proxy in front of it — `secure: true`, a Host that is not a loopback name with
+   * 'auto', or a trusted X-Forwarded-Proto that says https. (Behind a proxy that rewrites Host, list
+   * the page's origin in allowedOrigins.)
+   * @param {Request} request @param {string} origin
+   */
   function isOwnOrigin(request, origin) {
     const host = request.headers.get('host')?.toLowerCase();
     if (!host) return false;
     const scheme = request.url.startsWith('https:') ? 'https' : 'http';
-    return origin === `${scheme}://${host}` || (isSecure(request) && origin === `https://${host}`);
+    if (origin === `${scheme}://${host}`) return true;
+    if (origin !== `https://${host}` || secure === false) return false;
+    if (secure === true) return true;
+    if (trustProxy && lastEntry(request.headers.get('x-forwarded-proto')) === 'https') return true;
+    const parsed = parseHost(host);
+    return Boolean(parsed && !LOOPBACK_HOSTS.has(parsed.hostname));
   }
 
   /** Hardened CSRF defence: custom header + Origin / Sec-Fetch-Site. @param {Request} request */

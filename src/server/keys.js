@@ -121,6 +121,10 @@ export function createKeyring(o) {
   }
   if (o.keys && (!Array.isArray(o.keys) || o.keys.length === 0))
     throw new TypeError('keys must be a non-empty array of private JWKs');
+  for (const jwk of o.keys ?? []) {
+    if (typeof jwk?.d !== 'string') throw new TypeError('keys: a signing key must be a private JWK (with "d")');
+    algOf(jwk);
+  }
 
   /** Oldest first; the last one signs. @type {LoadedKey[]} */
   let keys = [];
@@ -229,14 +233,20 @@ export function createKeyring(o) {
     async jwks() {
       if (secret) return null;
       await fresh();
-      return { keys: keys.map((k) => k.publicJwk) };
+      // Given keys in the order given (the signer first); store keys oldest first.
+      const listed = source === 'static' ? [...keys].reverse() : keys;
+      return { keys: listed.map((k) => k.publicJwk) };
     },
 
     /** Store keys: adds a newer key that signs from now on; returns its kid. */
     async rotate() {
       if (source !== 'store') throw new TypeError(`rotateKeys() rotates store-kept keys; these come from ${source}`);
+      await reloadOnce();
       const jwk = await generateSigningKey();
-      await store.addKey({ kid: /** @type {string} */ (jwk.kid), jwk, createdAt: now() }, false);
+      // Newer than every key in the store even when this instance's clock is behind another's: the
+      // newest key signs, on every instance.
+      const createdAt = Math.max(now(), (keys.at(-1)?.createdAt ?? 0) + 1);
+      await store.addKey({ kid: /** @type {string} */ (jwk.kid), jwk, createdAt }, false);
       await reloadOnce();
       return /** @type {string} */ (jwk.kid);
     },

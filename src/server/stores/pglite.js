@@ -10,23 +10,30 @@ import { mkdirSync } from 'node:fs';
 import { sqlStore } from './sql.js';
 
 /**
- * @param {{ dataDir?: string }} [options] no dataDir: in memory (nothing survives the process)
+ * @param {{ dataDir?: string, db?: import('@electric-sql/pglite').PGlite }} [options] no dataDir: in
+ *   memory (nothing survives the process); `db`: an open PGlite of yours instead (not closed by close())
  */
-export function pgliteStore({ dataDir } = {}) {
+export function pgliteStore({ dataDir, db: given } = {}) {
   return sqlStore('pglite', async () => {
-    const { PGlite } = await import('@electric-sql/pglite');
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const db = await PGlite.create(dataDir ?? 'memory://');
+    let db = given;
+    if (!db) {
+      const { PGlite } = await import('@electric-sql/pglite');
+      if (dataDir) mkdirSync(dataDir, { recursive: true });
+      db = await PGlite.create(dataDir ?? 'memory://');
+    }
+    const pglite = db;
     return {
-      query: async (text, params = []) => (await db.query(text, params)).rows,
+      query: async (text, params = []) => (await pglite.query(text, params)).rows,
       transaction: (fn) =>
-        db.transaction((tx) =>
+        pglite.transaction((tx) =>
           fn({
             query: async (text, params = []) => (await tx.query(text, params)).rows,
             exec: async (text) => void (await tx.exec(text)),
           }),
         ),
-      close: () => db.close(),
+      close: async () => {
+        if (!given) await pglite.close();
+      },
     };
   });
 }
