@@ -122,6 +122,14 @@ function hostAllowList(entries, origins) {
   return list;
 }
 
+/**
+ * The `Host` of a request: its header, or (runtimes whose Request carries none) the URL's host.
+ * @param {Request} request
+ */
+function hostOf(request) {
+  return request.headers.get('host') ?? new URL(request.url).host;
+}
+
 /** @param {string | null} origin an http://localhost, 127.0.0.1 or [::1] origin (a developer's machine) */
 function isLoopbackHttp(origin) {
   try {
@@ -306,7 +314,7 @@ export function createAuthServer(options) {
     }
     const origin = browserOrigin(request);
     if (origin) return !isLoopbackHttp(origin);
-    const host = parseHost(request.headers.get('host'));
+    const host = parseHost(hostOf(request));
     return !(host && LOOPBACK_HOSTS.has(host.hostname));
   }
 
@@ -444,7 +452,7 @@ export function createAuthServer(options) {
    * @param {Request} request
    */
   function isAllowedHost(request) {
-    const host = parseHost(request.headers.get('host'));
+    const host = parseHost(hostOf(request));
     const ports = host && allowedHosts.get(host.hostname);
     return Boolean(ports && host && (ports.has('') || ports.has(host.port)));
   }
@@ -457,7 +465,7 @@ export function createAuthServer(options) {
    * @param {Request} request @param {string} origin
    */
   function isOwnOrigin(request, origin) {
-    const host = request.headers.get('host')?.toLowerCase();
+    const host = hostOf(request).toLowerCase();
     if (!host) return false;
     const scheme = request.url.startsWith('https:') ? 'https' : 'http';
     if (origin === `${scheme}://${host}`) return true;
