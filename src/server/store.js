@@ -85,17 +85,22 @@
 
 import { ServiceUnavailableError } from './errors.js';
 
+/** `init` connects and migrates, which may take longer than a request should wait: its own limit. */
+const INIT_TIMEOUT_MS = 30_000;
+
 /**
- * The store behind a guard: an operation that fails or takes longer than `timeoutMs` rejects with
- * a ServiceUnavailableError (answered 503 + Retry-After), never with anything that could become a 401.
+ * The store behind a guard: an operation that fails or takes longer than `timeoutMs` (`init`: 30 s)
+ * rejects with a ServiceUnavailableError (answered 503 + Retry-After), never with anything that
+ * could become a 401.
  * @param {Store} store @param {{ timeoutMs: number, retryAfter: number }} o
  * @returns {Store}
  */
-export function guardStore(store, { timeoutMs, retryAfter }) {
+export function guardStore(store, { timeoutMs: requestTimeoutMs, retryAfter }) {
   /** @param {string} name @param {(...args: any[]) => Promise<any>} fn */
   const wrap =
     (name, fn) =>
     (/** @type {any[]} */ ...args) => {
+      const timeoutMs = name === 'init' ? Math.max(INIT_TIMEOUT_MS, requestTimeoutMs) : requestTimeoutMs;
       /** @type {ReturnType<typeof setTimeout> | undefined} */
       let timer;
       const timeout = new Promise((_, reject) => {
