@@ -133,7 +133,12 @@ function refreshRequests(jar) {
         context.cookie = jar.pop();
         return { ...req, headers: { ...req.headers, cookie: context.cookie } };
       },
-      onResponse(/** @type {number} */ status, /** @type {any} */ _body, /** @type {any} */ context, /** @type {any} */ headers) {
+      onResponse(
+        /** @type {number} */ status,
+        /** @type {any} */ _body,
+        /** @type {any} */ context,
+        /** @type {any} */ headers,
+      ) {
         const rt = [headers['set-cookie']].flat().find((c) => typeof c === 'string' && c.startsWith('rt='));
         if (status === 200 && rt) jar.push(rt.split(';')[0]);
         else if (status !== 401 && context.cookie) jar.push(context.cookie); // 503 and such: the session stays
@@ -145,11 +150,15 @@ function refreshRequests(jar) {
 /** @param {StoreKind} kind @param {Record<string, string>} env */
 async function measureMemory(kind, env) {
   const count = MEMORY_SESSIONS[kind];
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', 'bench/session-memory.js', kind, String(count)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    timeout: 180_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--expose-gc', 'bench/session-memory.js', kind, String(count)],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      timeout: 180_000,
+    },
+  );
   const { bytes, sessions } = JSON.parse(stdout);
   return { bytesPer100k: (bytes / sessions) * PER, sessions };
 }
@@ -185,7 +194,11 @@ export async function serverLoadRows() {
     for (const [kind, env] of stores) {
       const section = `server: ${kind}`;
       if (!env) {
-        rows.push({ section, metric: 'store', value: `not installed (${kind === 'postgres' ? 'postgresql' : 'redis-server'})` });
+        rows.push({
+          section,
+          metric: 'store',
+          value: `not installed (${kind === 'postgres' ? 'postgresql' : 'redis-server'})`,
+        });
         continue;
       }
       /** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
@@ -216,7 +229,8 @@ export async function serverLoadRows() {
         const memory = await measureMemory(kind, env);
         report[kind] = { sustained: max, atRate: paced, logins, memory };
         const perCore = max.rps / Math.max(max.cpuShare, 0.01);
-        const failures = (/** @type {Run} */ r) => (r.errors + r.non2xx > 0 ? `; ${r.non2xx} non-2xx, ${r.errors} errors` : '');
+        const failures = (/** @type {Run} */ r) =>
+          r.errors + r.non2xx > 0 ? `; ${r.non2xx} non-2xx, ${r.errors} errors` : '';
         rows.push(
           {
             section,
@@ -230,7 +244,12 @@ export async function serverLoadRows() {
             metric: `refresh with rotation at ${fmt(RATE)}/s (${SECONDS} s)`,
             value: `${fmt(paced.rps)}/s, p50 ${paced.p50} ms, p99 ${paced.p99} ms; server CPU ${fmt(paced.cpuShare * 100)} %${failures(paced)}`,
             target: kind === 'postgres' || kind === 'redis' ? 'p99 <= 25 ms' : '',
-            result: kind === 'postgres' || kind === 'redis' ? (paced.p99 <= 25 && paced.rps >= RATE * 0.95 ? 'meets' : 'above goal') : '',
+            result:
+              kind === 'postgres' || kind === 'redis'
+                ? paced.p99 <= 25 && paced.rps >= RATE * 0.95
+                  ? 'meets'
+                  : 'above goal'
+                : '',
           },
           {
             section,

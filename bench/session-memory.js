@@ -20,7 +20,8 @@ const { STORE_URL = '', DATA_DIR } = process.env;
 const gc = /** @type {() => void} */ (globalThis.gc ?? (() => {}));
 
 /** PGlite is one process's: the store and the measurement share one. */
-const pglite = kind === 'pglite' ? await (await import('@electric-sql/pglite')).PGlite.create(DATA_DIR ?? 'memory://') : undefined;
+const pglite =
+  kind === 'pglite' ? await (await import('@electric-sql/pglite')).PGlite.create(DATA_DIR ?? 'memory://') : undefined;
 /** @type {import('../src/server/store.js').Store} */
 const store =
   kind === 'postgres'
@@ -65,7 +66,14 @@ if (kind === 'redis') {
   };
 }
 
-const sessions = createSessions({ store, sessionTtl: 8 * 3600, idleTtl: 3600, gracePeriod: 5, maxSessionsPerUser: 1_000_000, now: Date.now });
+const sessions = createSessions({
+  store,
+  sessionTtl: 8 * 3600,
+  idleTtl: 3600,
+  gracePeriod: 5,
+  maxSessionsPerUser: 1_000_000,
+  now: Date.now,
+});
 const claims = { user_id: 1, role: 'user', name: 'Alice Example' };
 /** Keeps what a server keeps per session in memory: nothing but the store's own data. */
 const before = await measure();

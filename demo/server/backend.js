@@ -376,11 +376,15 @@ export function createBackend(options = {}) {
     }
     if (fault.status) {
       const origin = request.headers.get('origin');
+      /** @type {Record<string, string>} */
       const cors =
         origin !== null && (options.allowedOrigins ?? []).includes(origin)
           ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true' }
           : {};
-      await writeNodeResponse(res, json(fault.status, { error: 'fault' }, { 'Cache-Control': 'no-store', Vary: 'Origin', ...cors }));
+      await writeNodeResponse(
+        res,
+        json(fault.status, { error: 'fault' }, { 'Cache-Control': 'no-store', Vary: 'Origin', ...cors }),
+      );
       return true;
     }
     await sleep(fault.delay);
@@ -403,9 +407,11 @@ export function createBackend(options = {}) {
     try {
       if (latency > 0) await sleep(latency);
       const request = toWebRequest(req);
-      if (testRoutes && path === logoutPath && logoutFaults.size > 0 && (await logoutFault(req, res, request))) return true;
+      if (testRoutes && path === logoutPath && logoutFaults.size > 0 && (await logoutFault(req, res, request)))
+        return true;
       // Fault injection (tests): the server rotates, but its answer never reaches the client.
-      const dropping = testRoutes && path === refreshPath && dropAfterRotate.size > 0 ? await auth.findSession(request) : null;
+      const dropping =
+        testRoutes && path === refreshPath && dropAfterRotate.size > 0 ? await auth.findSession(request) : null;
       const response = await auth.handle(request, { clientAddress: req.socket.remoteAddress });
       const drops = dropping && response.status === 200 ? (dropAfterRotate.get(dropping.sid) ?? 0) : 0;
       if (dropping && drops > 0) {

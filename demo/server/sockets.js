@@ -99,7 +99,7 @@ export function createSocketHub(o) {
   /**
    * @param {'token' | 'ticket'} via @param {string | null} sid @param {string | null} jti
    * @param {SocketUser | undefined} user @param {number} exp seconds
-   * @returns {HandshakeAuth}
+   * @returns {Promise<HandshakeAuth>}
    */
   async function checkSession(via, sid, jti, user, exp) {
     if (sid && (await o.isSessionRevoked(sid)))

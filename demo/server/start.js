@@ -215,7 +215,9 @@ const users = DEFAULT_USERS.map((u) => `${u.login}/${u.pass}`).join(', ');
 console.log(
   `auth-shell demo: http://localhost:${actualPort}/  (users ${users}; ${seed ? 'seed' : 'hardened'} backend, access token 20 s, latency ${latency} ms)`,
 );
-console.log(`auth-shell sessions: PGlite in ${path.relative(process.cwd(), dataDir) || dataDir} (kept across restarts)`);
+console.log(
+  `auth-shell sessions: PGlite in ${path.relative(process.cwd(), dataDir) || dataDir} (kept across restarts)`,
+);
 console.log(`auth-shell micro-frontends: http://localhost:${actualPort}/mfe/`);
 
 // ---- shutdown ------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ function bodyStream(req) {
  * A Web `Request` for a Node request. The URL's scheme is https on a TLS socket; the `Host` header
  * travels as it came (the server checks it against its allow-list).
  * @param {import('node:http').IncomingMessage & { body?: unknown }} req
+ * @returns {Request}
  */
 export function toWebRequest(req) {
   const encrypted = /** @type {{ encrypted?: boolean }} */ (req.socket).encrypted;
@@ -81,7 +82,7 @@ export function toWebRequest(req) {
     else headers.set(name, value);
   }
   const method = req.method ?? 'GET';
-  /** @type {BodyInit | null} */
+  /** @type {string | Uint8Array | ReadableStream<Uint8Array> | null} */
   let body = null;
   if (!NO_BODY.has(method)) {
     if (req.readableEnded) {
@@ -90,7 +91,10 @@ export function toWebRequest(req) {
       if (typeof parsed === 'string' || parsed instanceof Uint8Array) body = parsed;
       else if (parsed !== undefined && parsed !== null) body = JSON.stringify(parsed);
       headers.delete('content-length');
-    } else if (req.headers['content-length'] !== '0' && (req.headers['content-length'] || req.headers['transfer-encoding'])) {
+    } else if (
+      req.headers['content-length'] !== '0' &&
+      (req.headers['content-length'] || req.headers['transfer-encoding'])
+    ) {
       body = bodyStream(req);
     }
   }

@@ -8,8 +8,22 @@
  */
 import { isIP } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { ServiceUnavailableError, UnauthorizedError, isServiceUnavailableError, isUnauthorizedError } from './errors.js';
-import { HttpError, mediaType, parseCookies, parseHost, readBody, redactUrl, respond, serializeCookie } from './http.js';
+import {
+  ServiceUnavailableError,
+  UnauthorizedError,
+  isServiceUnavailableError,
+  isUnauthorizedError,
+} from './errors.js';
+import {
+  HttpError,
+  mediaType,
+  parseCookies,
+  parseHost,
+  readBody,
+  redactUrl,
+  respond,
+  serializeCookie,
+} from './http.js';
 import { createKeyring } from './keys.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { createSessions } from './refresh-tokens.js';
@@ -141,12 +155,7 @@ function isLoopbackHttp(origin) {
 }
 
 /** The last entry of a comma-separated forwarding header: the one your proxy appended. @param {string | null} value */
-const lastEntry = (value) =>
-  (value ?? '')
-    .split(',')
-    .at(-1)
-    ?.trim()
-    .toLowerCase() ?? '';
+const lastEntry = (value) => (value ?? '').split(',').at(-1)?.trim().toLowerCase() ?? '';
 
 /** @param {string} name @param {number} value @param {(v: number) => boolean} ok @param {string} what */
 function check(name, value, ok, what) {
@@ -199,7 +208,8 @@ export function createAuthServer(options) {
   if (secure !== 'auto' && typeof secure !== 'boolean')
     throw new TypeError(`secure must be true, false or 'auto', not ${secure}`);
   // The base ends up in the cookie's Path attribute: no room for ';' or spaces.
-  if (basePath !== '/' && !PATH.test(basePath)) throw new TypeError(`basePath must be '/' or a path like '/api', not ${basePath}`);
+  if (basePath !== '/' && !PATH.test(basePath))
+    throw new TypeError(`basePath must be '/' or a path like '/api', not ${basePath}`);
   /** What request paths start with: '' for base '/'. */
   const prefix = basePath === '/' ? '' : basePath;
   const cookiePath = options.cookiePath ?? (prefix || '/');
@@ -357,7 +367,14 @@ export function createAuthServer(options) {
   const clearCookies = (request) => [
     serializeCookie(cookieNameFor(request), '', { path: cookiePath, secure: isSecure(request), maxAge: 0 }),
     ...(sidCookie
-      ? [serializeCookie(sidCookie.name, '', { path: sidCookie.path, secure: isSecure(request), maxAge: 0, readable: true })]
+      ? [
+          serializeCookie(sidCookie.name, '', {
+            path: sidCookie.path,
+            secure: isSecure(request),
+            maxAge: 0,
+            readable: true,
+          }),
+        ]
       : []),
   ];
 
@@ -418,7 +435,8 @@ export function createAuthServer(options) {
         claims: verified && typeof verified === 'object' ? /** @type {Claims} */ (verified) : undefined,
       });
     }
-    if (checkClaims && !(await checkClaims(payload))) throw new UnauthorizedError('access token refused', { claims: payload });
+    if (checkClaims && !(await checkClaims(payload)))
+      throw new UnauthorizedError('access token refused', { claims: payload });
     return payload;
   }
 
@@ -482,7 +500,8 @@ export function createAuthServer(options) {
     if (!request.headers.get('x-requested-with')) throw new HttpError(403, 'csrf_header_required');
     const origin = request.headers.get('origin');
     const allowed = origin !== null && allowedOrigins.has(origin);
-    if (request.headers.get('sec-fetch-site') === 'cross-site' && !allowed) throw new HttpError(403, 'cross_site_request');
+    if (request.headers.get('sec-fetch-site') === 'cross-site' && !allowed)
+      throw new HttpError(403, 'cross_site_request');
     if (origin !== null && !allowed && !isOwnOrigin(request, origin)) throw new HttpError(403, 'origin_not_allowed');
   }
 
@@ -532,7 +551,8 @@ export function createAuthServer(options) {
       } catch {
         throw new HttpError(400, 'invalid_request');
       }
-      if (typeof body?.login !== 'string' || typeof body?.pass !== 'string') throw new HttpError(400, 'invalid_request');
+      if (typeof body?.login !== 'string' || typeof body?.pass !== 'string')
+        throw new HttpError(400, 'invalid_request');
       const attempt = { login: body.login, client: clientAddress(request, info) };
       // Locked: answered before the password is looked at, so a right guess looks like a wrong one.
       const wait = await throttle.retryAfter(attempt);
@@ -551,7 +571,10 @@ export function createAuthServer(options) {
       revoked(evicted, 'evicted');
       stats.logins++;
       return respond(200, await tokenBody(family.claims, userId, family.sid), {
-        'Set-Cookie': [refreshCookie(request, token, family.expiresAt), ...sidCookieFor(request, family.sid, family.expiresAt)],
+        'Set-Cookie': [
+          refreshCookie(request, token, family.expiresAt),
+          ...sidCookieFor(request, family.sid, family.expiresAt),
+        ],
       });
     },
 
@@ -590,7 +613,10 @@ export function createAuthServer(options) {
       if (result.kind === 'rotated') stats.rotations++;
       else stats.graceHits++;
       return respond(200, await tokenBody(claims, family.userId, family.sid), {
-        'Set-Cookie': [refreshCookie(request, result.token, family.expiresAt), ...sidCookieFor(request, family.sid, family.expiresAt)],
+        'Set-Cookie': [
+          refreshCookie(request, result.token, family.expiresAt),
+          ...sidCookieFor(request, family.sid, family.expiresAt),
+        ],
       });
     },
 
@@ -628,7 +654,12 @@ export function createAuthServer(options) {
       const soonest = await store.putTicket({
         hash: createHash('sha256').update(ticket).digest('base64url'),
         minter: jti ? `jti:${jti}` : `user:${claims.sub}`,
-        data: { userId: String(claims.sub), sid: typeof claims.sid === 'string' ? claims.sid : null, jti, exp: Number(claims.exp) },
+        data: {
+          userId: String(claims.sub),
+          sid: typeof claims.sid === 'string' ? claims.sid : null,
+          jti,
+          exp: Number(claims.exp),
+        },
         expiresAt: t + ticketTtl * 1000,
         now: t,
         max: maxTicketsPerToken,
@@ -731,7 +762,11 @@ export function createAuthServer(options) {
       // Immutable headers (a fetched Response handed back by a route): copy it.
       const copy = new Headers(response.headers);
       for (const [name, value] of Object.entries(headers)) copy.set(name, value);
-      response = new Response(response.body, { status: response.status, statusText: response.statusText, headers: copy });
+      response = new Response(response.body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: copy,
+      });
     }
     log(`${request.method} ${shown} ${response.status} ${Math.round(performance.now() - started)}ms`);
     return response;
@@ -851,8 +886,10 @@ export function createAuthServer(options) {
 function resolveSidCookie(option) {
   if (option === false) return null;
   const { name = 'auth-shell-sid', path = '/' } = typeof option === 'string' ? { name: option } : (option ?? {});
-  if (!COOKIE_NAME.test(name) || REFRESH_COOKIE_NAMES.has(name)) throw new TypeError(`sidCookie: not a usable cookie name: ${name}`);
-  if (path !== '/' && !PATH.test(path)) throw new TypeError(`sidCookie: path must be '/' or a path like '/app', not ${path}`);
+  if (!COOKIE_NAME.test(name) || REFRESH_COOKIE_NAMES.has(name))
+    throw new TypeError(`sidCookie: not a usable cookie name: ${name}`);
+  if (path !== '/' && !PATH.test(path))
+    throw new TypeError(`sidCookie: path must be '/' or a path like '/app', not ${path}`);
   return { name, path };
 }
 

@@ -29,7 +29,7 @@ export class UnauthorizedError extends Error {
     this.headers = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
   }
 
-  /** `401 {"error":"invalid_token"}` with `WWW-Authenticate` and `Cache-Control: no-store`. */
+  /** `401 {"error":"invalid_token"}` with `WWW-Authenticate` and `Cache-Control: no-store`. @returns {Response} */
   toResponse() {
     return Response.json(
       { error: this.code },
@@ -55,7 +55,7 @@ export class ServiceUnavailableError extends Error {
     this.headers = { 'Retry-After': String(options.retryAfter ?? 1) };
   }
 
-  /** `503 {"error":"temporarily_unavailable"}` with `Retry-After` and `Cache-Control: no-store`. */
+  /** `503 {"error":"temporarily_unavailable"}` with `Retry-After` and `Cache-Control: no-store`. @returns {Response} */
   toResponse() {
     return Response.json(
       { error: this.code },

@@ -120,6 +120,7 @@ export async function readBody(request, limit) {
  * A response with a JSON body (or none) and headers; `Set-Cookie` may be a list.
  * @param {number} status @param {unknown} [body]
  * @param {Record<string, string | string[]>} [headers]
+ * @returns {Response}
  */
 export function respond(status, body, headers = {}) {
   const h = new Headers();

@@ -24,14 +24,26 @@
  * }).listen(8000);
  */
 export { createAuthServer } from './auth-server.js';
-export { UnauthorizedError, ServiceUnavailableError, isUnauthorizedError, isServiceUnavailableError } from './errors.js';
+export {
+  UnauthorizedError,
+  ServiceUnavailableError,
+  isUnauthorizedError,
+  isServiceUnavailableError,
+} from './errors.js';
 export { hashPassword, checkPassword, needsRehash, SCRYPT_DEFAULTS } from './password.js';
 export { memoryStore } from './stores/memory.js';
 export { pgliteStore } from './stores/pglite.js';
 export { postgresStore } from './stores/postgres.js';
 export { redisStore } from './stores/redis.js';
 export { MIGRATIONS } from './stores/sql.js';
-export { toNodeHandler, toWebRequest, writeNodeResponse, fastifyPlugin, honoHandler, nextRouteHandlers } from './adapters.js';
+export {
+  toNodeHandler,
+  toWebRequest,
+  writeNodeResponse,
+  fastifyPlugin,
+  honoHandler,
+  nextRouteHandlers,
+} from './adapters.js';
 export { LOGIN_THROTTLE_DEFAULTS } from './login-throttle.js';
 
 /**

@@ -12,14 +12,7 @@
  *   can also sign, and there is no JWKS.
  */
 import { createHmac, createPrivateKey, randomBytes, sign as nodeSign } from 'node:crypto';
-import {
-  calculateJwkThumbprint,
-  errors as joseErrors,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  jwtVerify,
-} from 'jose';
+import { calculateJwkThumbprint, errors as joseErrors, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
 
 /** RFC 9068 media type for JWT access tokens; verified, so no other JWT kind is accepted. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -93,9 +86,15 @@ function signerFor(alg, key) {
   if (alg === 'EdDSA' || alg === 'Ed25519') return (data) => nodeSign(null, Buffer.from(data), key);
   const hash = /^(?:ES|RS|PS)(256|384|512)$/.exec(alg)?.[1];
   if (!hash) throw new TypeError(`keys: unsupported algorithm ${alg}`);
-  if (alg.startsWith('ES')) return (data) => nodeSign(`sha${hash}`, Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' });
+  if (alg.startsWith('ES'))
+    return (data) => nodeSign(`sha${hash}`, Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' });
   if (alg.startsWith('PS'))
-    return (data) => nodeSign(`sha${hash}`, Buffer.from(data), { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: Number(hash) / 8 });
+    return (data) =>
+      nodeSign(`sha${hash}`, Buffer.from(data), {
+        key,
+        padding: 6 /* RSA_PKCS1_PSS_PADDING */,
+        saltLength: Number(hash) / 8,
+      });
   return (data) => nodeSign(`sha${hash}`, Buffer.from(data), key);
 }
 
@@ -200,7 +199,14 @@ export function createKeyring(o) {
     async sign(claims, ttl) {
       await fresh();
       const iat = Math.floor(now() / 1000);
-      const payload = { jti: randomBytes(16).toString('base64url'), ...claims, iss: issuer, aud: audience, iat, exp: iat + ttl };
+      const payload = {
+        jti: randomBytes(16).toString('base64url'),
+        ...claims,
+        iss: issuer,
+        aud: audience,
+        iat,
+        exp: iat + ttl,
+      };
       if (secret) {
         const data = `${HS256_HEADER}.${encode(payload)}`;
         return `${data}.${createHmac('sha256', secret).update(data).digest('base64url')}`;
@@ -256,7 +262,7 @@ export function createKeyring(o) {
       if (source !== 'store') return;
       await reloadOnce();
       const t = now();
-      const obsolete = keys.filter((k, i) => i < keys.length - 1 && keys[i + 1].createdAt + retainMs() < t);
+      const obsolete = keys.filter((_k, i) => i < keys.length - 1 && keys[i + 1].createdAt + retainMs() < t);
       if (obsolete.length === 0) return;
       await store.deleteKeys(obsolete.map((k) => k.kid));
       await reloadOnce();

@@ -22,8 +22,12 @@ const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,
 function derive(password, salt, { ln, r, p }) {
   const N = 2 ** ln;
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { N, r, p, maxmem: 128 * N * r * (p + 1) + 2 ** 20 }, (error, key) =>
-      error ? reject(error) : resolve(key),
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      KEY_LENGTH,
+      { N, r, p, maxmem: 128 * N * r * (p + 1) + 2 ** 20 },
+      (error, key) => (error ? reject(error) : resolve(key)),
     ),
   );
 }

@@ -450,7 +450,8 @@ export const MUTANTS = [
     behaviour: 'T21 rotation keeps the absolute lifetime of a refresh-token family',
     file: 'src/server/stores/memory.js',
     find: '          currentHash: nextHash,\n          lastUsedAt: now,',
-    replace: '          currentHash: nextHash,\n          lastUsedAt: now,\n          expiresAt: now + (f.expiresAt - f.createdAt),',
+    replace:
+      '          currentHash: nextHash,\n          lastUsedAt: now,\n          expiresAt: now + (f.expiresAt - f.createdAt),',
   },
   {
     id: 'audience-unchecked',
@@ -475,10 +476,11 @@ export const MUTANTS = [
   },
   {
     id: 'sid-cookie-left-set',
-    behaviour: 'T33 the sid cookie is cleared with the refresh cookie (logout, a refresh answered 401, logout-everywhere)',
+    behaviour:
+      'T33 the sid cookie is cleared with the refresh cookie (logout, a refresh answered 401, logout-everywhere)',
     file: 'src/server/auth-server.js',
-    find: "? [serializeCookie(sidCookie.name, '', { path: sidCookie.path, secure: isSecure(request), maxAge: 0, readable: true })]",
-    replace: '? []',
+    find: '            maxAge: 0,\n            readable: true,',
+    replace: '            maxAge: 60,\n            readable: true,',
   },
   {
     id: 'store-down-is-401',

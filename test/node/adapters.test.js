@@ -39,7 +39,11 @@ const makeAuth = () =>
  * @param {string} origin @param {string} [ownRoute] a route of the app that answers verify()'s claims
  */
 async function flow(origin, ownRoute = '/hello') {
-  const login = await fetch(`${origin}/api/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: '{"login":"alice","pass":"alice"}' });
+  const login = await fetch(`${origin}/api/login`, {
+    method: 'POST',
+    headers: { ...JSON_CT, ...XRW },
+    body: '{"login":"alice","pass":"alice"}',
+  });
   assert.equal(login.status, 200);
   const cookies = login.headers.getSetCookie();
   assert.equal(cookies.length, 2, JSON.stringify(cookies));
@@ -47,11 +51,17 @@ async function flow(origin, ownRoute = '/hello') {
   assert.match(cookies[1], /^auth-shell-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800$/);
   assert.equal(login.headers.get('cache-control'), 'no-store');
   const { access_token: at } = await login.json();
-  const refresh = await fetch(`${origin}/api/refresh`, { method: 'POST', headers: { ...XRW, Cookie: cookies[0].split(';')[0] } });
+  const refresh = await fetch(`${origin}/api/refresh`, {
+    method: 'POST',
+    headers: { ...XRW, Cookie: cookies[0].split(';')[0] },
+  });
   assert.equal(refresh.status, 200);
   const next = refresh.headers.getSetCookie();
   assert.notEqual(next[0], cookies[0]);
-  const again = await fetch(`${origin}/api/refresh`, { method: 'POST', headers: { ...XRW, Cookie: next[0].split(';')[0] } });
+  const again = await fetch(`${origin}/api/refresh`, {
+    method: 'POST',
+    headers: { ...XRW, Cookie: next[0].split(';')[0] },
+  });
   assert.equal(again.status, 200, 'the rotated cookie works');
   const mine = await fetch(`${origin}${ownRoute}`, { headers: { Authorization: `Bearer ${at}` } });
   assert.equal(mine.status, 200);
@@ -59,9 +69,15 @@ async function flow(origin, ownRoute = '/hello') {
   const refused = await fetch(`${origin}${ownRoute}`);
   assert.equal(refused.status, 401);
   assert.equal(refused.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
-  const out = await fetch(`${origin}/api/logout`, { method: 'POST', headers: { ...XRW, Cookie: again.headers.getSetCookie()[0].split(';')[0] } });
+  const out = await fetch(`${origin}/api/logout`, {
+    method: 'POST',
+    headers: { ...XRW, Cookie: again.headers.getSetCookie()[0].split(';')[0] },
+  });
   assert.equal(out.status, 204);
-  assert.deepEqual(out.headers.getSetCookie(), ['rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0', 'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0']);
+  assert.deepEqual(out.headers.getSetCookie(), [
+    'rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0',
+    'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0',
+  ]);
   const unknown = await fetch(`${origin}/api/nope`);
   assert.equal(unknown.status, 404);
   assert.deepEqual(await unknown.json(), { error: 'not_found' });
@@ -71,10 +87,14 @@ async function flow(origin, ownRoute = '/hello') {
 async function clientAddressReachesTheThrottle(origin) {
   const post = (/** @type {string} */ body, /** @type {string} */ localAddress) =>
     new Promise((resolve, reject) => {
-      const req = http.request(`${origin}/api/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW }, localAddress }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-      });
+      const req = http.request(
+        `${origin}/api/login`,
+        { method: 'POST', headers: { ...JSON_CT, ...XRW }, localAddress },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -142,7 +162,10 @@ describe('Express', () => {
     app.use(toNodeHandler(auth));
     app.get('/hello', async (req, res) => {
       const answer = await hello(auth, toWebRequest(req));
-      res.status(answer.status).set(Object.fromEntries(answer.headers)).send(await answer.text());
+      res
+        .status(answer.status)
+        .set(Object.fromEntries(answer.headers))
+        .send(await answer.text());
     });
     // A body parser mounted first has read the login body: what it made of it is used.
     const second = express();
@@ -150,7 +173,10 @@ describe('Express', () => {
     second.use(toNodeHandler(parsed));
     second.get('/hello', async (req, res) => {
       const answer = await hello(parsed, toWebRequest(req));
-      res.status(answer.status).set(Object.fromEntries(answer.headers)).send(await answer.text());
+      res
+        .status(answer.status)
+        .set(Object.fromEntries(answer.headers))
+        .send(await answer.text());
     });
     for (const a of [app, second]) {
       const server = http.createServer(a);
@@ -190,7 +216,7 @@ describe('Fastify', () => {
 
   test('fastify.register(fastifyPlugin(auth)): login, refresh, your route, logout', () => flow(origin));
   test("the connection's address is the throttle's client", () => clientAddressReachesTheThrottle(origin));
-  test('other routes and unknown paths outside the base are still Fastify\'s', async () => {
+  test("other routes and unknown paths outside the base are still Fastify's", async () => {
     const res = await fetch(`${origin}/elsewhere`);
     assert.equal(res.status, 404);
     assert.match(String(res.headers.get('content-type')), /json/);
@@ -220,7 +246,8 @@ describe('Hono on @hono/node-server', () => {
   });
 
   test("app.all('/api/*', honoHandler(auth)): login, refresh, your route, logout", () => flow(origin));
-  test("the connection's address (c.env.incoming) is the throttle's client", () => clientAddressReachesTheThrottle(origin));
+  test("the connection's address (c.env.incoming) is the throttle's client", () =>
+    clientAddressReachesTheThrottle(origin));
 });
 
 describe('Next.js route handler', () => {
@@ -231,12 +258,18 @@ describe('Next.js route handler', () => {
     const { GET, POST, OPTIONS } = nextRouteHandlers(auth);
     const base = 'http://localhost:3000';
     const login = await POST(
-      new NextRequest(`${base}/api/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: '{"login":"alice","pass":"alice"}' }),
+      new NextRequest(`${base}/api/login`, {
+        method: 'POST',
+        headers: { ...JSON_CT, ...XRW },
+        body: '{"login":"alice","pass":"alice"}',
+      }),
     );
     assert.equal(login.status, 200);
     const cookies = login.headers.getSetCookie();
     assert.equal(cookies.length, 2);
-    const refresh = await POST(new NextRequest(`${base}/api/refresh`, { method: 'POST', headers: { ...XRW, Cookie: cookies[0].split(';')[0] } }));
+    const refresh = await POST(
+      new NextRequest(`${base}/api/refresh`, { method: 'POST', headers: { ...XRW, Cookie: cookies[0].split(';')[0] } }),
+    );
     assert.equal(refresh.status, 200);
     assert.notEqual(refresh.headers.getSetCookie()[0], cookies[0]);
     const { access_token: at } = await refresh.json();
@@ -246,7 +279,9 @@ describe('Next.js route handler', () => {
     assert.equal(jwks.status, 200);
     const preflight = await OPTIONS(new NextRequest(`${base}/api/refresh`, { method: 'OPTIONS' }));
     assert.equal(preflight.status, 204);
-    const rebound = await POST(new NextRequest('http://evil.example/api/refresh', { method: 'POST', headers: { ...XRW } }));
-    assert.equal(rebound.status, 421, 'the Host allow-list applies (a Request without a Host header: its URL\'s host)');
+    const rebound = await POST(
+      new NextRequest('http://evil.example/api/refresh', { method: 'POST', headers: { ...XRW } }),
+    );
+    assert.equal(rebound.status, 421, "the Host allow-list applies (a Request without a Host header: its URL's host)");
   });
 });

@@ -45,10 +45,18 @@ async function startServer(options = {}) {
 
 /** @param {Srv} srv @param {string} [user] @param {string} [base] */
 async function login(srv, user = 'alice', base = '/api') {
-  const res = await srv.fetch(`${base}/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: JSON.stringify({ login: user, pass: user }) });
+  const res = await srv.fetch(`${base}/login`, {
+    method: 'POST',
+    headers: { ...JSON_CT, ...XRW },
+    body: JSON.stringify({ login: user, pass: user }),
+  });
   assert.equal(res.status, 200);
   const cookies = res.headers.getSetCookie();
-  return { at: /** @type {string} */ ((await res.json()).access_token), rt: cookies[0].split(';')[0].slice(3), cookies };
+  return {
+    at: /** @type {string} */ ((await res.json()).access_token),
+    rt: cookies[0].split(';')[0].slice(3),
+    cookies,
+  };
 }
 
 describe('the demo APIs', () => {
@@ -67,7 +75,10 @@ describe('the demo APIs', () => {
     assert.equal(res.headers.get('cache-control'), 'no-store');
     assert.deepEqual(await res.json(), { user_id: 2, role: 'user', name: 'Bob', login: 'bob' });
     const claims = decodeJwt(at);
-    assert.deepEqual([claims.sub, claims.user_id, claims.role, claims.name, claims.iss, claims.aud], ['2', 2, 'user', 'Bob', 'auth-shell-demo', 'auth-shell-demo-api']);
+    assert.deepEqual(
+      [claims.sub, claims.user_id, claims.role, claims.name, claims.iss, claims.aud],
+      ['2', 2, 'user', 'Bob', 'auth-shell-demo', 'auth-shell-demo-api'],
+    );
     assert.equal(decodeProtectedHeader(at).alg, 'EdDSA', "the store's key pair, made on first start");
   });
 
@@ -79,7 +90,9 @@ describe('the demo APIs', () => {
       ['/api/me', {}],
       ['/api/me', { Authorization: `Bearer ${rt}` }],
     ]) {
-      const res = await srv.fetch(/** @type {string} */ (path), { headers: /** @type {Record<string, string>} */ (headers) });
+      const res = await srv.fetch(/** @type {string} */ (path), {
+        headers: /** @type {Record<string, string>} */ (headers),
+      });
       assert.equal(res.status, 401, String(path));
       assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
       assert.deepEqual(await res.json(), { error: 'invalid_token' });
@@ -105,7 +118,10 @@ describe('the demo APIs', () => {
       const res = await srv.fetch(`/api/mfe/${name}`, { headers: { Authorization: `Bearer ${at}` } });
       assert.equal(res.status, 200);
       const body = await res.json();
-      assert.deepEqual([body.name, body.user, body.items.length], [name, { user_id: 1, name: 'Alice', role: 'user' }, 3]);
+      assert.deepEqual(
+        [body.name, body.user, body.items.length],
+        [name, { user_id: 1, name: 'Alice', role: 'user' }, 3],
+      );
     }
     assert.equal((await srv.fetch('/api/mfe/orders')).status, 401);
     assert.equal((await srv.fetch('/api/mfe/other', { headers: { Authorization: `Bearer ${at}` } })).status, 404);
@@ -125,7 +141,8 @@ describe('the demo APIs', () => {
     ]) {
       assert.equal((await srv.fetch(path, { method })).status, 404, path);
     }
-    for (const path of ['/', '/apix/login', '/other/api/login']) assert.equal(await (await srv.fetch(path)).text(), 'fallback', path);
+    for (const path of ['/', '/apix/login', '/other/api/login'])
+      assert.equal(await (await srv.fetch(path)).text(), 'fallback', path);
   });
 });
 
@@ -136,7 +153,11 @@ describe('the demo options', () => {
     const srv = await startServer({ base: '/auth', accessTtl: 30, sendExpiresIn: false, users, graceMs: 0, secret });
     try {
       assert.equal(await (await srv.fetch('/api/me')).text(), 'fallback');
-      const res = await srv.fetch('/auth/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: '{"login":"carol","pass":"s3cret"}' });
+      const res = await srv.fetch('/auth/login', {
+        method: 'POST',
+        headers: { ...JSON_CT, ...XRW },
+        body: '{"login":"carol","pass":"s3cret"}',
+      });
       assert.equal(res.status, 200);
       assert.match(res.headers.getSetCookie()[0], /; Path=\/auth; /);
       const body = await res.json();
@@ -155,7 +176,11 @@ describe('the demo options', () => {
       const replay = await srv.fetch('/auth/refresh', { method: 'POST', headers: { ...XRW, Cookie: `rt=${rt0}` } });
       assert.equal(replay.status, 401);
       assert.equal(srv.backend.stats.reuseDetections, 1);
-      const wrong = await srv.fetch('/auth/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: '{"login":"carol","pass":"s3cre"}' });
+      const wrong = await srv.fetch('/auth/login', {
+        method: 'POST',
+        headers: { ...JSON_CT, ...XRW },
+        body: '{"login":"carol","pass":"s3cre"}',
+      });
       assert.equal(wrong.status, 401);
     } finally {
       await srv.close();
@@ -242,11 +267,18 @@ describe('the test routes', () => {
     });
   });
 
-  test('drop-next-refresh: the next N refreshes of the caller\'s session rotate, then the connection drops; the retry is grace', async () => {
+  test("drop-next-refresh: the next N refreshes of the caller's session rotate, then the connection drops; the retry is grace", async () => {
     const { rt } = await login(srv);
     const before = srv.backend.stats;
-    assert.equal((await srv.fetch('/api/_faults/drop-next-refresh', { method: 'POST' })).status, 404, 'no session: 404');
-    const set = await srv.fetch('/api/_faults/drop-next-refresh?times=2', { method: 'POST', headers: { Cookie: `rt=${rt}` } });
+    assert.equal(
+      (await srv.fetch('/api/_faults/drop-next-refresh', { method: 'POST' })).status,
+      404,
+      'no session: 404',
+    );
+    const set = await srv.fetch('/api/_faults/drop-next-refresh?times=2', {
+      method: 'POST',
+      headers: { Cookie: `rt=${rt}` },
+    });
     assert.equal(set.status, 204);
     const refresh = () => srv.fetch('/api/refresh', { method: 'POST', headers: { ...XRW, Cookie: `rt=${rt}` } });
     await assert.rejects(refresh(), TypeError);
@@ -254,20 +286,31 @@ describe('the test routes', () => {
     const ok = await refresh();
     assert.equal(ok.status, 200);
     const after = srv.backend.stats;
-    assert.deepEqual([after.rotations - before.rotations, after.graceHits - before.graceHits, after.reuseDetections - before.reuseDetections], [1, 2, 0]);
+    assert.deepEqual(
+      [
+        after.rotations - before.rotations,
+        after.graceHits - before.graceHits,
+        after.reuseDetections - before.reuseDetections,
+      ],
+      [1, 2, 0],
+    );
   });
 
   test('next-logout: ?status answers so and revokes nothing; ?delay holds it; ?drop cuts the answer off unheard', async () => {
     const { rt } = await login(srv);
     const logout = () => srv.fetch('/api/logout', { method: 'POST', headers: { ...XRW, Cookie: `rt=${rt}` } });
-    const fault = (/** @type {string} */ q) => srv.fetch(`/api/_faults/next-logout?${q}`, { method: 'POST', headers: { Cookie: `rt=${rt}` } });
+    const fault = (/** @type {string} */ q) =>
+      srv.fetch(`/api/_faults/next-logout?${q}`, { method: 'POST', headers: { Cookie: `rt=${rt}` } });
     assert.equal((await fault('status=403')).status, 204);
     const refused = await logout();
     assert.equal(refused.status, 403);
     assert.deepEqual(await refused.json(), { error: 'fault' });
     assert.equal(refused.headers.get('cache-control'), 'no-store');
     assert.equal((await fault('drop')).status, 204);
-    await assert.rejects(logout().then((r) => r.text()), TypeError);
+    await assert.rejects(
+      logout().then((r) => r.text()),
+      TypeError,
+    );
     assert.equal((await fault('delay=200')).status, 204);
     const started = performance.now();
     const held = await logout();
@@ -323,7 +366,10 @@ describe('in @web/dev-server (the same middleware model as @web/test-runner)', (
     assert.match(cookies[1], /^auth-shell-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800$/);
     const { access_token: at } = await res.json();
 
-    const refresh = await fetch(`${origin}/api/refresh`, { method: 'POST', headers: { ...XRW, Origin: origin, Cookie: cookies[0].split(';')[0] } });
+    const refresh = await fetch(`${origin}/api/refresh`, {
+      method: 'POST',
+      headers: { ...XRW, Origin: origin, Cookie: cookies[0].split(';')[0] },
+    });
     assert.equal(refresh.status, 200);
     assert.notEqual(refresh.headers.getSetCookie()[0], cookies[0]);
 

@@ -257,7 +257,8 @@ function multiInstance(kind, startStore) {
       const answered = proxy.count('/api/refresh 200');
       /** @type {Set<number>} */
       const served = new Set();
-      const onAnswer = (/** @type {{ path: string, instance: number }} */ a) => void (a.path === '/api/refresh' && served.add(a.instance));
+      const onAnswer = (/** @type {{ path: string, instance: number }} */ a) =>
+        void (a.path === '/api/refresh' && served.add(a.instance));
       proxy.events.on('answer', onAnswer);
       for (let i = 0; i < 8; i++) assert.deepEqual(await round(), Array(4).fill('authenticated'));
       const after = await totals(live);

@@ -63,7 +63,8 @@ async function startServer(options = {}) {
     },
     routes: {
       '/me': async (request, { verify }) => {
-        if (request.method !== 'GET') return Response.json({ error: 'method_not_allowed' }, { status: 405, headers: { Allow: 'GET' } });
+        if (request.method !== 'GET')
+          return Response.json({ error: 'method_not_allowed' }, { status: 405, headers: { Allow: 'GET' } });
         const claims = await verify(request);
         return Response.json({ sub: claims.sub, name: claims.name });
       },
@@ -164,12 +165,18 @@ async function login(srv, { login = 'alice', pass = 'alice', headers = {} } = {}
 
 /** @param {Srv} srv @param {string | undefined} rt @param {{ method?: string, headers?: Record<string, string> }} [o] */
 function refresh(srv, rt, { method = 'POST', headers = XRW } = {}) {
-  return srv.fetch('/api/refresh', { method, headers: { ...(rt !== undefined ? { Cookie: `rt=${rt}` } : {}), ...headers } });
+  return srv.fetch('/api/refresh', {
+    method,
+    headers: { ...(rt !== undefined ? { Cookie: `rt=${rt}` } : {}), ...headers },
+  });
 }
 
 /** @param {Srv} srv @param {string | undefined} rt @param {{ method?: string, headers?: Record<string, string> }} [o] */
 function logout(srv, rt, { method = 'POST', headers = XRW } = {}) {
-  return srv.fetch('/api/logout', { method, headers: { ...(rt !== undefined ? { Cookie: `rt=${rt}` } : {}), ...headers } });
+  return srv.fetch('/api/logout', {
+    method,
+    headers: { ...(rt !== undefined ? { Cookie: `rt=${rt}` } : {}), ...headers },
+  });
 }
 
 /** @param {Srv} srv @param {string} path @param {Record<string, string>} headers */
@@ -182,7 +189,19 @@ function assertUnauthorizedBearer(res) {
 }
 
 /** A JWT signed with KEY (the server's key) with parameters of the test's choosing. */
-async function forge(/** @type {Record<string, unknown>} */ claims, { typ = 'at+jwt', alg = 'EdDSA', kid = KEY.kid, iss = ISSUER, aud = AUDIENCE, ttl = 60, now = Date.now(), key = undefined } = {}) {
+async function forge(
+  /** @type {Record<string, unknown>} */ claims,
+  {
+    typ = 'at+jwt',
+    alg = 'EdDSA',
+    kid = KEY.kid,
+    iss = ISSUER,
+    aud = AUDIENCE,
+    ttl = 60,
+    now = Date.now(),
+    key = undefined,
+  } = {},
+) {
   const iat = Math.floor(now / 1000);
   const { importJWK } = await import('jose');
   return new SignJWT(claims)
@@ -318,7 +337,11 @@ describe('hardened server', () => {
     // Chunked upload without Content-Length: the limit is enforced while reading.
     const chunked = /** @type {import('node:http').IncomingMessage} */ (
       await new Promise((resolve, reject) => {
-        const req = http.request(`${srv.origin}/api/login`, { method: 'POST', headers: { ...JSON_CT, ...XRW } }, resolve);
+        const req = http.request(
+          `${srv.origin}/api/login`,
+          { method: 'POST', headers: { ...JSON_CT, ...XRW } },
+          resolve,
+        );
         req.on('error', reject);
         req.write(big.slice(0, 6000));
         req.end(big.slice(6000));
@@ -459,7 +482,11 @@ describe('hardened server', () => {
       assert.deepEqual(res.headers.getSetCookie(), [CLEARED, SID_CLEARED]);
     }
     const wrongForm = await refresh(srv, undefined, { headers: { ...XRW, Cookie: `__Secure-rt=${'x'.repeat(64)}` } });
-    assert.deepEqual(await wrongForm.json(), { error: 'invalid_grant' }, 'a refresh cookie of another form is there, unread');
+    assert.deepEqual(
+      await wrongForm.json(),
+      { error: 'invalid_grant' },
+      'a refresh cookie of another form is there, unread',
+    );
   });
 
   test('logout revokes the family and expires both cookies', async () => {
@@ -560,7 +587,10 @@ describe('hardened server', () => {
       body: '{"login":"alice","pass":"alice"}',
     });
     const cookie = refreshCookieOf(login1.headers.getSetCookie()).split(';')[0];
-    for (const r of [login1, await srv.fetch('/api/refresh', { method: 'POST', headers: { ...XRW, Origin: ALLOWED, Cookie: cookie } })]) {
+    for (const r of [
+      login1,
+      await srv.fetch('/api/refresh', { method: 'POST', headers: { ...XRW, Origin: ALLOWED, Cookie: cookie } }),
+    ]) {
       assert.equal(r.status, 200);
       assert.equal(r.headers.get('access-control-allow-origin'), ALLOWED);
       assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
@@ -633,9 +663,17 @@ describe('hardened server', () => {
     }
     // Control: the same claims signed correctly are accepted; expiry within the 5 s leeway too.
     for (const ttl of [60, -4]) {
-      assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${await forge(claims, { now, ttl })}` })).status, 200, `ttl ${ttl}`);
+      assert.equal(
+        (await get(srv, '/api/me', { Authorization: `Bearer ${await forge(claims, { now, ttl })}` })).status,
+        200,
+        `ttl ${ttl}`,
+      );
       const signed = await srv.auth.signAccessToken(claims, { ttl });
-      assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${signed}` })).status, 200, `signed, ttl ${ttl}`);
+      assert.equal(
+        (await get(srv, '/api/me', { Authorization: `Bearer ${signed}` })).status,
+        200,
+        `signed, ttl ${ttl}`,
+      );
     }
   });
 
@@ -707,7 +745,11 @@ describe('hardened server', () => {
       srv.clock.t += 50 * 60_000;
       const res = await refresh(srv, rt);
       assert.equal(res.status, 200, `refresh ${i}`);
-      assert.equal(RT_COOKIE.exec(setCookie(res))?.[2], String(28800 - i * 3000), 'Max-Age = remaining absolute lifetime');
+      assert.equal(
+        RT_COOKIE.exec(setCookie(res))?.[2],
+        String(28800 - i * 3000),
+        'Max-Age = remaining absolute lifetime',
+      );
       assert.match(String(sidCookie(res)), new RegExp(`; Max-Age=${28800 - i * 3000}$`));
       rt = rtOf(res);
     }
@@ -885,8 +927,16 @@ describe('cookie flags, prefixes and the Secure decision', () => {
         const res = await loginAt(srv, host);
         assert.equal(res.status, 200, host);
         assert.equal(res.cookies.length, 2);
-        assert.match(res.cookies[0], /^rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/, host);
-        assert.match(res.cookies[1], /^auth-shell-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800$/, host);
+        assert.match(
+          res.cookies[0],
+          /^rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/,
+          host,
+        );
+        assert.match(
+          res.cookies[1],
+          /^auth-shell-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800$/,
+          host,
+        );
         assert.equal(res.headers['cache-control'], 'no-store');
       }
     } finally {
@@ -895,7 +945,10 @@ describe('cookie flags, prefixes and the Secure decision', () => {
   });
 
   test('the browser on http://localhost, 127.0.0.1 or [::1] (its Origin): not Secure, whatever the Host', async () => {
-    const srv = await startServer({ allowedHosts, allowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000'] });
+    const srv = await startServer({
+      allowedHosts,
+      allowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000'],
+    });
     try {
       for (const origin of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000']) {
         const res = await loginAt(srv, 'app.example.com', '/api', { Origin: origin });
@@ -915,13 +968,25 @@ describe('cookie flags, prefixes and the Secure decision', () => {
       const headers = { Host: `127.0.0.1:${port}`, Origin: 'https://app.example.com' };
       const res = await loginAt(srv, headers.Host, '/api', { Origin: headers.Origin });
       assert.equal(res.status, 200);
-      assert.match(res.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
-      assert.match(res.cookies[1], /^auth-shell-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
+      assert.match(
+        res.cookies[0],
+        /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
+      );
+      assert.match(
+        res.cookies[1],
+        /^auth-shell-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/,
+      );
       const rt = valueOf(res.cookies[0]);
-      const ok = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...XRW, ...headers, Cookie: `__Secure-rt=${rt}` } });
+      const ok = await rawRequest(srv, '/api/refresh', {
+        method: 'POST',
+        headers: { ...XRW, ...headers, Cookie: `__Secure-rt=${rt}` },
+      });
       assert.equal(ok.status, 200);
       assert.match(ok.cookies[0], /^__Secure-rt=.*; Secure$/);
-      const plain = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...XRW, ...headers, Cookie: `rt=${valueOf(ok.cookies[0])}` } });
+      const plain = await rawRequest(srv, '/api/refresh', {
+        method: 'POST',
+        headers: { ...XRW, ...headers, Cookie: `rt=${valueOf(ok.cookies[0])}` },
+      });
       assert.equal(plain.status, 401, 'the plain name is not read where the prefixed one is expected');
       // Seed-style GETs carry no Origin; their Referer tells the page's scheme the same way.
       const viaReferer = await loginAt(srv, headers.Host, '/api', { Referer: 'https://app.example.com/account' });
@@ -954,21 +1019,36 @@ describe('cookie flags, prefixes and the Secure decision', () => {
       const res = await loginAt(srv, host);
       assert.equal(res.status, 200);
       assert.equal(res.cookies.length, 2);
-      assert.match(res.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.match(
+        res.cookies[0],
+        /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
+      );
       const rt = valueOf(res.cookies[0]);
       // https://<Host> is the page's own origin behind the proxy.
       const headers = { ...XRW, Host: host, Origin: `https://${host}` };
-      const plain = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `rt=${rt}` } });
+      const plain = await rawRequest(srv, '/api/refresh', {
+        method: 'POST',
+        headers: { ...headers, Cookie: `rt=${rt}` },
+      });
       assert.equal(plain.status, 401, 'the unprefixed name is not read where the prefixed one is expected');
       assert.deepEqual(plain.cookies, [
         '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure',
         'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0; Secure',
       ]);
-      const ok = await rawRequest(srv, '/api/refresh', { method: 'POST', headers: { ...headers, Cookie: `__Secure-rt=${rt}` } });
+      const ok = await rawRequest(srv, '/api/refresh', {
+        method: 'POST',
+        headers: { ...headers, Cookie: `__Secure-rt=${rt}` },
+      });
       assert.equal(ok.status, 200);
-      assert.match(ok.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.match(
+        ok.cookies[0],
+        /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
+      );
       assert.notEqual(valueOf(ok.cookies[0]), rt);
-      const out = await rawRequest(srv, '/api/logout', { method: 'POST', headers: { ...headers, Cookie: ok.cookies[0].split(';')[0] } });
+      const out = await rawRequest(srv, '/api/logout', {
+        method: 'POST',
+        headers: { ...headers, Cookie: ok.cookies[0].split(';')[0] },
+      });
       assert.equal(out.status, 204);
       assert.deepEqual(out.cookies, [
         '__Secure-rt=; HttpOnly; SameSite=Strict; Path=/api; Max-Age=0; Secure',
@@ -988,11 +1068,17 @@ describe('cookie flags, prefixes and the Secure decision', () => {
       try {
         const res = await loginAt(srv, 'app.example.com', base);
         assert.equal(res.status, 200, JSON.stringify(options));
-        assert.match(res.cookies[0], /^__Host-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/);
+        assert.match(
+          res.cookies[0],
+          /^__Host-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800; Secure$/,
+        );
         assert.doesNotMatch(res.cookies[0], /Domain=/i);
         const rt = valueOf(res.cookies[0]);
         const headers = { ...XRW, Host: 'app.example.com' };
-        const ok = await rawRequest(srv, `${base}/refresh`, { method: 'POST', headers: { ...headers, Cookie: `__Host-rt=${rt}` } });
+        const ok = await rawRequest(srv, `${base}/refresh`, {
+          method: 'POST',
+          headers: { ...headers, Cookie: `__Host-rt=${rt}` },
+        });
         assert.equal(ok.status, 200);
         assert.match(ok.cookies[0], /^__Host-rt=.*; Path=\/; Max-Age=28800; Secure$/);
         const local = await loginAt(srv, 'localhost', base);
@@ -1012,7 +1098,10 @@ describe('cookie flags, prefixes and the Secure decision', () => {
       assert.match(plain.cookies[0], /^rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800$/);
       assert.match(plain.cookies[1], /^auth-shell-sid=.*; Max-Age=28800$/);
       const local = await loginAt(always, 'localhost');
-      assert.match(local.cookies[0], /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/);
+      assert.match(
+        local.cookies[0],
+        /^__Secure-rt=[A-Za-z0-9_-]{64}; HttpOnly; SameSite=Strict; Path=\/api; Max-Age=28800; Secure$/,
+      );
       assert.match(local.cookies[1], /^auth-shell-sid=.*; Secure$/);
     } finally {
       await never.close();
@@ -1024,12 +1113,20 @@ describe('cookie flags, prefixes and the Secure decision', () => {
     const base = { verifyPassword: () => null };
     assert.throws(() => createAuthServer({ ...base, secure: /** @type {any} */ ('yes') }), TypeError);
     assert.throws(() => createAuthServer({ ...base, cookiePath: '/other' }), TypeError);
-    assert.throws(() => createAuthServer({ ...base, cookiePath: '/ap' }), TypeError, 'a prefix must end at a path segment');
+    assert.throws(
+      () => createAuthServer({ ...base, cookiePath: '/ap' }),
+      TypeError,
+      'a prefix must end at a path segment',
+    );
     for (const basePath of ['api', '/api/', '/a;b', '/a b', ''])
       assert.throws(() => createAuthServer({ ...base, basePath }), TypeError, basePath);
     assert.doesNotThrow(() => createAuthServer({ ...base, basePath: '/auth/v1', cookiePath: '/auth', log: () => {} }));
     for (const sidCookie of ['a b', 'a;b', '', 'rt', { path: 'x' }, { path: '/a;b' }])
-      assert.throws(() => createAuthServer({ ...base, sidCookie: /** @type {any} */ (sidCookie) }), TypeError, JSON.stringify(sidCookie));
+      assert.throws(
+        () => createAuthServer({ ...base, sidCookie: /** @type {any} */ (sidCookie) }),
+        TypeError,
+        JSON.stringify(sidCookie),
+      );
     assert.throws(() => createAuthServer(/** @type {any} */ ({})), TypeError, 'verifyPassword is required');
   });
 });
@@ -1042,11 +1139,19 @@ describe('the sid cookie', () => {
     try {
       const a = await login(renamed);
       const sid = decodeJwt(a.at).sid;
-      assert.deepEqual(a.res.headers.getSetCookie().slice(1), [`my-sid=${sid}; SameSite=Strict; Path=/app; Max-Age=28800`]);
+      assert.deepEqual(a.res.headers.getSetCookie().slice(1), [
+        `my-sid=${sid}; SameSite=Strict; Path=/app; Max-Age=28800`,
+      ]);
       assert.equal(renamed.auth.sidCookieName, 'my-sid');
-      assert.deepEqual((await logout(renamed, a.rt)).headers.getSetCookie(), [CLEARED, 'my-sid=; SameSite=Strict; Path=/app; Max-Age=0']);
+      assert.deepEqual((await logout(renamed, a.rt)).headers.getSetCookie(), [
+        CLEARED,
+        'my-sid=; SameSite=Strict; Path=/app; Max-Age=0',
+      ]);
       const b = await login(named);
-      assert.match(b.res.headers.getSetCookie()[1], /^app-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800$/);
+      assert.match(
+        b.res.headers.getSetCookie()[1],
+        /^app-sid=[A-Za-z0-9_-]{22}; SameSite=Strict; Path=\/; Max-Age=28800$/,
+      );
       const c = await login(off);
       assert.deepEqual(c.res.headers.getSetCookie(), [setCookie(c.res)]);
       assert.equal(off.auth.sidCookieName, null);
@@ -1066,12 +1171,18 @@ describe('the sid cookie', () => {
     try {
       const a = await login(srv);
       const b = await login(srv);
-      const res = await srv.fetch('/api/logout-everywhere', { method: 'POST', headers: { Authorization: `Bearer ${b.at}` } });
+      const res = await srv.fetch('/api/logout-everywhere', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${b.at}` },
+      });
       assert.equal(res.status, 204);
       assert.deepEqual(res.headers.getSetCookie(), [CLEARED, SID_CLEARED]);
       assert.equal((await refresh(srv, a.rt)).status, 401);
       assert.equal((await srv.fetch('/api/logout-everywhere', { method: 'POST' })).status, 401);
-      assert.equal((await srv.fetch('/api/logout-everywhere', { headers: { Authorization: `Bearer ${b.at}` } })).status, 405);
+      assert.equal(
+        (await srv.fetch('/api/logout-everywhere', { headers: { Authorization: `Bearer ${b.at}` } })).status,
+        405,
+      );
       const sid = String(decodeJwt(a.at).sid);
       assert.equal(a.rt.includes(sid), false);
       assert.notEqual(Buffer.from(a.rt, 'base64url').subarray(0, 16).toString('base64url'), sid);
@@ -1088,7 +1199,13 @@ describe('Host allow-list (DNS rebinding)', () => {
     try {
       const port = new URL(srv.origin).port;
       const before = { ...srv.auth.stats };
-      for (const host of [`rebind.evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io', 'localhost.', `0.0.0.0:${port}`]) {
+      for (const host of [
+        `rebind.evil.example:${port}`,
+        'localhost.evil.example',
+        '127.0.0.1.nip.io',
+        'localhost.',
+        `0.0.0.0:${port}`,
+      ]) {
         const headers = { ...XRW, ...JSON_CT, Host: host, Origin: `http://${host}` };
         for (const [method, path] of [
           ['POST', '/api/login'],
@@ -1122,7 +1239,15 @@ describe('Host allow-list (DNS rebinding)', () => {
   test('default: localhost, 127.0.0.1, [::1] on any port (any case) and the hosts of allowedOrigins', async () => {
     const srv = await startServer({ allowedOrigins: [ALLOWED, 'null'] });
     try {
-      for (const host of ['localhost', 'LOCALHOST:1', '127.0.0.1:65535', '[::1]:8080', '[::1]', 'app.example', 'app.example:444']) {
+      for (const host of [
+        'localhost',
+        'LOCALHOST:1',
+        '127.0.0.1:65535',
+        '[::1]:8080',
+        '[::1]',
+        'app.example',
+        'app.example:444',
+      ]) {
         assert.equal((await loginAt(srv, host)).status, 200, host);
       }
       for (const host of ['example', 'evil.app.example', '[::2]', 'localhost:99999']) {
@@ -1166,7 +1291,13 @@ describe('login throttling', () => {
       body: JSON.stringify({ login, pass }),
       localAddress,
     });
-    return { status: res.status, body: res.body, retryAfter: res.headers['retry-after'], cookies: res.cookies, headers: res.headers };
+    return {
+      status: res.status,
+      body: res.body,
+      retryAfter: res.headers['retry-after'],
+      cookies: res.cookies,
+      headers: res.headers,
+    };
   }
 
   /** @param {Awaited<ReturnType<typeof attempt>>} res @param {string} retryAfter */
@@ -1258,14 +1389,19 @@ describe('login throttling', () => {
     const srv = await startServer({ trustProxy: true, loginThrottle: { maxClientFailures: 3 } });
     try {
       /** @param {string} forwarded @param {string} [pass] */
-      const from = (forwarded, pass = 'x') => attempt(srv, 'alice', pass, { headers: { 'X-Forwarded-For': forwarded } });
+      const from = (forwarded, pass = 'x') =>
+        attempt(srv, 'alice', pass, { headers: { 'X-Forwarded-For': forwarded } });
       const fail = async (/** @type {string} */ forwarded, /** @type {number} */ n) => {
         for (let i = 0; i < n; i++)
           assert.equal((await attempt(srv, `u${i}`, 'x', { headers: { 'X-Forwarded-For': forwarded } })).status, 401);
       };
       await fail('10.0.0.1, 198.51.100.1', 3);
       assertThrottled(await from('spoofed, 198.51.100.1', 'alice'), '900');
-      assert.equal((await from('10.0.0.1, 198.51.100.2', 'alice')).status, 200, 'the spoofable first entries do not matter');
+      assert.equal(
+        (await from('10.0.0.1, 198.51.100.2', 'alice')).status,
+        200,
+        'the spoofable first entries do not matter',
+      );
 
       await fail('2001:db8:1:2::1', 3);
       assertThrottled(await from('2001:db8:1:2:ffff::9', 'alice'), '900');
@@ -1291,16 +1427,24 @@ describe('login throttling', () => {
       let fresh = 0;
       for (let round = 0; round < 40; round++) {
         for (let i = 0; i < 5; i++) {
-          const res = await attempt(srv, 'alice', `guess-${round}-${i}`, { headers: { 'X-Forwarded-For': `2001:db8:${round.toString(16)}:1::1` } });
+          const res = await attempt(srv, 'alice', `guess-${round}-${i}`, {
+            headers: { 'X-Forwarded-For': `2001:db8:${round.toString(16)}:1::1` },
+          });
           statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         }
         for (let i = 0; i < 10; i++) {
           const client = `2001:${(++fresh).toString(16)}:1:1::1`;
-          assert.equal((await attempt(srv, `junk-${fresh}`, 'x', { headers: { 'X-Forwarded-For': client } })).status, 401);
+          assert.equal(
+            (await attempt(srv, `junk-${fresh}`, 'x', { headers: { 'X-Forwarded-For': client } })).status,
+            401,
+          );
         }
       }
       assert.deepEqual(statuses, { 401: 5, 429: 195 });
-      assertThrottled(await attempt(srv, 'alice', 'alice', { headers: { 'X-Forwarded-For': '2001:db8:ffff::1' } }), '900');
+      assertThrottled(
+        await attempt(srv, 'alice', 'alice', { headers: { 'X-Forwarded-For': '2001:db8:ffff::1' } }),
+        '900',
+      );
     } finally {
       await srv.close();
     }
@@ -1321,7 +1465,10 @@ describe('login throttling', () => {
   });
 
   test('a table full of locks fails closed: an untracked login waits for the soonest lock to end', async () => {
-    const srv = await startServer({ store: memoryStore({ maxThrottleKeys: 2 }), loginThrottle: { maxFailures: 1, maxClientFailures: 1000 } });
+    const srv = await startServer({
+      store: memoryStore({ maxThrottleKeys: 2 }),
+      loginThrottle: { maxFailures: 1, maxClientFailures: 1000 },
+    });
     try {
       assert.equal((await attempt(srv, 'u1', 'x')).status, 401); // u1 locked; the client's entry counting
       srv.clock.t += 1000;
@@ -1345,15 +1492,28 @@ describe('login throttling', () => {
       assertThrottled(res, '900');
       assert.equal(res.headers['access-control-allow-origin'], ALLOWED);
       assert.equal(res.headers['access-control-allow-credentials'], 'true');
-      assert.deepEqual(String(res.headers['access-control-expose-headers']).split(/,\s*/).sort(), ['Retry-After', 'WWW-Authenticate']);
+      assert.deepEqual(String(res.headers['access-control-expose-headers']).split(/,\s*/).sort(), [
+        'Retry-After',
+        'WWW-Authenticate',
+      ]);
     } finally {
       await srv.close();
     }
   });
 
   test('loginThrottle and memoryStore options are checked', () => {
-    for (const bad of [{ maxFailures: 0 }, { lockMs: -1 }, { windowMs: 1.5 }, { maxNetworkFailures: Infinity }, { maxClientFailures: /** @type {any} */ ('5') }]) {
-      assert.throws(() => createAuthServer({ verifyPassword: () => null, loginThrottle: bad }), RangeError, JSON.stringify(bad));
+    for (const bad of [
+      { maxFailures: 0 },
+      { lockMs: -1 },
+      { windowMs: 1.5 },
+      { maxNetworkFailures: Infinity },
+      { maxClientFailures: /** @type {any} */ ('5') },
+    ]) {
+      assert.throws(
+        () => createAuthServer({ verifyPassword: () => null, loginThrottle: bad }),
+        RangeError,
+        JSON.stringify(bad),
+      );
     }
     assert.throws(
       () => createAuthServer({ verifyPassword: () => null, loginThrottle: /** @type {any} */ ({ maxFailure: 5 }) }),
@@ -1442,7 +1602,11 @@ describe('seed mode', () => {
   after(() => srv.close());
 
   test('seed: login, GET /refresh and GET /logout work without the custom header', async () => {
-    const res = await srv.fetch('/api/login', { method: 'POST', headers: JSON_CT, body: '{"login":"alice","pass":"alice"}' });
+    const res = await srv.fetch('/api/login', {
+      method: 'POST',
+      headers: JSON_CT,
+      body: '{"login":"alice","pass":"alice"}',
+    });
     assert.equal(res.status, 200);
     const rt0 = rtOf(res);
     const refreshed = await refresh(srv, rt0, { method: 'GET', headers: {} });
@@ -1501,10 +1665,21 @@ describe('options', () => {
   });
 
   test('basePath, accessTokenTtl, sendExpiresIn, gracePeriod 0, issuer and audience', async () => {
-    const srv = await startServer({ basePath: '/auth', accessTokenTtl: 30, sendExpiresIn: false, gracePeriod: 0, issuer: 'me', audience: 'my-api' });
+    const srv = await startServer({
+      basePath: '/auth',
+      accessTokenTtl: 30,
+      sendExpiresIn: false,
+      gracePeriod: 0,
+      issuer: 'me',
+      audience: 'my-api',
+    });
     try {
       assert.equal(await (await get(srv, '/api/me')).text(), 'fallback');
-      const res = await srv.fetch('/auth/login', { method: 'POST', headers: { ...JSON_CT, ...XRW }, body: '{"login":"bob","pass":"bob"}' });
+      const res = await srv.fetch('/auth/login', {
+        method: 'POST',
+        headers: { ...JSON_CT, ...XRW },
+        body: '{"login":"bob","pass":"bob"}',
+      });
       assert.equal(res.status, 200);
       assert.match(setCookie(res), /; Path=\/auth; /);
       const body = await res.json();
@@ -1561,7 +1736,9 @@ describe('options', () => {
       assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${at}` })).status, 200);
       denied.add(decodeJwt(at).jti);
       assertUnauthorizedBearer(await get(srv, '/api/me', { Authorization: `Bearer ${at}` }));
-      assertUnauthorizedBearer(await srv.fetch('/api/ws-ticket', { method: 'POST', headers: { Authorization: `Bearer ${at}` } }));
+      assertUnauthorizedBearer(
+        await srv.fetch('/api/ws-ticket', { method: 'POST', headers: { Authorization: `Bearer ${at}` } }),
+      );
     } finally {
       await srv.close();
     }
@@ -1597,7 +1774,10 @@ describe('options', () => {
       await srv.close();
     }
     assert.throws(() => createAuthServer({ verifyPassword: () => null, secret: 'too short' }), RangeError);
-    assert.throws(() => createAuthServer({ verifyPassword: () => null, secret: 'x'.repeat(32), keys: [KEY] }), TypeError);
+    assert.throws(
+      () => createAuthServer({ verifyPassword: () => null, secret: 'x'.repeat(32), keys: [KEY] }),
+      TypeError,
+    );
   });
 
   test('keys: given JWKs, the first signs and all verify (ES256 beside EdDSA); a public key alone is refused', async () => {
@@ -1609,9 +1789,19 @@ describe('options', () => {
       assert.deepEqual(decodeProtectedHeader(at), { alg: 'ES256', typ: 'at+jwt', kid: 'es-1' });
       assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${at}` })).status, 200);
       const byOld = await forge({ sub: '1' }, { now: srv.clock.t });
-      assert.equal((await get(srv, '/api/me', { Authorization: `Bearer ${byOld}` })).status, 200, 'the second key verifies');
+      assert.equal(
+        (await get(srv, '/api/me', { Authorization: `Bearer ${byOld}` })).status,
+        200,
+        'the second key verifies',
+      );
       const { keys } = await (await get(srv, '/api/jwks.json')).json();
-      assert.deepEqual(keys.map((/** @type {any} */ k) => [k.kid, k.alg, k.d]), [['es-1', 'ES256', undefined], [KEY.kid, 'EdDSA', undefined]]);
+      assert.deepEqual(
+        keys.map((/** @type {any} */ k) => [k.kid, k.alg, k.d]),
+        [
+          ['es-1', 'ES256', undefined],
+          [KEY.kid, 'EdDSA', undefined],
+        ],
+      );
     } finally {
       await srv.close();
     }

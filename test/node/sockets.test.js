@@ -270,7 +270,9 @@ describe('handshake', () => {
       assert.notEqual(a.sid, b.sid);
       const r = await refresh(srv, a.rt);
       assert.equal(decodeJwt(/** @type {string} */ (r.at)).sid, a.sid);
-      const handle = Buffer.from(/** @type {string} */ (r.rt), 'base64url').subarray(0, 16).toString('base64url');
+      const handle = Buffer.from(/** @type {string} */ (r.rt), 'base64url')
+        .subarray(0, 16)
+        .toString('base64url');
       assert.notEqual(handle, a.sid, "sid is not the family's internal handle");
       assert.equal(/** @type {string} */ (r.rt).includes(a.sid), false);
     }));

@@ -103,7 +103,12 @@ storeSuite('Redis', {
     resume: async () => void process.kill(/** @type {number} */ (redis.pid), 'SIGCONT'),
   },
   async expiryOf(store, ref) {
-    const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(redis.port), 'pttl', `${urlOf.get(store)}f:${ref}`]);
+    const { stdout } = await promisify(execFile)('redis-cli', [
+      '-p',
+      String(redis.port),
+      'pttl',
+      `${urlOf.get(store)}f:${ref}`,
+    ]);
     return Number(stdout.trim());
   },
 });
@@ -123,7 +128,9 @@ describe('SQL migrations', () => {
           rows.map((r) => r.version),
           MIGRATIONS.map((m) => m.version),
         );
-        const tables = await client.query("select tablename from pg_tables where tablename like 'auth_shell_%' order by 1");
+        const tables = await client.query(
+          "select tablename from pg_tables where tablename like 'auth_shell_%' order by 1",
+        );
         assert.deepEqual(
           tables.rows.map((r) => r.tablename),
           ['auth_shell_families', 'auth_shell_keys', 'auth_shell_schema', 'auth_shell_throttle', 'auth_shell_tickets'],

@@ -44,9 +44,11 @@ const server = http.createServer(async (req, res) => {
         return this;
       }
     );
-    res.end = /** @type {any} */ (function (/** @type {any[]} */ ...args) {
-      return held ? this : end.apply(this, /** @type {any} */ (args));
-    });
+    res.end = /** @type {any} */ (
+      function (/** @type {any[]} */ ...args) {
+        return held ? this : end.apply(this, /** @type {any} */ (args));
+      }
+    );
   }
   if (!(await backend.handle(req, res))) res.writeHead(404).end();
 });

@@ -25,7 +25,10 @@ export function freePort() {
   });
 }
 
-/** Resolves when `pid` no longer runs (polled every 20 ms; a process has no exit event for a stranger). */
+/**
+ * Resolves when `pid` no longer runs (polled every 20 ms; a process has no exit event for a stranger).
+ * @param {number} pid @param {string} what
+ */
 async function gone(pid, what, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -75,13 +78,25 @@ export async function startPostgres({ durable = false } = {}) {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
   }
-  const quote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
+  const quote = (/** @type {string} */ s) => `'${String(s).replaceAll("'", "'\\''")}'`;
   /** Runs a Postgres binary (as `postgres` when we are root). */
-  const pg = (name, args) =>
+  const pg = (/** @type {string} */ name, /** @type {string[]} */ args) =>
     root
       ? run('su', ['postgres', '-s', '/bin/sh', '-c', [join(bin, name), ...args].map(quote).join(' ')])
       : run(join(bin, name), args);
-  await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--locale=C', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  await pg('initdb', [
+    '-D',
+    data,
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '--locale=C',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--no-instructions',
+  ]);
   const settings = [
     `-p ${port}`,
     `-k ${dir}`,
@@ -139,12 +154,26 @@ export async function startRedis() {
   const start = () =>
     new Promise((resolve, reject) => {
       const args = [
-        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
-        '--appendfsync', 'always', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        dir,
+        '--daemonize',
+        'no',
+        '--protected-mode',
+        'no',
       ];
       const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
-      const onData = (chunk) => {
+      const onData = (/** @type {Buffer} */ chunk) => {
         output += chunk;
         if (output.includes('Ready to accept connections')) {
           proc.stdout.off('data', onData);

@@ -192,13 +192,18 @@ export function storeSuite(name, env) {
 
     test('concurrent refreshes of many sessions: one rotation each, none mistaken for reuse', () =>
       withServer(async (s) => {
-        const sessions = await Promise.all(Array.from({ length: 8 }, (_, i) => s.login(['alice', 'bob', 'carol', 'dave'][i % 4])));
+        const sessions = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => s.login(['alice', 'bob', 'carol', 'dave'][i % 4])),
+        );
         let tokens = sessions.map((x) => /** @type {string} */ (x.rt));
         for (let round = 0; round < 5; round++) {
           const answers = await Promise.all(tokens.flatMap((rt) => [s.refresh(rt), s.refresh(rt)]));
           assert.ok(answers.every((a) => a.status === 200));
           tokens = tokens.map((_, i) => /** @type {string} */ (answers[2 * i].rt));
-          assert.deepEqual(tokens, tokens.map((_, i) => answers[2 * i + 1].rt));
+          assert.deepEqual(
+            tokens,
+            tokens.map((_, i) => answers[2 * i + 1].rt),
+          );
         }
         assert.deepEqual([s.auth.stats.rotations, s.auth.stats.graceHits, s.auth.stats.reuseDetections], [40, 40, 0]);
       }));
@@ -238,11 +243,16 @@ export function storeSuite(name, env) {
         assert.equal(out.sidCookie, 'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0');
         assert.equal((await s.refresh(r1.rt)).status, 401);
         assert.equal((await s.refresh(rt0)).status, 401, 'no grace after a logout');
-        assert.deepEqual(s.revoked.map(([, , reason]) => reason), ['logout']);
+        assert.deepEqual(
+          s.revoked.map(([, , reason]) => reason),
+          ['logout'],
+        );
         const a = await s.login('bob');
         const b = await s.login('bob');
         const other = await s.login('carol');
-        const everywhere = await s.call('/logout-everywhere', { headers: { authorization: `Bearer ${a.body.access_token}` } });
+        const everywhere = await s.call('/logout-everywhere', {
+          headers: { authorization: `Bearer ${a.body.access_token}` },
+        });
         assert.equal(everywhere.status, 204);
         assert.equal(everywhere.sidCookie, 'auth-shell-sid=; SameSite=Strict; Path=/; Max-Age=0');
         assert.equal((await s.refresh(a.rt)).status, 401);
@@ -279,13 +289,16 @@ export function storeSuite(name, env) {
           assert.deepEqual(Object.keys(first.body).sort(), ['expires_in', 'ticket']);
           const redeemed = await Promise.all(Array.from({ length: 10 }, () => s.auth.redeemTicket(first.body.ticket)));
           assert.equal(redeemed.filter((r) => r?.valid).length, 1);
-          assert.deepEqual(redeemed.find((r) => r?.valid), {
-            userId: 'u1-alice',
-            sid: claims.sid,
-            jti: claims.jti,
-            exp: claims.exp,
-            valid: true,
-          });
+          assert.deepEqual(
+            redeemed.find((r) => r?.valid),
+            {
+              userId: 'u1-alice',
+              sid: claims.sid,
+              jti: claims.jti,
+              exp: claims.exp,
+              valid: true,
+            },
+          );
           assert.equal(await s.auth.redeemTicket('made-up'), null);
           // Two outstanding at most; using one frees its slot; the oldest's expiry is the Retry-After.
           const second = await s.ticket(body.access_token);
@@ -336,7 +349,8 @@ export function storeSuite(name, env) {
     test('throttle: a /48 has a budget of its own, whatever /64 and account the failures use', () =>
       withServer(
         async (s) => {
-          for (let i = 0; i < 10; i++) assert.equal((await s.login(`nobody-${i}`, 'x', `2001:db8:7:${i}::1`)).status, 401);
+          for (let i = 0; i < 10; i++)
+            assert.equal((await s.login(`nobody-${i}`, 'x', `2001:db8:7:${i}::1`)).status, 401);
           assert.equal((await s.login('alice', 'alice', '2001:db8:7:99::1')).status, 429, 'the whole /48 is locked');
           assert.equal((await s.login('alice', 'alice', '2001:db8:8:1::1')).status, 200, 'another /48 is not');
           assert.equal((await s.login('alice', 'alice', '198.51.100.7')).status, 200);
@@ -358,7 +372,10 @@ export function storeSuite(name, env) {
         const refreshed = await c.refresh(login.rt);
         assert.equal(refreshed.status, 200, 'and rotates its session');
         const jwks = await b.call('/jwks.json', { method: 'GET' });
-        assert.deepEqual(jwks.body.keys.map((/** @type {any} */ k) => k.kid), [keys[0].kid]);
+        assert.deepEqual(
+          jwks.body.keys.map((/** @type {any} */ k) => k.kid),
+          [keys[0].kid],
+        );
         assert.equal(jwks.body.keys[0].d, undefined, 'no private part');
         // Rotation on one instance: its new tokens carry the new kid; the others pick it up.
         const kid = await a.auth.rotateKeys();
@@ -373,7 +390,10 @@ export function storeSuite(name, env) {
         // Once no token of the old key can be alive, cleanup deletes it.
         a.clock.t += 200_000; // past the new key's creation + reload interval + token lifetime + leeway
         await a.auth.cleanup();
-        assert.deepEqual((await store.loadKeys()).map((k) => k.kid), [kid]);
+        assert.deepEqual(
+          (await store.loadKeys()).map((k) => k.kid),
+          [kid],
+        );
       } finally {
         for (const s of servers) await s.auth.close().catch(() => {});
       }
@@ -385,11 +405,16 @@ export function storeSuite(name, env) {
           const { rt, body } = await s.login('alice');
           await s.ticket(body.access_token);
           await s.login('bob', 'wrong');
-          const ref = Buffer.from(/** @type {string} */ (rt), 'base64url').subarray(0, 16).toString('base64url');
+          const ref = Buffer.from(/** @type {string} */ (rt), 'base64url')
+            .subarray(0, 16)
+            .toString('base64url');
           assert.ok(await store.findFamily(ref));
           if (env.expiryOf) {
             const left = await env.expiryOf(store, ref);
-            assert.ok(typeof left === 'number' && left > 0 && left <= 3600_000, `the family's key expires by itself (${left})`);
+            assert.ok(
+              typeof left === 'number' && left > 0 && left <= 3600_000,
+              `the family's key expires by itself (${left})`,
+            );
           } else {
             s.clock.t += 3600_000;
             await s.auth.cleanup();
@@ -428,7 +453,12 @@ export function storeSuite(name, env) {
             const { rt, body } = await s.login('alice');
             await outage.down();
             try {
-              for (const r of [await s.refresh(rt), await s.login('bob'), await s.logout(rt), await s.ticket(body.access_token)]) {
+              for (const r of [
+                await s.refresh(rt),
+                await s.login('bob'),
+                await s.logout(rt),
+                await s.ticket(body.access_token),
+              ]) {
                 assert.equal(r.status, 503, JSON.stringify(r.body));
                 assert.deepEqual(r.body, { error: 'temporarily_unavailable' });
                 assert.equal(r.headers.get('retry-after'), '1');
@@ -461,7 +491,11 @@ export function storeSuite(name, env) {
               } finally {
                 await resume();
               }
-              assert.equal((await s.refresh(rt)).status, 200, 'the refresh that timed out did not rotate, or is in grace');
+              assert.equal(
+                (await s.refresh(rt)).status,
+                200,
+                'the refresh that timed out did not rotate, or is in grace',
+              );
             },
             { storeTimeout: 300 },
           ));

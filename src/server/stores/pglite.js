@@ -10,11 +10,12 @@ import { mkdirSync } from 'node:fs';
 import { sqlStore } from './sql.js';
 
 /**
- * @param {{ dataDir?: string, db?: import('@electric-sql/pglite').PGlite }} [options] no dataDir: in
+ * @param {{ dataDir?: string, db?: any }} [options] no dataDir: in
  *   memory (nothing survives the process); `db`: an open PGlite of yours instead (not closed by close())
  */
 export function pgliteStore({ dataDir, db: given } = {}) {
   return sqlStore('pglite', async () => {
+    /** @type {import('@electric-sql/pglite').PGlite} */
     let db = given;
     if (!db) {
       const { PGlite } = await import('@electric-sql/pglite');

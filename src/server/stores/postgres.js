@@ -10,7 +10,7 @@ import { sqlStore } from './sql.js';
 /**
  * @typedef {object} PostgresStoreOptions
  * @property {string} [connectionString] e.g. `postgres://user:pass@host:5432/db`
- * @property {import('pg').Pool} [pool] an existing pool instead (not ended by close())
+ * @property {any} [pool] an existing `pg.Pool` instead (not ended by close())
  * @property {number} [max] pool size (default 10)
  * @property {number} [connectionTimeoutMillis] default 3000: a store that cannot be reached fails fast (503)
  */

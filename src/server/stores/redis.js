@@ -261,7 +261,19 @@ export function redisStore(options) {
       const evicted = await run(
         CREATE,
         [fam(f.ref), `${prefix}s:${f.sid}`, `${prefix}u:${f.userId}`, `${prefix}seq`],
-        [prefix, f.ref, f.sid, f.userId, JSON.stringify(f.claims), f.createdAt, f.expiresAt, f.tokenHash, now, maxPerUser, reason],
+        [
+          prefix,
+          f.ref,
+          f.sid,
+          f.userId,
+          JSON.stringify(f.claims),
+          f.createdAt,
+          f.expiresAt,
+          f.tokenHash,
+          now,
+          maxPerUser,
+          reason,
+        ],
       );
       return pairs(evicted);
     },
@@ -296,7 +308,11 @@ export function redisStore(options) {
 
     async putTicket({ hash, minter, data, expiresAt, now, max }) {
       const value = JSON.stringify({ minter, data, expiresAt });
-      const soonest = await run(PUT_TICKET, [`${prefix}t:${hash}`, `${prefix}tm:${minter}`], [hash, value, expiresAt, now, max]);
+      const soonest = await run(
+        PUT_TICKET,
+        [`${prefix}t:${hash}`, `${prefix}tm:${minter}`],
+        [hash, value, expiresAt, now, max],
+      );
       return Number(soonest);
     },
 
@@ -308,7 +324,13 @@ export function redisStore(options) {
     },
 
     async throttleCheck(keys, now) {
-      return Number(await run(THROTTLE_CHECK, keys.map((k) => `${prefix}th:${k}`), [now]));
+      return Number(
+        await run(
+          THROTTLE_CHECK,
+          keys.map((k) => `${prefix}th:${k}`),
+          [now],
+        ),
+      );
     },
 
     async throttleFail(entries, { now, windowMs, lockMs }) {

@@ -197,7 +197,9 @@ const MIGRATION_LOCK = 0x61757468;
 export function migrate(driver, clock = Date.now) {
   return driver.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-    await tx.exec('create table if not exists auth_shell_schema (version integer primary key, applied_at bigint not null)');
+    await tx.exec(
+      'create table if not exists auth_shell_schema (version integer primary key, applied_at bigint not null)',
+    );
     const [row] = await tx.query('select coalesce(max(version), 0) as version from auth_shell_schema');
     const current = Number(row.version);
     /** @type {number[]} */
@@ -224,8 +226,7 @@ const familyRow = (row) => ({
   revoked: row.revoked_at === null ? null : { at: Number(row.revoked_at), reason: row.revoked_reason },
 });
 
-const FAMILY_COLUMNS =
-  'ref, sid, user_id, claims, created_at, expires_at, last_used_at, revoked_at, revoked_reason';
+const FAMILY_COLUMNS = 'ref, sid, user_id, claims, created_at, expires_at, last_used_at, revoked_at, revoked_reason';
 
 /**
  * A store on a SQL driver (Postgres or PGlite).
@@ -267,7 +268,18 @@ export function sqlStore(kind, connect) {
     async createFamily(f, { now, maxPerUser, reason }) {
       const rows = await q(
         'select o_sid, o_user_id from auth_shell_create_family($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-        [f.ref, f.sid, f.userId, JSON.stringify(f.claims), f.createdAt, f.expiresAt, f.tokenHash, now, maxPerUser, reason],
+        [
+          f.ref,
+          f.sid,
+          f.userId,
+          JSON.stringify(f.claims),
+          f.createdAt,
+          f.expiresAt,
+          f.tokenHash,
+          now,
+          maxPerUser,
+          reason,
+        ],
         'auth_shell_create_family',
       );
       return rows.map((r) => ({ sid: r.o_sid, userId: r.o_user_id }));
@@ -374,7 +386,12 @@ export function sqlStore(kind, connect) {
     },
 
     async addKey(key, onlyIfNone) {
-      await q('select auth_shell_add_key($1, $2, $3, $4)', [key.kid, JSON.stringify(key.jwk), key.createdAt, onlyIfNone]);
+      await q('select auth_shell_add_key($1, $2, $3, $4)', [
+        key.kid,
+        JSON.stringify(key.jwk),
+        key.createdAt,
+        onlyIfNone,
+      ]);
     },
 
     async deleteKeys(kids) {
