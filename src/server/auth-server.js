@@ -144,15 +144,10 @@ function hostOf(request) {
   return request.headers.get('host') ?? new URL(request.url).host;
 }
 
-/** @param {string | null} origin an http://localhost, 127.0.0.1 or [::1] origin (a developer's machine) */
-function isLoopbackHttp(origin) {
-  try {
-    const url = new URL(origin ?? '');
-    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-  } catch {
-    return false;
-  }
-}
+const LOOPBACK_HTTP = /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i;
+
+/** @param {string} origin an http://localhost, 127.0.0.1 or [::1] origin (a developer's machine) */
+const isLoopbackHttp = (origin) => LOOPBACK_HTTP.test(origin);
 
 /** The last entry of a comma-separated forwarding header: the one your proxy appended. @param {string | null} value */
 const lastEntry = (value) => (value ?? '').split(',').at(-1)?.trim().toLowerCase() ?? '';
@@ -316,6 +311,15 @@ export function createAuthServer(options) {
    */
   function isSecure(request) {
     if (secure !== 'auto') return secure;
+    let known = secureOf.get(request);
+    if (known === undefined) secureOf.set(request, (known = decideSecure(request)));
+    return known;
+  }
+  /** Asked several times per request (both cookies, which name to read): decided once. @type {WeakMap<Request, boolean>} */
+  const secureOf = new WeakMap();
+
+  /** @param {Request} request */
+  function decideSecure(request) {
     if (request.url.startsWith('https:')) return true;
     if (trustProxy) {
       const proto = lastEntry(request.headers.get('x-forwarded-proto'));
@@ -328,15 +332,14 @@ export function createAuthServer(options) {
     return !(host && LOOPBACK_HOSTS.has(host.hostname));
   }
 
-  /** @param {Request} request */
+  /** The page's origin as the browser tells it: `Origin`, or the origin of its `Referer`. @param {Request} request */
   function browserOrigin(request) {
     const origin = request.headers.get('origin');
     if (origin && origin !== 'null') return origin;
-    try {
-      return new URL(request.headers.get('referer') ?? '').origin;
-    } catch {
-      return undefined;
-    }
+    const referer = request.headers.get('referer');
+    if (!referer) return undefined;
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(referer);
+    return m ? m[0].toLowerCase() : undefined;
   }
 
   /** @param {Request} request */
