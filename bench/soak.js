@@ -11,7 +11,7 @@
  * on it, and the driver only lets it advance once real work (fetches, tab messages) has settled.
  *
  * Reported (`runSoak` returns it; `node bench/soak.js [--json] [--hours n] [--minutes n] [--tabs n]
- * [--seed n]` prints it): unexpected logouts (a tab went anonymous without a logout or a
+ * [--seed n]` prints it; `--outage` runs {@link OUTAGE_SCENARIO} instead): unexpected logouts (a tab went anonymous without a logout or a
  * server-side revocation; must be 0), tokens leaked into events or errors (must be 0), refreshes
  * per simulated minute, reuse detections and revoked families at the server (should be 0), and
  * every failed API call with its reason.
@@ -41,9 +41,13 @@ const JWT_SHAPE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]{4,}/g;
  * @property {[number, number]} [lifetime] access-token lifetime range, s (default 20–60)
  * @property {number} [faultRate] share of auth requests (login, refresh, logout) hit by a fault (default 0.06)
  * @property {number} [apiFaultRate] share of API requests answered 503 or not at all (default 0.01)
- * @property {number} [relogEvery] mean ms between logout + login (default 40 min)
- * @property {number} [clockStepEvery] mean ms between jumps of one tab's clock (default 25 min)
+ * @property {number} [relogEvery] mean ms between logout + login (default 40 min; Infinity: never)
+ * @property {number} [clockStepEvery] mean ms between jumps of one tab's clock (default 25 min; Infinity: never)
  * @property {number} [outageEvery] mean ms between outages of the auth server: 10–90 s of 503 to every login, refresh and logout (default 45 min)
+ * @property {number[]} [outageAt] scripted outages instead: ms after the start (after the first login) when each begins
+ * @property {number} [outageFor] how long each scripted outage lasts, ms (default 40 s)
+ * @property {number} [outageRetryAfter] seconds of `Retry-After` on the 503s of an outage (default none)
+ * @property {number} [pollEvery] a fixed ms between a tab's authFetch calls, instead of random ones around meanInterval
  * @property {number} [latency] simulated ms every answer takes, at most (default 80)
  * @property {(line: string) => void} [trace] gets a line per server request and per session event, for debugging
  *
@@ -63,6 +67,8 @@ const JWT_SHAPE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]{4,}/g;
  * @property {string[]} leakDetails
  * @property {number} maxRefreshesPerMinute refresh requests at the server in one simulated minute, outages aside
  * @property {number} maxRefreshesPerOutageMinute the same in minutes when the auth server was down
+ * @property {{ requests: number, recoveredAfter: number | null }[]} scripted each scripted outage: the refresh
+ *   requests the server saw during it (the whole browser's), and ms from its end to the first granted refresh
  * @property {number} renewals refresh requests the server answered (rotated, grace, refused): the rest were lost to faults
  * @property {number} refreshBoundExceeded simulated minutes with more refresh requests than the rules allow (see {@link refreshBound})
  * @property {{ refreshes: number, jumps: number, relogs: number, failures: number, outages: number, down: boolean }[]} minutes per simulated minute
@@ -102,6 +108,10 @@ export async function runSoak(options = {}) {
     relogEvery = 40 * MINUTE,
     clockStepEvery = 25 * MINUTE,
     outageEvery = 45 * MINUTE,
+    outageAt = [],
+    outageFor = 40_000,
+    outageRetryAfter,
+    pollEvery,
     latency = 80,
     trace,
   } = options;
@@ -126,6 +136,7 @@ export async function runSoak(options = {}) {
     leakDetails: [],
     maxRefreshesPerMinute: 0,
     maxRefreshesPerOutageMinute: 0,
+    scripted: outageAt.map(() => ({ requests: 0, recoveredAfter: null })),
     refreshBoundExceeded: 0,
     renewals: 0,
     minutes: [],
@@ -200,8 +211,18 @@ export async function runSoak(options = {}) {
   let nextKind = 0;
   /** Until when (simulated ms) every auth request fails with 503: an outage of the auth server. */
   let outageUntil = -Infinity;
+  /** When the workload started: scripted outages count from here. */
+  let workStart = Infinity;
+  /** The scripted outage `Date.now()` is in, and the one that ended last. */
+  const scripted = () =>
+    outageAt.findIndex((at) => Date.now() >= workStart + at && Date.now() < workStart + at + outageFor);
+  const lastEnded = () => outageAt.findLastIndex((at) => Date.now() >= workStart + at + outageFor);
   /** A fault for an auth request, or null. @returns {'network' | '5xx' | 'lost' | '429' | 'outage' | null} */
   function authFault() {
+    if (scripted() >= 0) {
+      minute().down = true;
+      return 'outage';
+    }
     if (Date.now() < outageUntil) {
       minute().down = true;
       return 'outage';
@@ -238,7 +259,11 @@ export async function runSoak(options = {}) {
     const fault = authFault();
     if (fault) count(report.faults, fault);
     if (fault === 'network') return HttpResponse.error();
-    if (fault === '5xx' || fault === 'outage') return new HttpResponse('busy', { status: 503, headers: headers() });
+    if (fault === '5xx') return new HttpResponse('busy', { status: 503, headers: headers() });
+    if (fault === 'outage') {
+      const retryAfter = outageRetryAfter === undefined ? {} : { 'Retry-After': String(outageRetryAfter) };
+      return new HttpResponse('down', { status: 503, headers: { ...headers(), ...retryAfter } });
+    }
     if (fault === '429')
       return new HttpResponse('slow down', {
         status: 429,
@@ -269,6 +294,8 @@ export async function runSoak(options = {}) {
       `${API}/refresh`,
       handled('refresh', () => {
         minute().refreshes++;
+        const during = scripted();
+        if (during >= 0) report.scripted[during].requests++;
         /** @type {string | null} */
         let next = null;
         return withFault(
@@ -282,6 +309,9 @@ export async function runSoak(options = {}) {
             }
             if (used.kind === 'rotated') report.server.rotations++;
             else report.server.graceHits++;
+            const ended = lastEnded();
+            if (ended >= 0 && report.scripted[ended].recoveredAfter === null)
+              report.scripted[ended].recoveredAfter = Date.now() - (workStart + outageAt[ended] + outageFor);
             next = used.token;
             return HttpResponse.json(accessToken(used.family.sid), { headers: headers() });
           },
@@ -423,7 +453,7 @@ export async function runSoak(options = {}) {
   /** One tab's workload: authFetch at random intervals, each outcome counted. @param {number} i */
   async function workload(i) {
     while (!stopped) {
-      await sleep(wait(meanInterval));
+      await sleep(pollEvery ?? wait(meanInterval));
       if (stopped) return;
       const tab = tabs[i];
       const wasIn = tab.state === 'authenticated';
@@ -524,7 +554,14 @@ export async function runSoak(options = {}) {
     await drive(login(tabs[0]).then(() => sleep(1000)));
     relogging = false;
     // The workload runs until `stopped`; whatever is still pending then is dropped with the clock.
-    Promise.all([...tabs.map((_, i) => workload(i)), relogs(), clockSteps(), outages()]).catch((error) =>
+    workStart = Date.now();
+    // Infinity turns a random event off; scripted outages replace the random ones.
+    const events = [
+      ...(Number.isFinite(relogEvery) ? [relogs()] : []),
+      ...(Number.isFinite(clockStepEvery) ? [clockSteps()] : []),
+      ...(outageAt.length === 0 && Number.isFinite(outageEvery) ? [outages()] : []),
+    ];
+    Promise.all([...tabs.map((_, i) => workload(i)), ...events]).catch((error) =>
       report.errors.push(`workload: ${describe(error)}`),
     );
     while (Date.now() - start < duration) {
@@ -572,6 +609,24 @@ export async function runSoak(options = {}) {
     return promise;
   }
 }
+
+/**
+ * The outage scenario of the hardening work: one browser with 3 tabs whose app calls its API once a
+ * second, tokens of 20 s, and the auth server answering 503 to every refresh for 40 s.
+ * @type {SoakOptions}
+ */
+export const OUTAGE_SCENARIO = Object.freeze({
+  tabs: 3,
+  minutes: 4,
+  pollEvery: 1000,
+  lifetime: /** @type {[number, number]} */ ([20, 20]),
+  faultRate: 0,
+  apiFaultRate: 0,
+  relogEvery: Infinity,
+  clockStepEvery: Infinity,
+  outageAt: [60_000],
+  outageFor: 40_000,
+});
 
 /** Mirrors the session defaults the soak uses: refreshRetries 3 (4 attempts per refresh). */
 const ATTEMPTS = 4;
@@ -656,7 +711,7 @@ export function soakRows(r) {
     },
     {
       section: 'soak',
-      metric: 'max refresh requests per simulated minute',
+      metric: `max refresh requests per simulated minute (one browser, ${r.tabs} tabs)`,
       value: `${r.maxRefreshesPerMinute}, ${r.maxRefreshesPerOutageMinute} in a minute of an auth-server outage  (${r.refreshBoundExceeded} minutes above the bound from the rules)`,
       target: 'within bound',
       result: r.refreshBoundExceeded === 0 ? 'ok' : 'UNEXPECTED',
@@ -695,11 +750,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     return at > 0 ? Number(process.argv[at + 1]) : undefined;
   };
   const hours = arg('hours');
-  const report = await runSoak({
-    minutes: arg('minutes') ?? (hours === undefined ? undefined : hours * 60),
-    tabs: arg('tabs'),
-    seed: arg('seed'),
-  });
+  const report = await runSoak(
+    process.argv.includes('--outage')
+      ? { ...OUTAGE_SCENARIO, seed: arg('seed') }
+      : {
+          minutes: arg('minutes') ?? (hours === undefined ? undefined : hours * 60),
+          tabs: arg('tabs'),
+          seed: arg('seed'),
+        },
+  );
   if (process.argv.includes('--json')) console.log(JSON.stringify(report));
   else
     for (const row of soakRows(report))

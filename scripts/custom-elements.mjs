@@ -193,19 +193,20 @@ export function authShellPlugin({ root, program }) {
     name: 'auth-shell: ReactiveElement without decorators, define(), event maps',
 
     analyzePhase({ node, moduleDoc }) {
-      // define('auth-gate', AuthGate): a custom element definition, as customElements.define would be.
+      // define(TAGS.gate, AuthGate): a custom element definition, as customElements.define would be.
       if (
         ts.isCallExpression(node) &&
         ts.isIdentifier(node.expression) &&
         declarationFile(node.expression) === defineModule &&
         node.arguments.length === 2 &&
-        ts.isStringLiteral(node.arguments[0]) &&
+        checker.getTypeAtLocation(node.arguments[0]).isStringLiteral() &&
         ts.isIdentifier(node.arguments[1])
       ) {
+        // The tag as the checker reads it: a literal, or a constant such as TAGS.gate (src/tags.ts).
         const [tag, klass] = node.arguments;
         moduleDoc.exports.push({
           kind: 'custom-element-definition',
-          name: tag.text,
+          name: /** @type {import('typescript').StringLiteralType} */ (checker.getTypeAtLocation(tag)).value,
           declaration: { name: klass.text, ...moduleOf(klass) },
         });
       }

@@ -19,9 +19,10 @@
 import { ensureContextRoot } from './context/auth-context.js';
 import { define } from './define.js';
 import { AuthDevtools } from './elements/auth-devtools.js';
+import { TAGS } from './tags.js';
 
 ensureContextRoot();
-define('auth-devtools', AuthDevtools);
+define(TAGS.devtools, AuthDevtools);
 
 export { AuthDevtools };
 export type { DevtoolsEntry, DevtoolsKind, DevtoolsTone } from './elements/auth-devtools.js';

@@ -20,10 +20,11 @@ import { ensureContextRoot } from './context/auth-context.js';
 import { define } from './define.js';
 import { AuthGate } from './elements/auth-gate.js';
 import { AuthProvider } from './elements/auth-provider.js';
+import { TAGS } from './tags.js';
 
 ensureContextRoot();
-define('auth-provider', AuthProvider);
-define('auth-gate', AuthGate);
+define(TAGS.provider, AuthProvider);
+define(TAGS.gate, AuthGate);
 
 export { AuthProvider, AuthGate };
 export type { GateView } from './elements/auth-gate.js';
@@ -31,4 +32,5 @@ export { authContext } from './context/auth-context.js';
 export { consumeAuth, getAuth } from './context/consume.js';
 export type { AuthValue, ContextSocketOptions } from './context/auth-context.js';
 export { VERSION } from './define.js';
+export { TAGS, type AuthShellTag } from './tags.js';
 export * from './core/index.js';

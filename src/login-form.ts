@@ -12,9 +12,10 @@
 import { ensureContextRoot } from './context/auth-context.js';
 import { define } from './define.js';
 import { AuthLoginForm } from './elements/auth-login-form.js';
+import { TAGS } from './tags.js';
 
 ensureContextRoot();
-define('auth-login-form', AuthLoginForm);
+define(TAGS.loginForm, AuthLoginForm);
 
 export { AuthLoginForm };
 export type { LoginFormMessages } from './elements/auth-login-form.js';

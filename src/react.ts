@@ -38,6 +38,7 @@ import type { AuthDevtools } from './elements/auth-devtools.js';
 import type { AuthGate } from './elements/auth-gate.js';
 import type { AuthLoginForm, AuthLoginFormEventMap } from './elements/auth-login-form.js';
 import type { AuthProvider, AuthProviderEventMap } from './elements/auth-provider.js';
+import type { TAGS } from './tags.js';
 
 type Element<T> = DetailedHTMLProps<HTMLAttributes<T>, T>;
 
@@ -108,10 +109,10 @@ declare module 'react' {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- React declares JSX as a namespace; this merges into it
   namespace JSX {
     interface IntrinsicElements {
-      'auth-provider': AuthProviderJsx;
-      'auth-gate': AuthGateJsx;
-      'auth-login-form': AuthLoginFormJsx;
-      'auth-devtools': AuthDevtoolsJsx;
+      [TAGS.provider]: AuthProviderJsx;
+      [TAGS.gate]: AuthGateJsx;
+      [TAGS.loginForm]: AuthLoginFormJsx;
+      [TAGS.devtools]: AuthDevtoolsJsx;
     }
   }
 }

@@ -25,6 +25,7 @@
  * @module
  */
 import { computed, getCurrentScope, onScopeDispose, shallowRef, type ComputedRef } from 'vue';
+import { TAGS } from './tags.js';
 import { handleOf, sessionOf, type AuthHandle, type SessionSource } from './adapters/handle.js';
 import type { SessionSnapshot, SessionState } from './core/events.js';
 import type { User } from './core/token-store.js';
@@ -82,11 +83,11 @@ export function useAuth(api?: SessionSource): VueAuth {
   };
 }
 
-const ELEMENTS: ReadonlySet<string> = new Set(['auth-provider', 'auth-gate', 'auth-login-form']);
+const ELEMENTS: ReadonlySet<string> = new Set(Object.values(TAGS));
 
 /**
- * `true` for the tags auth-shell defines. Give it to Vue's template compiler as `isCustomElement`,
- * so `<auth-provider>`, `<auth-gate>` and `<auth-login-form>` in templates are left to the browser
+ * `true` for the tags auth-shell defines (`TAGS`). Give it to Vue's template compiler as
+ * `isCustomElement`, so `<auth-provider>`, `<auth-gate>`, `<auth-login-form>` and `<auth-devtools>` in templates are left to the browser
  * instead of being resolved as Vue components (which warns "Failed to resolve component").
  *
  * @example

@@ -1,19 +1,15 @@
 import { getSession } from '../core/registry.js';
+import type { SessionApi } from '../core/api.js';
 import type { Session, SessionValue } from '../core/session.js';
-import { openSocket, type AuthSocket, type SocketOptions } from '../core/socket.js';
+import { openSocket } from '../core/socket.js';
 
 /**
- * What the framework adapters give a component: the session's value (`state`, `user`, `ready`,
- * `login`, `logout`, `authFetch`) plus `openSocket` on the same session. A new frozen object on
- * every change of state or user; its functions keep their identity for the session's lifetime.
+ * What the framework adapters give a component: the session API (see `SessionApi`). A new frozen
+ * object on every change of state or user; its functions keep their identity for the session's
+ * lifetime. Its sockets belong to no component: close them when the component goes away, or pass a
+ * `signal`.
  */
-export interface AuthHandle extends SessionValue {
-  /**
-   * Opens an authenticated, reconnecting WebSocket on the session (see `AuthSocket`). It belongs
-   * to no component: close it when the component goes away, or pass a `signal`.
-   */
-  readonly openSocket: (url: string | URL, options?: SocketOptions) => AuthSocket;
-}
+export type AuthHandle = SessionApi;
 
 /** Where an adapter finds its session: the api of the page's `<auth-provider>`, or a session. */
 export type SessionSource = string | Session;

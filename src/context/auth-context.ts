@@ -1,6 +1,6 @@
 import { ContextRoot, createContext } from '@lit/context';
-import type { SessionValue } from '../core/session.js';
-import type { AuthSocket, SocketOptions } from '../core/socket.js';
+import type { SessionApi } from '../core/api.js';
+import type { SocketOptions } from '../core/socket.js';
 
 /** Options of the context value's `openSocket`. */
 export interface ContextSocketOptions extends SocketOptions {
@@ -11,11 +11,11 @@ export interface ContextSocketOptions extends SocketOptions {
   closeOnDisconnect?: boolean;
 }
 
-/** The session API as the context gives it: the session's members plus `openSocket`. */
-export interface AuthValue extends SessionValue {
-  /** Opens an authenticated, reconnecting WebSocket owned by the consuming element. */
-  readonly openSocket: (url: string | URL, options?: ContextSocketOptions) => AuthSocket;
-}
+/**
+ * The session API as the context gives it; its `openSocket` belongs to the consuming element (see
+ * {@link ContextSocketOptions}).
+ */
+export type AuthValue = SessionApi<ContextSocketOptions>;
 
 /**
  * The session API, provided by `<auth-provider>` to its descendants through `@lit/context`.

@@ -1,7 +1,7 @@
 import { ContextProvider, type ContextCallback } from '@lit/context';
 import type { ReactiveElement } from '@lit/reactive-element';
 import { authContext, type AuthValue, type ContextSocketOptions } from './auth-context.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, type AuthError } from '../core/errors.js';
 import type { Session, SessionValue } from '../core/session.js';
 import { openSocket } from '../core/socket.js';
 import { watchOwner } from './owner.js';
@@ -15,7 +15,7 @@ import { watchOwner } from './owner.js';
  * an anonymous value whose functions fail with that error, so nothing waits for a session forever.
  */
 export class AuthContextProvider extends ContextProvider<typeof authContext> {
-  #source: Session | UsageError | null = null;
+  #source: Session | AuthError | null = null;
   #unavailable: SessionValue | undefined;
   #values = new WeakMap<Element, { base: SessionValue; value: AuthValue }>();
 
@@ -31,7 +31,7 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
   }
 
   /** Publishes the session's current state (or why there is none) to every consumer. */
-  publish(source: Session | UsageError): void {
+  publish(source: Session | AuthError): void {
     this.#source = source;
     this.#unavailable = undefined;
     this.updateObservers();
@@ -78,7 +78,7 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
 }
 
 /** The value of a provider without a session: anonymous, and every function fails with `error`. */
-function unavailable(error: UsageError): SessionValue {
+function unavailable(error: AuthError): SessionValue {
   const fail = () => Promise.reject(error);
   return Object.freeze({
     state: 'anonymous',

@@ -27,6 +27,8 @@ export interface AuthErrorOptions {
   /** HTTP status of the response that caused the error, when there was one. */
   status?: number;
   operation?: AuthOperation;
+  /** For a `UsageError`: the option, attribute or argument at fault (its option name, e.g. `allowedOrigins`). */
+  option?: string;
 }
 
 /** Base class of every error auth-shell throws or reports. */
@@ -59,12 +61,20 @@ export class InvalidCredentialsError extends AuthError {
 
 /**
  * The server could not be reached, or answered 5xx / 408 / 429. Never a logout: the session keeps
- * its state and tries again later.
+ * its state and tries again later. `retryAfter` is the server's `Retry-After` in seconds (a 429 or
+ * a 503 may send one), or how long the browser's next refresh attempt is away during an outage.
  */
 export class NetworkError extends AuthError {
   override name = 'NetworkError';
-  constructor(message: string, options: AuthErrorOptions = {}, code: AuthErrorCode = 'network') {
+  /** Seconds to wait before asking again, when known; `undefined` otherwise. */
+  readonly retryAfter: number | undefined;
+  constructor(
+    message: string,
+    options: AuthErrorOptions & { retryAfter?: number } = {},
+    code: AuthErrorCode = 'network',
+  ) {
     super(code, message, options);
+    this.retryAfter = options.retryAfter;
   }
 }
 
@@ -75,11 +85,8 @@ export class NetworkError extends AuthError {
  */
 export class RateLimitError extends NetworkError {
   override name = 'RateLimitError';
-  /** Seconds the server asked to wait, from `Retry-After`; `undefined` when it gave none. */
-  readonly retryAfter: number | undefined;
   constructor(message: string, retryAfter: number | undefined, options: AuthErrorOptions = {}) {
-    super(message, { status: 429, ...options }, 'rate-limited');
-    this.retryAfter = retryAfter;
+    super(message, { status: 429, ...options, retryAfter }, 'rate-limited');
   }
 }
 
@@ -118,8 +125,11 @@ export class UnauthenticatedError extends AuthError {
 /** The library was called wrongly: a bad option, attribute or argument. */
 export class UsageError extends AuthError {
   override name = 'UsageError';
+  /** The option at fault (its option name, e.g. `allowedOrigins`), when one is. */
+  readonly option: string | undefined;
   constructor(message: string, options: AuthErrorOptions = {}) {
     super('usage', message, { operation: 'config', ...options });
+    this.option = options.option;
   }
 }
 

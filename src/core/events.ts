@@ -47,3 +47,27 @@ export interface SessionEventMap {
   /** {@link Session.dispose} was called. */
   dispose: Event;
 }
+
+/** `EventTarget` with listeners typed by the event map `M`, as `HTMLElementEventMap` types the DOM's. */
+export interface TypedEventTarget<M> extends EventTarget {
+  addEventListener<K extends keyof M & string>(
+    type: K,
+    listener: (event: M[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof M & string>(
+    type: K,
+    listener: (event: M[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+}

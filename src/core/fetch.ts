@@ -6,6 +6,8 @@ export type AuthFetch = (input: RequestInfo | URL, init?: RequestInit) => Promis
 /** What authFetch needs from its session. The token never leaves these closures. */
 export interface AuthFetchHooks {
   options(): ResolvedOptions;
+  /** Whether `origin` may receive the bearer (the session's own, private list). */
+  allowed(origin: string): boolean;
   /** Resolves once the restore has settled. */
   whenSettled(): Promise<void>;
   /**
@@ -16,9 +18,14 @@ export interface AuthFetchHooks {
   token(used?: string, refreshed?: (error?: unknown) => void): Promise<string | null>;
   /** Reports a retry (origin and path only). */
   retried(url: string): void;
-  /** The retry with `token`, minted by a refresh for this very 401, was refused too. */
-  futile(token: string): void;
+  /** The held token's session id, if it has one. */
+  sid(): string | null;
 }
+
+/** How long 401s of an endpoint do not refresh once a token minted for its 401 was refused too. */
+const FUTILE_PAUSE = 30_000;
+/** Endpoints paused at once, at most: the oldest pause goes first. */
+const MAX_PAUSED = 64;
 
 /**
  * Builds the session's `authFetch`: same signature and result as `fetch`.
@@ -34,8 +41,9 @@ export interface AuthFetchHooks {
  * - Waits for the restore; refreshes first when the token is stale.
  * - On 401 refreshes once and retries once; a second 401 is returned as it is. A 401 with
  *   `WWW-Authenticate: Bearer error="insufficient_scope"` (RFC 6750: a new token would not help)
- *   never refreshes, and when a retry with a token minted for it is refused as well, 401s do not
- *   refresh again for a while (see the session).
+ *   never refreshes, and when a retry with a token minted for it is refused as well, that
+ *   endpoint (its origin and path, in this session) does not refresh on 401 for
+ *   {@link FUTILE_PAUSE} ms: one route that rejects every token does not speak for the others.
  * - A request that already carries an `Authorization` header is sent as it is, never retried.
  * - A `ReadableStream` body cannot be replayed: on 401 the session is refreshed (so the next call
  *   works) and the 401 is returned.
@@ -43,12 +51,14 @@ export interface AuthFetchHooks {
  *   when the network fails; it never ends the session.
  */
 export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
+  // Endpoints where a refresh did not fix a 401, until when (session clock).
+  const paused = new Map<string, number>();
   return async (input, init) => {
     // Read the input once, into a Request of this realm: from here on only its URL counts.
     const request = new Request(input, init);
     const url = new URL(request.url);
-    const { api, bearerOrigins } = hooks.options();
-    if (!bearerOrigins.has(url.origin)) return fetch(request);
+    const { api, clock } = hooks.options();
+    if (!hooks.allowed(url.origin)) return fetch(request);
     await hooks.whenSettled();
 
     // The caller's choice stands (an init option, or the one a Request was built with).
@@ -70,6 +80,8 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     ) {
       return response;
     }
+    const endpoint = `${hooks.sid()} ${url.origin}${url.pathname}`;
+    if (clock() < (paused.get(endpoint) ?? -Infinity)) return response;
     if (refreshed) {
       // A token refreshed for this very call was refused: another refresh would not help. If that
       // refresh failed (a stale token went out), its error is why there is no better token.
@@ -87,7 +99,11 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     response.body?.cancel().catch(() => {});
     hooks.retried(url.origin + url.pathname);
     const retried = await fetch(withBearer(original, next));
-    if (retried.status === 401) hooks.futile(next);
+    if (retried.status === 401) {
+      paused.delete(endpoint);
+      paused.set(endpoint, clock() + FUTILE_PAUSE);
+      if (paused.size > MAX_PAUSED) paused.delete(paused.keys().next().value!);
+    }
     return retried;
   };
 }

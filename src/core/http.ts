@@ -1,4 +1,5 @@
 import { type AuthOperation, HttpError, NetworkError, ProtocolError, RateLimitError, TimeoutError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
 
 /** What the session needs of an answer from its own endpoints. */
 export interface Exchange {
@@ -52,8 +53,8 @@ export async function exchange(url: string, init: RequestInit, options: Exchange
 
 /**
  * The typed error of an unexpected status. 5xx, 408 and 429 mean "try again later", not "the
- * session is over": a {@link RateLimitError} carrying `Retry-After` (seconds, or an HTTP date) for
- * 429, a {@link NetworkError} for the others. Any other status is an {@link HttpError}.
+ * session is over": a {@link NetworkError} carrying the server's `Retry-After` (seconds, or an HTTP
+ * date) when it sent one — a {@link RateLimitError} for 429. Any other status is an {@link HttpError}.
  */
 export function statusError(
   message: string,
@@ -62,12 +63,14 @@ export function statusError(
   operation: AuthOperation,
 ): HttpError | NetworkError {
   if (status < 500 && status !== 408 && status !== 429) return new HttpError(message, { status, operation });
-  if (status !== 429) return new NetworkError(message, { status, operation });
   const header = headers.get('Retry-After')?.trim() ?? '';
   const seconds = /^\d+$/.test(header)
     ? Number(header)
     : Math.ceil((Date.parse(header) - (serverDate(headers) ?? Date.now())) / 1000);
-  return new RateLimitError(message, seconds >= 0 ? seconds : undefined, { operation });
+  const retryAfter = seconds >= 0 ? seconds : undefined;
+  return status === 429
+    ? new RateLimitError(message, retryAfter, { operation })
+    : new NetworkError(message, { status, operation, retryAfter });
 }
 
 /** The server's clock when it answered, from its `Date` header; `undefined` when unreadable. */
@@ -89,4 +92,31 @@ export function parseTokenBody(text: string, operation: AuthOperation): { access
   }
   const { access_token: accessToken, expires_in: expiresIn } = body as Record<string, unknown>;
   return { accessToken, expiresIn };
+}
+
+/** The session's own endpoints. */
+export type Endpoint = 'login' | 'refresh' | 'logout';
+
+/**
+ * One request to a session endpoint as `options` describe it: its URL and method, the anti-CSRF
+ * header, JSON for a body, credentials, and `keepalive` for a logout (so it survives the navigation
+ * or the closing tab that often follows it). Resolves for 2xx and 401; any other status becomes a
+ * typed error (see {@link statusError}).
+ */
+export async function request(
+  options: ResolvedOptions,
+  operation: Endpoint,
+  body?: string,
+  signal?: AbortSignal,
+): Promise<Exchange> {
+  const { csrfHeader, timeout, clock } = options;
+  const url = options[`${operation}Url`];
+  const method = operation === 'login' ? 'POST' : options[`${operation}Method`];
+  const headers: Record<string, string> = body ? { 'Content-Type': 'application/json' } : {};
+  if (csrfHeader) headers[csrfHeader[0]] = csrfHeader[1];
+  const init: RequestInit = { method, headers, body, credentials: 'include', keepalive: operation === 'logout' };
+  const answer = await exchange(url, init, { operation, timeout, clock, signal });
+  const { status } = answer;
+  if (status === 401 || (status >= 200 && status < 300)) return answer;
+  throw statusError(`${operation}: ${method} ${url} answered ${status}`, status, answer.headers, operation);
 }

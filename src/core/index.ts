@@ -28,6 +28,7 @@ export {
   isAuthError,
 } from './errors.js';
 export type { SessionValue } from './session.js';
+export type { SessionApi } from './api.js';
 export type { AuthFetch } from './fetch.js';
 export type {
   SocketOptions,
@@ -45,5 +46,6 @@ export type {
   SessionSnapshot,
   SessionState,
   SessionErrorDetail,
+  TypedEventTarget,
 } from './events.js';
 export type { User, Claims, Clock } from './token-store.js';

@@ -1,4 +1,9 @@
-import type { SocketData } from './socket.js';
+/**
+ * What a socket sends: the same as `WebSocket.send`. Declared here, with the connection that sends
+ * it, so that the session (which opens links) never imports the socket modules: imports go from the
+ * socket code to the session and the link, never back.
+ */
+export type SocketData = string | ArrayBufferLike | Blob | ArrayBufferView;
 
 /** What the session reports of a connection it made. Plain values only: no event, no WebSocket. */
 export interface LinkHandlers {

@@ -27,6 +27,12 @@ export interface SessionOptions {
   csrfHeader?: string;
   /** Origins besides the page's and the api's that may receive the bearer token (array, or a space-separated string). */
   allowedOrigins?: string | readonly string[];
+  /**
+   * Name of the readable session-id cookie the backend sets beside the refresh cookie, holding the
+   * access token's `sid` claim: it tells every tab which server session the browser's refresh
+   * cookie belongs to. Default `auth-shell-sid`; `""` when the backend sets none.
+   */
+  sidCookie?: string;
   /** Seconds before expiry at which a token counts as stale and is refreshed. Default 30 (at most a quarter of the token's lifetime). */
   leeway?: number;
   /** Timeout in ms of every login, refresh and logout request, body included. Default 10000. */
@@ -51,7 +57,11 @@ export interface SessionOptions {
   debug?: boolean;
 }
 
-/** Options after validation, with every default filled in. */
+/**
+ * Options after validation, with every default filled in. Frozen, and what could be changed through
+ * a reference — the api's `URL`, the origin set — is handed out as a new copy on every read: no
+ * script can change where a session's credentials go after it was configured.
+ */
 export interface ResolvedOptions {
   readonly api: URL;
   readonly loginUrl: string;
@@ -61,8 +71,10 @@ export interface ResolvedOptions {
   readonly logoutMethod: EndpointMethod;
   /** `[name, value]` of the anti-CSRF header, or `null`. */
   readonly csrfHeader: readonly [string, string] | null;
-  /** Exact origins that may receive the bearer token: the page's, the api's and `allowedOrigins`. */
+  /** Exact origins that may receive the bearer token: the page's, the api's and `allowedOrigins` (a copy). */
   readonly bearerOrigins: ReadonlySet<string>;
+  /** The session-id cookie's name, `''` for none. */
+  readonly sidCookie: string;
   readonly leeway: number;
   readonly timeout: number;
   readonly refreshRetries: number;
@@ -81,9 +93,11 @@ export function apiKey(api: string | URL): string {
 
 /** Validates options and fills in defaults. Throws {@link UsageError} naming the bad option. */
 export function resolveOptions(options: SessionOptions): ResolvedOptions {
-  if (!options?.api) throw new UsageError('api is required (the base URL of the auth API, e.g. "/api")');
+  if (!options?.api)
+    throw new UsageError('api is required (the base URL of the auth API, e.g. "/api")', { option: 'api' });
   const api = new URL(apiKey(options.api));
-  if (!/^https?:$/.test(api.protocol)) throw new UsageError(`api must be an http(s) URL, not ${api.href}`);
+  if (!/^https?:$/.test(api.protocol))
+    throw new UsageError(`api must be an http(s) URL, not ${api.href}`, { option: 'api' });
   for (const key of [
     'loginPath',
     'refreshPath',
@@ -91,25 +105,34 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     'refreshMethod',
     'logoutMethod',
     'csrfHeader',
+    'sidCookie',
   ] as const) {
     if (options[key] != null && typeof options[key] !== 'string')
-      throw new UsageError(`${key} must be a string, not ${String(options[key])}`);
+      throw new UsageError(`${key} must be a string, not ${String(options[key])}`, { option: key });
   }
   if (options.clock != null && typeof options.clock !== 'function')
-    throw new UsageError('clock must be a function returning ms');
+    throw new UsageError('clock must be a function returning ms', { option: 'clock' });
   const [, name, value] =
     /^\s*([!#$%&'*+.^_`|~\w-]+)\s*:\s*(\S.*?)\s*$/.exec(options.csrfHeader ?? 'X-Requested-With: auth-shell') ?? [];
   if (!name && options.csrfHeader?.trim())
-    throw new UsageError(`csrfHeader must look like "Name: value", not "${options.csrfHeader}"`);
-  return {
-    api,
+    throw new UsageError(`csrfHeader must look like "Name: value", not "${options.csrfHeader}"`, {
+      option: 'csrfHeader',
+    });
+  const origins = [pageOrigin() ?? api.origin, api.origin, ...originList(options.allowedOrigins)];
+  return Object.freeze({
+    get api() {
+      return new URL(api);
+    },
     loginUrl: endpoint(api, options.loginPath ?? 'login'),
     refreshUrl: endpoint(api, options.refreshPath ?? 'refresh'),
     logoutUrl: endpoint(api, options.logoutPath ?? 'logout'),
     refreshMethod: method(options.refreshMethod, 'refreshMethod'),
     logoutMethod: method(options.logoutMethod, 'logoutMethod'),
-    csrfHeader: name ? [name, value!] : null,
-    bearerOrigins: new Set([pageOrigin() ?? api.origin, api.origin, ...originList(options.allowedOrigins)]),
+    csrfHeader: name ? Object.freeze([name, value!] as const) : null,
+    get bearerOrigins() {
+      return new Set(origins);
+    },
+    sidCookie: cookieName(options.sidCookie ?? 'auth-shell-sid'),
     leeway: number(options.leeway ?? 30, 'leeway') * 1000,
     timeout: delay(options.timeout ?? 10_000, 'timeout') || 1,
     refreshRetries: Math.floor(number(options.refreshRetries ?? 3, 'refreshRetries')),
@@ -118,8 +141,12 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     tabSync: options.tabSync ?? true,
     lockTimeout: delay(options.lockTimeout ?? 10_000, 'lockTimeout'),
     debug: !!options.debug,
-  };
+  });
 }
+
+/** Whether `options` configure a session (give anything but its `api`), rather than look it up. */
+export const declares = (options: SessionOptions): boolean =>
+  Object.entries(options).some(([key, value]) => key !== 'api' && value !== undefined);
 
 /** A path is appended to the api base; an absolute (or scheme-relative) URL stands on its own. */
 function endpoint(api: URL, path: string): string {
@@ -128,16 +155,22 @@ function endpoint(api: URL, path: string): string {
     : `${api.href}/${path.replace(/^\/+/, '')}`;
 }
 
+function cookieName(value: string): string {
+  if (/^[!#$%&'*+.^_`|~\w-]*$/.test(value)) return value;
+  throw new UsageError(`sidCookie must be a cookie name, not "${value}"`, { option: 'sidCookie' });
+}
+
 function method(value: string | undefined, name: string): EndpointMethod {
   const upper = (value || 'POST').toUpperCase();
-  if (upper !== 'POST' && upper !== 'GET') throw new UsageError(`${name} must be "POST" or "GET", not "${value}"`);
+  if (upper !== 'POST' && upper !== 'GET')
+    throw new UsageError(`${name} must be "POST" or "GET", not "${value}"`, { option: name });
   return upper;
 }
 
 function number(value: unknown, name: string): number {
   const n = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
   if (value === '' || !(n >= 0) || n === Infinity)
-    throw new UsageError(`${name} must be a number ≥ 0, not ${String(value)}`);
+    throw new UsageError(`${name} must be a number ≥ 0, not ${String(value)}`, { option: name });
   return n;
 }
 

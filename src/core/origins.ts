@@ -9,7 +9,7 @@ export function resolveUrl(
   try {
     return new URL(url, base);
   } catch {
-    throw new UsageError(`${what}: "${String(url)}" is not a valid URL`);
+    throw new UsageError(`${what}: "${String(url)}" is not a valid URL`, { option: what });
   }
 }
 
@@ -20,7 +20,9 @@ export function resolveUrl(
 export function originList(value: string | readonly string[] | undefined): string[] {
   const entries = typeof value === 'string' ? value.split(/[\s,]+/) : (value ?? []);
   if (!Array.isArray(entries))
-    throw new UsageError(`allowedOrigins must be a string or an array of origins, not ${String(value)}`);
+    throw new UsageError(`allowedOrigins must be a string or an array of origins, not ${String(value)}`, {
+      option: 'allowedOrigins',
+    });
   return entries
     .filter((entry) => entry !== '')
     .map((entry) => {
@@ -29,7 +31,9 @@ export function originList(value: string | readonly string[] | undefined): strin
         url = new URL(entry);
       } catch {}
       if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`) {
-        throw new UsageError(`allowed-origins: "${String(entry)}" is not an origin (scheme://host[:port], no path)`);
+        throw new UsageError(`allowed-origins: "${String(entry)}" is not an origin (scheme://host[:port], no path)`, {
+          option: 'allowedOrigins',
+        });
       }
       return url.origin;
     });

@@ -1,26 +1,29 @@
 /**
  * A logout that has not reached the server yet, remembered across page loads: a navigation or a
  * closed tab can cut the request off, and the refresh cookie would then stay valid on the server.
- * The mark is one non-secret flag per api in `localStorage` (never a token, never user data); the
- * next page of this origin completes the logout before it restores or logs in. Without storage
- * (disabled, sandboxed) only the in-memory retry remains.
+ * The mark is one non-secret value per api in `localStorage` — the session id it ends, or `1` when
+ * that is unknown (never a token, never user data); the next page of this origin completes the
+ * logout before it restores or logs in, unless the session-id cookie shows that another session
+ * has replaced that one meanwhile. Without storage (disabled, sandboxed) only the in-memory retry
+ * remains.
  */
 const PREFIX = 'auth-shell.pending-logout:';
 
-/** Sets or clears the mark for `api` (its canonical key). */
-export function markLogout(api: string, pending: boolean): void {
+/** Sets the mark for `api` (its canonical key) to the session `sid` ends (`null`: unknown), or clears it (`false`). */
+export function markLogout(api: string, sid: string | null | false): void {
   try {
-    if (pending) localStorage.setItem(PREFIX + api, '1');
-    else localStorage.removeItem(PREFIX + api);
+    if (sid === false) localStorage.removeItem(PREFIX + api);
+    else localStorage.setItem(PREFIX + api, sid ?? '1');
   } catch {
     // No storage here: the session still retries in memory while the page lives.
   }
 }
 
-/** Whether a logout for `api` is still owed to the server. */
-export function logoutPending(api: string): boolean {
+/** The logout owed for `api`: the session id it ends (`null`: unknown), or `false` when none is owed. */
+export function logoutPending(api: string): string | null | false {
   try {
-    return localStorage.getItem(PREFIX + api) === '1';
+    const mark = localStorage.getItem(PREFIX + api);
+    return mark === null ? false : mark === '1' ? null : mark;
   } catch {
     return false;
   }

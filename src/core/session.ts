@@ -1,14 +1,25 @@
+import { Courier } from './courier.js';
 import { logSteps } from './debug.js';
 import { AuthError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
-import type { Activity, RefreshReason, SessionEventMap, SessionSnapshot, SessionState } from './events.js';
+import type {
+  Activity,
+  RefreshReason,
+  SessionEventMap,
+  SessionSnapshot,
+  SessionState,
+  TypedEventTarget,
+} from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
-import { exchange, parseTokenBody, serverDate, statusError, type Exchange } from './http.js';
-import { openLink, type LinkHandlers, type SocketLink } from './link.js';
+import { Freshness } from './freshness.js';
+import { parseTokenBody, request, serverDate, type Endpoint, type Exchange } from './http.js';
+import { initial, transition, type Effect, type SessionEvent, type SessionRecord } from './machine.js';
 import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
-import { logoutPending, markLogout } from './pending-logout.js';
 import { Refresher, type RefreshOutcome } from './refresher.js';
-import { TabSync, sharedNow, type Offer, type TokenMessage } from './tab-sync.js';
-import { MIN_FRESH, TokenStore, type User } from './token-store.js';
+import { readSid } from './sid.js';
+import { CONNECT, socketHook } from './socket-hook.js';
+import { sharedNow } from './shared-clock.js';
+import { TabSync, type Offer, type TokenMessage } from './tab-sync.js';
+import { TokenStore, parseToken, type ParsedToken, type User } from './token-store.js';
 
 /** The session API as one value: what `session.value` gives and the context value builds on. */
 export interface SessionValue extends SessionSnapshot {
@@ -23,69 +34,19 @@ export interface SessionValue extends SessionSnapshot {
 }
 
 /**
- * What moves a session between its three states, from whichever state it is in:
+ * Sets the options of a session a lookup made (see {@link getSession}), before anything happened;
+ * for the registry only. Does nothing to a session whose options are final.
+ */
+export let configure: (session: Session, options: SessionOptions) => void;
+
+/**
+ * One browser session against one auth API: the states `restoring → authenticated | anonymous`,
+ * login, logout, a single-flight refresh, proactive refresh and `authFetch`.
  *
- * | cause         | what happened                                                        | state           |
- * |---------------|----------------------------------------------------------------------|-----------------|
- * | `stored`      | a token was stored: login, refresh, restore, another tab's hand-over | `authenticated` |
- * | `ended`       | the server answered 401 to a refresh (the session is over), or a restore failed for good | `anonymous` |
- * | `logout`      | `logout()` here, or another tab's                                    | `anonymous`     |
- * | `unreachable` | the restore could not ask the server (asked again when back online)  | `anonymous`     |
- *
- * Invariants, kept by {@link Session.#enter}, the one place `state` changes:
- * - `authenticated` ⇔ the token store holds a token.
- * - `ready` settles once the state is decided: when the restore has finished (after its closing
- *   activity), or at the first change of state when no restore runs (a login, a logout).
- * - The proactive timer runs only while `authenticated`.
- * - Work owed to the server (a restore after a network failure, a logout it has not heard) exists
- *   only while `anonymous`.
- * - Work started before a logout or login (a refresh, a restore, a login) never changes the state:
- *   {@link Session.#supersede} bumps the epoch and aborts the refresh in flight, and every such
- *   work checks the epoch (or its abort signal) after each wait.
- */
-export const TRANSITIONS = {
-  stored: 'authenticated',
-  ended: 'anonymous',
-  logout: 'anonymous',
-  unreachable: 'anonymous',
-} as const satisfies Record<string, SessionState>;
-
-/** A cause of {@link TRANSITIONS}. */
-export type Cause = keyof typeof TRANSITIONS;
-
-const MAX_TIMEOUT = 2 ** 31 - 1;
-/** How long 401s do not refresh once a token minted for a 401 was refused too (a refresh does not fix that endpoint). */
-const FUTILE_PAUSE = 30_000;
-/** Longest pause between proactive refreshes that keep failing (they back off from MIN_FRESH). */
-const MAX_PROACTIVE_BACKOFF = 60_000;
-
-/**
- * Key of the session's socket hook, for the core's socket module — also a socket module from
- * another bundled copy of auth-shell on the page, hence `Symbol.for`. It hands out connections to
- * allowed origins, never the token; any script may call it, as any script may call `authFetch`.
- */
-const CONNECT: unique symbol = Symbol.for('auth-shell.session.connect');
-
-/**
- * Opens a WebSocket to `url` (an allowed origin) with `session`'s credential in the query
- * parameter `param`: the token (refreshed first when stale; after `refused` was refused, a new one
- * unless someone already replaced it), or the one-time `ticket` given. `null` without a session.
- * For the core's socket module only.
- */
-export const connect = (
-  session: Session,
-  url: URL,
-  param: string,
-  protocols: string | string[] | undefined,
-  on: LinkHandlers,
-  ticket?: string,
-  refused?: SocketLink,
-): Promise<SocketLink | null> => session[CONNECT](url, param, protocols, on, ticket, refused);
-
-/**
- * One browser session against one auth API: the states `restoring → authenticated | anonymous`
- * (see {@link TRANSITIONS}), login, logout, a single-flight refresh, proactive refresh and
- * `authFetch`.
+ * This class is the wiring: its rules are the pure machine of machine.ts (every state change is a
+ * `transition`), and what the machine decides is carried out by small modules — the token store,
+ * the refresher, freshness (the proactive timer and the page's wake-ups), the logout courier, the
+ * tab link and the socket hook.
  *
  * Framework-free: usable from a route loader, a React or Vue app, or a worker. Elements get theirs
  * from {@link getSession} so that every provider with the same `api` shares one.
@@ -99,94 +60,118 @@ export const connect = (
  * const me = await (await session.authFetch('/api/me')).json();
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types addEventListener
-export class Session extends EventTarget {
-  /** The validated options, defaults filled in. */
-  readonly options: ResolvedOptions;
-
-  readonly #tokens: TokenStore;
-  readonly #refresher: Refresher;
-  /** The other tabs: a lock around refresh, tokens and logouts handed over. `null` with `tabSync: false`. */
-  readonly #tabs: TabSync | null;
-  /** The api's canonical key: the tab channel's name and the pending-logout mark's. */
-  readonly #key: string;
+export class Session extends (EventTarget as new () => TypedEventTarget<SessionEventMap>) {
+  #options!: ResolvedOptions;
+  /** Where the bearer may go: private, so no script can add to it (`options.bearerOrigins` is a copy). */
+  #origins!: ReadonlySet<string>;
+  #record: SessionRecord<User> = initial();
   #snapshot: SessionSnapshot = Object.freeze({ state: 'restoring', user: null });
   #value: SessionValue | null = null;
   #resolveReady!: () => void;
   readonly #ready = new Promise<void>((resolve) => (this.#resolveReady = resolve));
   #restoring: Promise<void> | null = null;
-  /** Work owed to the server while anonymous: a restore that could not reach it, a logout it has not heard. */
-  #owed: 'restore' | 'logout' | null = null;
-  /** Bumped by login and logout: work started under an older epoch must not touch the session. */
-  #epoch = 0;
-  /** Logouts done in this session: a login in flight across one of them is obsolete, whatever the clocks say. */
-  #logouts = 0;
-  /** The logout request in flight. */
-  #loggingOut: Promise<void> | null = null;
-  /** {@link sharedNow} when the request that got the current token was sent (told to the other tabs). */
-  #requestedAt = 0;
-  /** The proactive refresh; only while authenticated. */
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** Proactive refreshes that failed in a row: the next one waits longer. */
-  #proactiveFailures = 0;
-  /** A token minted for a 401 whose retry was refused too, and until when 401s with it do not refresh. */
-  #futile: string | null = null;
-  #futileUntil = 0;
-  #disposed = false;
+  #tokens!: TokenStore;
+  #refresher!: Refresher;
+  #fresh!: Freshness;
+  #courier!: Courier;
+  /** The other tabs: a lock around refresh, login and logout; tokens and logouts handed over. `null` with `tabSync: false`. */
+  #tabs!: TabSync | null;
   /** A session on a server (see {@link getSession}): it stays `restoring`, and does nothing on its own. */
   readonly #inert: boolean;
-  /** The token each socket link was opened with, to tell a refused token from a replaced one. */
-  readonly #links = new WeakMap<SocketLink, string>();
+  /** Settles once the options are final; `null` once they are. */
+  #configured: Promise<void> | null = null;
+  #configure: ((options: SessionOptions) => void) | null = null;
+
+  static {
+    configure = (session, options) => session.#configure?.(options);
+  }
 
   /**
    * @param inert for {@link getSession} on a server only: a session that never restores, opens no
    *   channel, sets no timer and adds no listener — nothing that could keep a process alive.
+   * @param provisional for {@link getSession} only: a session a lookup made, whose options a
+   *   declaration may still set (see `configure`); its calls wait for that.
    */
-  constructor(options: SessionOptions, inert = false) {
+  constructor(options: SessionOptions, inert = false, provisional = false) {
     super();
     this.#inert = inert;
-    this.options = resolveOptions(options);
-    this.#tokens = new TokenStore(this.options.clock, this.options.leeway);
-    this.#key = apiKey(this.options.api);
-    this.#refresher = new Refresher(
-      this.#attempt,
-      () => ({ retries: this.options.refreshRetries, delay: this.options.retryDelay }),
-      (phase, extra) => this.#step('refresh', phase, extra),
-    );
-    if (this.options.debug) logSteps(this);
-    this.#tabs =
-      this.options.tabSync && !inert
-        ? new TabSync(`auth-shell:${this.#key}`, this.options.lockTimeout, {
-            token: this.#onTabToken,
-            logout: this.#onTabLogout,
-            offer: this.#offer,
-          })
-        : null;
+    this.#setup(resolveOptions(options));
+    if (provisional) {
+      this.#configured = new Promise<void>(
+        (done) =>
+          (this.#configure = (final) => {
+            this.#setup(resolveOptions(final));
+            this.#configured = this.#configure = null;
+            done();
+          }),
+      );
+    }
     // On a server the state is the browser's to decide: settled, and left `restoring`.
     if (inert) this.#resolveReady();
-    // Timers are throttled in background tabs and stop while the machine sleeps: re-check on wake-up.
-    else this.#listen('addEventListener');
+    // Its functions cannot be swapped (a script that replaced `login` would be handed passwords).
+    for (const name of ['login', 'logout', 'refresh', 'restore', 'authFetch', 'subscribe', CONNECT] as const)
+      Object.defineProperty(this, name, { writable: false, configurable: false });
   }
 
-  /** See {@link connect}. */
-  async [CONNECT](
-    url: URL,
-    param: string,
-    protocols: string | string[] | undefined,
-    on: LinkHandlers,
-    ticket?: string,
-    refused?: SocketLink,
-  ): Promise<SocketLink | null> {
-    // The session's own policy, whoever calls: the credential goes only where the bearer may go.
-    if (!/^wss?:$/.test(url.protocol) || !this.options.bearerOrigins.has(url.origin.replace(/^ws/, 'http'))) {
-      throw new UsageError(`openSocket: ${url.origin} is not an allowed origin for the token`);
-    }
-    const credential = ticket ?? (await this.#token(refused && this.#links.get(refused)));
-    if (credential === null) return null;
-    const link = openLink(url, param, credential, protocols, on);
-    if (!ticket) this.#links.set(link, credential);
-    return link;
+  /** The validated options, defaults filled in; frozen (see `ResolvedOptions`). */
+  get options(): ResolvedOptions {
+    return this.#options;
   }
+
+  /** Builds what the options decide (again, for a provisional session configured by a declaration). */
+  #setup(options: ResolvedOptions): void {
+    this.#tabs?.close();
+    this.#fresh?.listen('removeEventListener');
+    this.#options = options;
+    this.#origins = options.bearerOrigins;
+    const inert = this.#inert;
+    const key = apiKey(options.api);
+    const tokens = (this.#tokens = new TokenStore(options.clock, options.leeway));
+    const refresher = (this.#refresher = new Refresher({
+      attempt: this.#attempt,
+      policy: () => ({ retries: options.refreshRetries, delay: options.retryDelay, timeout: options.timeout }),
+      report: (phase, extra) => this.#step('refresh', phase, extra),
+      tell: (outage) => this.#tabs?.outage(outage),
+    }));
+    if (options.debug) logSteps(this, options.api.href);
+    const tabs = (this.#tabs =
+      options.tabSync && !inert
+        ? new TabSync(`auth-shell:${key}`, options.lockTimeout, {
+            token: this.#adopt,
+            logout: (sid, at) => {
+              const before = this.#record.state;
+              this.#dispatch({ type: 'told', sid, at });
+              if (before !== this.#record.state) this.#step('logout', 'success', { source: 'tab' });
+            },
+            offer: this.#offer,
+            outage: (outage) => refresher.heard(outage),
+          })
+        : null);
+    this.#fresh = new Freshness(tokens, options.clock, {
+      authenticated: () => this.#record.state === 'authenticated',
+      due: () => refresher.outage.until - sharedNow(),
+      refresh: (reason) => this.#refresh(reason),
+      wake: () => this.#dispatch({ type: 'wake' }),
+      // A refresh must not hold the cross-tab lock while the page sleeps in the back/forward cache:
+      // abort it (its callers get a NetworkError; pageshow re-checks).
+      hide: () => this.#refresher.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' })),
+      report: (error) => this.#report(error),
+    });
+    this.#courier = new Courier(key, options.sidCookie, options.timeout, tabs, {
+      gen: () => this.#record.gen,
+      send: () => this.#send('logout'),
+      heard: (gen) => this.#dispatch({ type: 'heard', gen }),
+      lost: (gen, sid) => this.#dispatch({ type: 'lost', gen, sid }),
+      step: (phase, extra) => this.#step('logout', phase, extra),
+    });
+    if (!inert) this.#fresh.listen('addEventListener');
+  }
+
+  /** The socket hook (see socket-hook.ts): connections to allowed origins, never the token. */
+  readonly [CONNECT] = socketHook(
+    (origin) => this.#origins.has(origin),
+    async (used) => (await this.#settled(), this.#token(used)),
+  );
 
   /** `restoring`, `authenticated` or `anonymous`. */
   get state(): SessionState {
@@ -234,36 +219,17 @@ export class Session extends EventTarget {
   };
 
   /**
-   * Restores the session: from another tab of this browser that holds a fresh token (memory to
-   * memory, no request), else with one refresh request (the HttpOnly cookie decides). Idempotent:
-   * while a restore runs, or once the state is decided, it returns the same settlement. After a
-   * restore that failed at network level it tries again. Never rejects: failures end `anonymous`
-   * with an `error` event.
+   * Restores the session: from another tab of this browser that holds a fresh token of the session
+   * the session-id cookie names (memory to memory, no request), else with one refresh request (the
+   * HttpOnly cookie decides). Idempotent: while a restore runs, or once the state is decided, it
+   * returns the same settlement. After a restore that failed at network level it tries again.
+   * Never rejects: failures end `anonymous` with an `error` event.
    */
   restore = (): Promise<void> => {
-    if (this.#restoring) return this.#restoring;
     if (this.#inert) return this.#ready;
-    if (this.state !== 'restoring' && this.#owed !== 'restore') return Promise.resolve();
-    const epoch = this.#epoch;
-    this.#step('restore', 'start');
-    return (this.#restoring = this.#restoreFrom(epoch)
-      .then(
-        (source) => this.#step('restore', 'success', source ? { source } : undefined),
-        (error: AuthError) => {
-          // A 401 is an answer (no session), not a failure.
-          if (error instanceof UnauthenticatedError) return this.#step('restore', 'success');
-          if (epoch === this.#epoch) {
-            // Could not ask the server: show login, but ask again once the network is back.
-            this.#enter(error instanceof NetworkError ? 'unreachable' : 'ended');
-            this.#report(error);
-          }
-          this.#step('restore', 'failure', { error });
-        },
-      )
-      .finally(() => {
-        this.#restoring = null;
-        this.#resolveReady();
-      }));
+    if (this.#configured) return this.#configured.then(this.restore);
+    if (!this.#restoring) this.#dispatch({ type: 'restore' });
+    return this.#restoring ?? Promise.resolve();
   };
 
   /**
@@ -276,26 +242,32 @@ export class Session extends EventTarget {
     if (!login || typeof login !== 'string' || typeof pass !== 'string') {
       throw new UsageError('login(login, pass) expects a non-empty login and a password string');
     }
-    if (this.#disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
-    const requestedAt = sharedNow();
-    const logouts = this.#logouts;
+    if (this.#record.disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
+    if (this.#configured) await this.#configured;
+    const gen = this.#record.gen;
     this.#step('login', 'start');
     try {
       // The previous session's logout, if still owed, goes first: its refresh token must not outlive it.
-      if (this.#owed === 'logout' || logoutPending(this.#key)) await this.#settleLogout().catch(() => {});
-      const answer = await this.#send('login', JSON.stringify({ login, pass }));
-      if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
-      // Only a logout after this login started makes it obsolete: one done here (counted, no clock
-      // needed), or one in another tab that happened after the start (a logout still in transit
-      // from before it does not count).
-      if (this.#logouts !== logouts || this.#tabs?.loggedOutSince(requestedAt)) throw superseded('login');
-      const user = this.#store(answer, 'login');
-      this.#supersede();
-      this.#handOver(requestedAt);
-      markLogout(this.#key, false); // the old refresh cookie is replaced: nothing left to revoke
-      this.#enter('stored');
+      if (this.#record.owed === 'logout' || this.#courier.owes()) await this.#courier.settle().catch(() => {});
+      // Under the lock: no refresh or logout of another tab runs meanwhile, and one announced
+      // before has had its answer (see TabSync.locked).
+      const parsed = await this.#locked(async () => {
+        const requestedAt = sharedNow();
+        const answer = await this.#send('login', JSON.stringify({ login, pass }));
+        this.#refresher.calm(true);
+        if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
+        const parsed = this.#parse(answer, 'login', requestedAt);
+        // To the other tabs before the lock is released — unless a logout here made it obsolete.
+        if (gen === this.#record.gen) this.#tabs?.handOver(offerOf(parsed));
+        return parsed;
+      });
+      if (!this.#dispatch(this.#stored(parsed, gen, true), parsed)) {
+        // A logout here made it obsolete; its answer set a new refresh cookie all the same.
+        if (this.#record.owed === 'logout') this.#courier.again();
+        throw superseded('login');
+      }
       this.#step('login', 'success');
-      return user;
+      return this.#tokens.user!;
     } catch (error) {
       this.#step('login', 'failure', { error });
       throw error;
@@ -309,11 +281,9 @@ export class Session extends EventTarget {
    * the request is sent again when the browser comes back online, or by the next page.
    */
   logout = async (): Promise<void> => {
-    this.#logouts++;
-    this.#supersede();
-    this.#tabs?.logout();
-    this.#enter('logout');
-    await this.#sendLogout();
+    if (this.#configured) await this.#configured;
+    this.#dispatch({ type: 'logout', at: sharedNow(), cookie: this.#cookie() });
+    await this.#courier.send();
   };
 
   /**
@@ -322,26 +292,20 @@ export class Session extends EventTarget {
    * timeout or 5xx is retried with a bounded backoff and never ends the session; a 401 does.
    */
   refresh = async (): Promise<void> => {
+    if (this.#configured) await this.#configured;
     // An owed logout first: its refresh cookie must not bring the session back.
-    if (this.#owed === 'logout') await this.#settleLogout();
-    return this.#refresh('manual');
+    if (this.#record.owed === 'logout') await this.#courier.settle();
+    await this.#refresh('manual');
   };
 
   /** `fetch` with the session: same signature and result. See {@link createAuthFetch}. */
   readonly authFetch: AuthFetch = createAuthFetch({
-    options: () => this.options,
-    whenSettled: () => (this.state === 'restoring' ? this.restore() : Promise.resolve()),
-    // A 401 to a token that was minted for a 401 and refused again: a refresh does not fix that
-    // endpoint, so for a while such 401s are returned as they are instead of rotating again.
-    token: (used, refreshed) =>
-      used !== undefined && used === this.#futile && this.options.clock() < this.#futileUntil
-        ? Promise.resolve(null)
-        : this.#token(used, refreshed),
+    options: () => this.#options,
+    allowed: (origin) => this.#origins.has(origin),
+    whenSettled: () => this.#settled(),
+    token: (used, refreshed) => this.#token(used, refreshed),
     retried: (url) => this.#step('retry', 'start', { url }),
-    futile: (token) => {
-      this.#futile = token;
-      this.#futileUntil = this.options.clock() + FUTILE_PAUSE;
-    },
+    sid: () => this.#record.sid,
   });
 
   /**
@@ -349,158 +313,160 @@ export class Session extends EventTarget {
    * not refresh on its own again. {@link getSession} forgets it, so the next provider starts afresh.
    */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    clearTimeout(this.#timer);
-    this.#listen('removeEventListener');
-    this.#tabs?.close();
-    this.dispatchEvent(new Event('dispose'));
+    this.#dispatch({ type: 'dispose' });
   }
 
-  // ---- state ----
+  // ---- the machine ----
 
   /**
-   * The one place the state changes (see {@link TRANSITIONS}): `stored` makes the session
-   * authenticated with the stored token's user and starts the proactive timer; every other cause
-   * clears memory and the timer. Owed work is recorded by `unreachable` (a restore) and `logout`
-   * (until the server confirms it), and settled by any other cause.
+   * Feeds `event` to the machine and carries out its effects; `parsed` is the token that came with
+   * it. Returns whether the machine took the event (`false`: ignored, e.g. stale).
    */
-  #enter(cause: Cause): void {
-    const state = TRANSITIONS[cause];
-    clearTimeout(this.#timer);
-    this.#owed = cause === 'logout' ? 'logout' : cause === 'unreachable' ? 'restore' : null;
-    if (state === 'authenticated') this.#schedule();
-    else this.#tokens.clear();
-    const user = this.#tokens.user;
-    if (state === this.#snapshot.state && user === this.#snapshot.user) return;
-    this.#snapshot = Object.freeze({ state, user });
-    this.#value = null;
-    if (!this.#restoring) this.#resolveReady();
-    this.dispatchEvent(new CustomEvent('change', { detail: this.#snapshot }));
+  #dispatch(event: SessionEvent<User>, parsed?: ParsedToken): boolean {
+    const { record, effects, ignored } = transition(this.#record, event);
+    this.#record = record;
+    for (const effect of effects) this.#do(effect, parsed);
+    return !ignored;
   }
 
-  /** Makes every refresh, restore and login in flight obsolete: a logout or login happened. */
-  #supersede(): void {
-    this.#epoch++;
-    this.#refresher.abort(superseded('refresh'));
-  }
-
-  /**
-   * Proactive refresh when the token turns stale. Only a hint: throttled timers are backed by the
-   * checks on resume and in authFetch. Rounded up, because timers may fire a fraction of a
-   * millisecond early; a timer that still finds the token fresh schedules itself again.
-   */
-  #schedule(due = this.#tokens.staleAt - this.options.clock()): void {
-    clearTimeout(this.#timer);
-    if (!this.#disposed && due < Infinity) {
-      this.#timer = setTimeout(() => this.#freshen('expiry'), Math.min(Math.max(0, Math.ceil(due) + 1), MAX_TIMEOUT));
-    }
-  }
-
-  #freshen(reason: RefreshReason): void {
-    if (this.#disposed || this.state !== 'authenticated') return;
-    if (this.#tokens.isFresh()) return void (reason === 'expiry' && this.#schedule());
-    this.#refresh(reason).then(
-      () => (this.#proactiveFailures = 0),
-      (error: AuthError) => {
-        if (error instanceof UnauthenticatedError) return;
-        this.#report(error);
-        // Try again later, each failure waiting twice as long: never a storm, never giving up.
-        if (this.state === 'authenticated') {
-          this.#schedule(Math.min(MIN_FRESH * 2 ** this.#proactiveFailures++, MAX_PROACTIVE_BACKOFF));
-        }
-      },
-    );
-  }
-
-  /** Adds or removes the page listeners: wake-ups re-check the session, `pagehide` aborts a refresh. */
-  #listen(method: 'addEventListener' | 'removeEventListener'): void {
-    for (const type of ['online', 'pageshow']) globalThis[method]?.(type, this.#onResume);
-    globalThis[method]?.('pagehide', this.#onHide);
-    globalThis.document?.[method]('visibilitychange', this.#onResume);
-  }
-
-  // Arrow function: the same identity is added and removed as a listener.
-  #onResume = (event: Event): void => {
-    if (this.#disposed || (event.type === 'visibilitychange' && globalThis.document?.visibilityState !== 'visible'))
+  #do(effect: Effect, parsed?: ParsedToken): void {
+    if (typeof effect === 'object') {
+      if ('post' in effect) this.#tabs?.logout(effect.post, effect.at);
+      else if ('send' in effect) void this.#courier.send(effect.send).catch(() => {});
+      else this.#courier.mark(effect.mark);
       return;
-    if (this.#owed === 'logout') this.#sendLogout().catch(() => {});
-    else if (this.#owed === 'restore') void this.restore();
-    else this.#freshen('resume');
-  };
-
-  // Arrow function: a listener. A refresh must not hold the cross-tab lock while the page sleeps in
-  // the back/forward cache: abort it (its callers get a NetworkError; pageshow re-checks).
-  #onHide = (): void =>
-    this.#refresher.abort(new NetworkError('refresh: the page was hidden', { operation: 'refresh' }));
-
-  // ---- the other tabs ----
-
-  // Arrow functions: passed as callbacks.
-  #onTabToken = (message: TokenMessage): void => {
-    if (this.#disposed) return;
-    try {
-      this.#tokens.set(
-        message.token,
-        message.remaining / 1000,
-        this.options.clock(),
-        'refresh',
-        undefined,
-        message.lifetime,
-      );
-    } catch {
-      return; // not a token: ignore the message
     }
-    this.#requestedAt = message.requestedAt;
-    this.#enter('stored');
-    this.#step('refresh', 'success', { source: 'tab' });
-  };
-
-  #onTabLogout = (): void => {
-    if (this.#disposed) return;
-    this.#supersede();
-    const wasIn = this.state !== 'anonymous';
-    this.#enter('logout');
-    // The tab that ended the session told the server: nothing is owed here.
-    this.#owed = null;
-    if (wasIn) this.#step('logout', 'success', { source: 'tab' });
-  };
-
-  /** Gives the token just stored to the other tabs (memory to memory, same origin). */
-  #handOver(requestedAt: number): void {
-    this.#requestedAt = requestedAt;
-    this.#tabs?.handOver(this.#held());
+    switch (effect) {
+      case 'keep':
+        return void this.#tokens.set(parsed!);
+      case 'clear':
+        return this.#tokens.clear();
+      case 'abort':
+        return this.#refresher.abort(superseded('refresh'));
+      case 'schedule':
+        return this.#fresh.schedule();
+      case 'unschedule':
+        return this.#fresh.stop();
+      case 'resend':
+        return void this.#courier.send().catch(() => {});
+      case 'restore':
+        return this.#runRestore();
+      case 'freshen':
+        return this.#fresh.freshen('resume');
+      case 'change': {
+        this.#snapshot = Object.freeze({ state: this.#record.state, user: this.#record.user });
+        this.#value = null;
+        if (!this.#restoring) this.#resolveReady();
+        return void this.dispatchEvent(new CustomEvent('change', { detail: this.#snapshot }));
+      }
+      case 'close':
+        this.#fresh.listen('removeEventListener');
+        this.#tabs?.close();
+        return void this.dispatchEvent(new Event('dispose'));
+      default:
+        throw new Error(`auth-shell: unknown effect ${effect satisfies never}`);
+    }
   }
 
-  /** The token held, for the other tabs. */
-  #held(): Offer {
-    const { token, lifetime, remaining } = this.#tokens;
-    return { token: token!, remaining: Math.max(0, remaining), lifetime, requestedAt: this.#requestedAt };
+  /** The machine's event for a token this tab got under generation `gen`. */
+  #stored(parsed: ParsedToken, gen: number, login = false): SessionEvent<User> {
+    const { sid, requestedAt } = parsed;
+    return { type: 'stored', gen, login, user: this.#tokens.userOf(parsed), sid, cookie: this.#cookie(), requestedAt };
   }
 
-  // Arrow function: a callback. What this tab offers a new one: its token, only while it is fresh
-  // and no refresh is replacing it.
-  #offer = (): Offer | null => (this.#tokens.isFresh() && !this.#refresher.busy ? this.#held() : null);
+  /** The session-id cookie now (`''`: none or unreadable). */
+  #cookie(): string {
+    return readSid(this.#options.sidCookie);
+  }
+
+  /** Resolves once the state is decided — after acting on a session-id cookie that names another session. */
+  #settled(): Promise<void> {
+    if (this.#configured) return this.#configured.then(() => this.#settled());
+    this.#dispatch({ type: 'cookie', cookie: this.#cookie() });
+    return this.#record.state === 'restoring' ? this.restore() : Promise.resolve();
+  }
+
+  // ---- restore ----
+
+  #runRestore(): void {
+    if (this.#restoring) return;
+    const gen = this.#record.gen;
+    this.#step('restore', 'start');
+    this.#restoring = this.#restoreFrom(gen)
+      .then(
+        (source) => this.#step('restore', 'success', source ? { source } : undefined),
+        (error: AuthError) => {
+          // A 401 is an answer (no session), not a failure.
+          if (error instanceof UnauthenticatedError) return this.#step('restore', 'success');
+          // Could not ask the server: show login, but ask again once the network is back.
+          if (this.#dispatch({ type: 'failed', gen, network: error instanceof NetworkError })) this.#report(error);
+          this.#step('restore', 'failure', { error });
+        },
+      )
+      .finally(() => {
+        this.#restoring = null;
+        this.#resolveReady();
+      });
+  }
 
   /** Where a restore gets its answer: from another tab, or one refresh request; `'tab'` for the former. */
-  async #restoreFrom(epoch: number): Promise<'tab' | undefined> {
+  async #restoreFrom(gen: number): Promise<'tab' | undefined> {
     // A logout that never reached the server (a closed tab, a navigation) is completed first.
-    if (this.#owed === 'logout' || logoutPending(this.#key)) await this.#settleLogout();
-    else if (await this.#fromTabs(epoch)) return 'tab';
+    if (this.#record.owed === 'logout' || this.#courier.owes()) await this.#courier.settle();
+    else if (await this.#fromTabs(gen)) return 'tab';
     // Superseded while asking (a login or logout decided the state): no request any more.
-    else if (epoch !== this.#epoch) return;
+    else if (gen !== this.#record.gen) return;
     await this.#refresh('restore');
   }
 
   /**
-   * Asks the other tabs for their token before the restore goes to the network; `true` once one
-   * was adopted (validated like any hand-over; a logout any tab has seen wins over it).
+   * Asks the other tabs for the token of the session the session-id cookie names, before the
+   * restore goes to the network; `true` once one was adopted. Without a readable cookie nobody is
+   * asked: nothing would tell which session the browser holds.
    */
-  async #fromTabs(epoch: number): Promise<boolean> {
-    const message = await this.#tabs?.ask();
-    if (!message || epoch !== this.#epoch) return false;
-    this.#onTabToken(message);
-    return this.state === 'authenticated';
+  async #fromTabs(gen: number): Promise<boolean> {
+    const cookie = this.#cookie();
+    const message = cookie ? await this.#tabs?.ask(cookie) : null;
+    if (!message || gen !== this.#record.gen) return false;
+    this.#adopt(message);
+    return this.#record.state === 'authenticated';
+  }
+
+  // ---- the other tabs ----
+
+  // Arrow functions: passed as callbacks.
+  #adopt = (message: TokenMessage): void => {
+    let parsed: ParsedToken;
+    try {
+      const { token, remaining, lifetime, requestedAt } = message;
+      parsed = parseToken(token, remaining / 1000, this.#options.clock(), 'refresh', undefined, lifetime, requestedAt);
+    } catch {
+      return; // not a token: ignore the message
+    }
+    // Another tab got a token: the outage, if there was one, is over.
+    this.#refresher.calm(false);
+    const { sid, requestedAt } = parsed;
+    const user = this.#tokens.userOf(parsed);
+    if (this.#dispatch({ type: 'adopt', user, sid, cookie: this.#cookie(), requestedAt }, parsed)) {
+      this.#step('refresh', 'success', { source: 'tab' });
+    }
+  };
+
+  /** The token held, for the other tabs. */
+  #held(): Offer {
+    const { token, lifetime, remaining, requestedAt } = this.#tokens;
+    return { token: token!, remaining: Math.max(0, remaining), lifetime, requestedAt };
+  }
+
+  // What this tab offers a new one: its token, only while it is fresh, no refresh is replacing it,
+  // and it belongs to the session that both the asker and this tab read in the session-id cookie.
+  #offer = (sid: string): Offer | null =>
+    this.#tokens.isFresh() && !this.#refresher.busy && this.#record.sid === sid && this.#cookie() === sid
+      ? this.#held()
+      : null;
+
+  #locked<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.#tabs ? this.#tabs.locked(work, signal) : work();
   }
 
   // ---- refresh ----
@@ -511,7 +477,7 @@ export class Session extends EventTarget {
    */
   async #token(used?: string, refreshed?: (error?: unknown) => void): Promise<string | null> {
     const tokens = this.#tokens;
-    if (this.state !== 'authenticated') return null;
+    if (this.#record.state !== 'authenticated') return null;
     if (tokens.isFresh() && tokens.token !== used) return tokens.token;
     try {
       await this.#refresh(used ? 'unauthorized' : 'expiry');
@@ -531,107 +497,72 @@ export class Session extends EventTarget {
   }
 
   /**
-   * One refresh attempt, under the cross-tab lock: only the request and the token store run while
-   * it is held; the state changes (and their events) once it is released — unless a logout or
-   * login made the attempt obsolete meanwhile (the refresher checks its signal after the lock).
+   * One refresh attempt, under the cross-tab lock: only the request runs while it is held (and the
+   * news the other tabs need: the new token, or the end of the session); the machine takes the
+   * outcome once it is released — and ignores it if a logout or login made the attempt obsolete.
    */
   // Arrow function: handed to the refresher.
   #attempt = async (signal: AbortSignal): Promise<RefreshOutcome> => {
     const before = this.#tokens.token;
-    const outcome = await this.#locked(async (): Promise<RefreshOutcome | 'ended'> => {
+    const gen = this.#record.gen;
+    const outcome = await this.#locked(async (): Promise<ParsedToken | 'handed-over' | 'ended'> => {
       // Another tab refreshed while this one waited: its token was handed over, no request.
       if (this.#tokens.token !== before && this.#tokens.isFresh()) return 'handed-over';
+      // In an outage another tab may have failed meanwhile: no request before the browser's next attempt.
+      const blocked = this.#refresher.blocked();
+      if (blocked) throw blocked;
       const requestedAt = sharedNow();
-      const answer = await this.#send('refresh', undefined, signal);
+      const cookie = this.#cookie();
+      const answer = await this.#send('refresh', undefined, signal).catch((error: unknown) => {
+        // Told to the other tabs before the lock is released: the next holder waits for the next attempt.
+        if (error instanceof NetworkError && !signal.aborted) this.#refresher.failed(error);
+        throw error;
+      });
       signal.throwIfAborted();
+      this.#refresher.calm(true); // the server answered: no outage
       if (answer.status === 401) {
         // The cookie is shared: the session is over in every tab.
-        this.#tabs?.logout();
+        this.#tabs?.logout(cookie || this.#record.sid, sharedNow());
         return 'ended';
       }
-      this.#store(answer, 'refresh');
-      this.#handOver(requestedAt);
-      return 'stored';
+      const parsed = this.#parse(answer, 'refresh', requestedAt);
+      this.#tabs?.handOver(offerOf(parsed));
+      return parsed;
     }, signal);
     // A logout or login may land while the lock is being released: checked again after it.
     signal.throwIfAborted();
+    if (outcome === 'handed-over') return outcome;
     if (outcome === 'ended') {
-      this.#enter('ended');
+      this.#dispatch({ type: 'ended', gen });
       throw new UnauthenticatedError('refresh: 401, the session is over', { status: 401, operation: 'refresh' });
     }
-    this.#enter('stored');
-    return outcome;
+    if (!this.#dispatch(this.#stored(outcome, gen), outcome) || this.#record.state !== 'authenticated') {
+      throw superseded('refresh');
+    }
+    return 'stored';
   };
-
-  #locked<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    return this.#tabs ? this.#tabs.locked(work, signal) : work();
-  }
 
   // ---- requests ----
 
-  /**
-   * Sends the logout request, or joins the one in flight: a login must not overtake it, or the
-   * logout's answer — which expires the refresh cookie — could arrive after the login's and wipe
-   * the new session's cookie.
-   */
-  #sendLogout(): Promise<void> {
-    return (this.#loggingOut ??= this.#logoutRequest().finally(() => (this.#loggingOut = null)));
-  }
-
-  async #logoutRequest(): Promise<void> {
-    const epoch = this.#epoch;
-    this.#step('logout', 'start');
-    try {
-      // A 401 means the server no longer knows the session, which is what logout wants.
-      await this.#send('logout');
-      this.#step('logout', 'success');
-    } catch (error) {
-      // Not heard by the server (offline, 5xx): owed, also to the next page of this origin. Any
-      // other answer (a 403, a 405) will not change by asking again.
-      if (!(error instanceof NetworkError)) this.#logoutSettled(epoch);
-      else if (epoch === this.#epoch) markLogout(this.#key, true);
-      this.#step('logout', 'failure', { error });
-      throw error;
-    }
-    this.#logoutSettled(epoch);
-  }
-
-  #logoutSettled(epoch: number): void {
-    // A login since then has its own session: its state is not ours to change.
-    if (epoch !== this.#epoch) return;
-    if (this.#owed === 'logout') this.#owed = null;
-    markLogout(this.#key, false);
-  }
-
-  /** Sends the owed logout before a restore or login; only a network failure stops them. */
-  #settleLogout(): Promise<void> {
-    return this.#sendLogout().catch((error: unknown) => {
-      if (error instanceof NetworkError) throw error;
-    });
-  }
-
-  /** One request to a session endpoint. Resolves for 2xx and 401; other statuses become typed errors. */
-  async #send(operation: 'login' | 'refresh' | 'logout', body?: string, signal?: AbortSignal): Promise<Exchange> {
+  /** One request to a session endpoint (see `request` in http.ts); none from an inert session. */
+  #send(operation: Endpoint, body?: string, signal?: AbortSignal): Promise<Exchange> {
     if (this.#inert)
       throw new UsageError(`${operation}: there is no browser session on a server; it starts in the browser`);
-    const { csrfHeader, timeout, clock } = this.options;
-    const url = this.options[`${operation}Url`];
-    const method = operation === 'login' ? 'POST' : this.options[`${operation}Method`];
-    const headers: Record<string, string> = body ? { 'Content-Type': 'application/json' } : {};
-    if (csrfHeader) headers[csrfHeader[0]] = csrfHeader[1];
-    // keepalive: a logout survives the navigation or the closing tab that often follows it.
-    const init: RequestInit = { method, headers, body, credentials: 'include', keepalive: operation === 'logout' };
-    const answer = await exchange(url, init, { operation, timeout, clock, signal });
-    const { status } = answer;
-    if (status === 401 || (status >= 200 && status < 300)) return answer;
-    const message = `${operation}: ${method} ${url} answered ${status}`;
-    throw statusError(message, status, answer.headers, operation);
+    return request(this.#options, operation, body, signal);
   }
 
-  /** Stores the token of a token response; a malformed one throws ProtocolError and changes nothing. */
-  #store(answer: Exchange, operation: 'login' | 'refresh'): User {
+  /** The token of a token response; a malformed one throws ProtocolError and changes nothing. */
+  #parse(answer: Exchange, operation: 'login' | 'refresh', requestedAt: number): ParsedToken {
     const { accessToken, expiresIn } = parseTokenBody(answer.text, operation);
-    return this.#tokens.set(accessToken, expiresIn, answer.receivedAt, operation, serverDate(answer.headers));
+    return parseToken(
+      accessToken,
+      expiresIn,
+      answer.receivedAt,
+      operation,
+      serverDate(answer.headers),
+      undefined,
+      requestedAt,
+    );
   }
 
   #step(
@@ -647,35 +578,18 @@ export class Session extends EventTarget {
   }
 }
 
-// Typed listeners for the session's events.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- types the class's own listeners
-export interface Session {
-  addEventListener<K extends keyof SessionEventMap>(
-    type: K,
-    listener: (event: SessionEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  removeEventListener<K extends keyof SessionEventMap>(
-    type: K,
-    listener: (event: SessionEventMap[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-}
-
 /** Creates a session that is not shared with anyone. Most pages want {@link getSession} instead. */
 export function createSession(options: SessionOptions): Session {
   return new Session(options);
 }
+
+/** What the other tabs are given of a token just received. */
+const offerOf = ({ token, remaining, lifetime, requestedAt }: ParsedToken): Offer => ({
+  token,
+  remaining,
+  lifetime,
+  requestedAt,
+});
 
 /** The error of work that a logout or a login made obsolete. */
 const superseded = (operation: 'login' | 'refresh') =>

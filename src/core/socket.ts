@@ -1,3 +1,4 @@
+import { backoff } from './backoff.js';
 import {
   HttpError,
   NetworkError,
@@ -9,13 +10,14 @@ import {
   isAuthError,
   type AuthError,
 } from './errors.js';
-import type { SessionSnapshot } from './events.js';
-import type { LinkHandlers, SocketLink } from './link.js';
+import type { SocketData } from './link.js';
 import { resolveUrl } from './origins.js';
-import { connect, type Session } from './session.js';
+import type { Session } from './session.js';
+import { connect } from './socket-hook.js';
+import type { Phase } from './socket-machine.js';
+import type { Core, RunOptions, Runner, Shown } from './socket-runner.js';
 
-/** What `send` accepts: the same as `WebSocket.send`. */
-export type SocketData = string | ArrayBufferLike | Blob | ArrayBufferView;
+export type { SocketData } from './link.js';
 
 /** Options of {@link openSocket}. Every number is validated; the defaults suit most servers. */
 export interface SocketOptions {
@@ -83,46 +85,22 @@ export interface AuthSocketEventMap {
   giveup: CustomEvent<{ attempts: number; code: number; reason: string }>;
 }
 
-/** Closes that mean "the token was refused": refresh once, then reconnect. */
-const AUTH_CODES = [1008, 4001];
-/** Closes worth reconnecting after: going away, abnormal loss, server error, restart, try again later, bad gateway. */
-const TRANSIENT_CODES = [1001, 1005, 1006, 1011, 1012, 1013, 1014];
-
-/**
- * Where an {@link AuthSocket} is. One phase at a time, and at most one timer, whose meaning the
- * phase gives:
- *
- * | phase        | what happens                                               | the timer            | `readyState` |
- * |--------------|------------------------------------------------------------|----------------------|--------------|
- * | `WAITING`    | the session is restoring                                   | —                    | CONNECTING   |
- * | `PREPARING`  | getting a credential (a refresh, a ticket)                 | —                    | CONNECTING   |
- * | `CONNECTING` | the handshake                                              | the handshake timeout | CONNECTING  |
- * | `OPEN`       | connected; messages flow                                   | attempts reset once stable | OPEN   |
- * | `BACKOFF`    | a connection was lost; the next attempt is scheduled       | the next attempt     | CONNECTING   |
- * | `IDLE`       | the last attempt failed (`giveup`); `reconnect()` restarts | —                    | CLOSED       |
- * | `CLOSING`    | `close()` sent the close frame                             | the close fallback   | CLOSING      |
- * | `CLOSED`     | closed for good: no timer, no listener                     | —                    | CLOSED       |
- */
-// A const enum: the build inlines each phase as a number.
-const enum Phase {
-  WAITING,
-  PREPARING,
-  CONNECTING,
-  OPEN,
-  BACKOFF,
-  IDLE,
-  CLOSING,
-  CLOSED,
-}
+/** What the socket chunk uses of the core (see {@link Core}). */
+const CORE: Core = {
+  connect,
+  backoff,
+  isAuthError,
+  NetworkError,
+  TimeoutError,
+  HttpError,
+  ProtocolError,
+};
 
 /** `WebSocket`'s ready states. */
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
-
-/** How long a close handshake may take before the socket counts as closed anyway. */
-const CLOSE_FALLBACK = 1000;
 
 /**
  * An authenticated WebSocket that re-authenticates and reconnects. Shaped like `WebSocket`
@@ -140,8 +118,12 @@ const CLOSE_FALLBACK = 1000;
  * - The session ending (logout here, in another provider, or a refresh answered 401) closes it with
  *   1000 at once. Opened while the session restores, it waits; opened while anonymous, it fails with
  *   an `error` event (`UnauthenticatedError`) and closes.
- * - Messages sent while not open are queued (bounded) and sent in order on open.
+ * - Messages sent while not open are queued (bounded) and sent in order, before `open` is dispatched.
  * - No listener or timer outlives a closed socket.
+ *
+ * This class is what every page carries: the options, the queue, `readyState` and the events. What
+ * it does is decided by the socket table (socket-machine.ts) and carried out by socket-runner.ts,
+ * loaded with `import()` when a page first opens a socket.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types addEventListener
 export class AuthSocket extends EventTarget {
@@ -153,20 +135,16 @@ export class AuthSocket extends EventTarget {
   /** The endpoint, without any credential. */
   readonly url: string;
 
-  readonly #session: Session;
-  readonly #options: Required<Omit<SocketOptions, 'signal' | 'protocols'>> & SocketOptions;
-  #phase: Phase = Phase.WAITING;
-  /** The phase's timer (see {@link Phase}). */
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** The current connection. The session made it; the credential in its URL never reaches this class. */
-  #ws: SocketLink | null = null;
-  /** The last connection refused with 1008/4001, so the session can tell if its token was replaced. */
-  #refused: SocketLink | undefined;
-  #binaryType: BinaryType = 'blob';
   readonly #queue: SocketData[] = [];
-  #attempts = 0;
-  #everAuthenticated = false;
-  #unsubscribe: (() => void) | undefined;
+  readonly #queueLimit: number;
+  #binaryType: BinaryType = 'blob';
+  /**
+   * The connection work (socket-runner.ts, with the socket machine), loaded on first use. Until it
+   * runs, this class answers alone: it queues, and a `close()` ends the socket without it.
+   */
+  #runner: Runner | undefined;
+  /** The phase until the runner takes over: `waiting`, or `closing` then `closed` after an early `close()`. */
+  #early: Phase = 'waiting';
 
   constructor(session: Session, url: string | URL, options: SocketOptions = {}) {
     super();
@@ -181,10 +159,10 @@ export class AuthSocket extends EventTarget {
       throw new UsageError(`openSocket: ${endpoint.origin} is not an allowed origin for the token`);
     }
     this.url = endpoint.href;
-    this.#session = session;
     const ticket = options.ticket ?? false;
-    this.#options = {
-      ...options,
+    const resolved: RunOptions = {
+      protocols: options.protocols,
+      signal: options.signal,
       ticket,
       ticketPath: options.ticketPath ?? '/ws-ticket',
       param: options.param ?? (ticket ? 'ticket' : 'access_token'),
@@ -192,19 +170,25 @@ export class AuthSocket extends EventTarget {
       retryDelay: count(options.retryDelay, 500, 'retryDelay'),
       maxRetryDelay: count(options.maxRetryDelay, 30_000, 'maxRetryDelay'),
       stableAfter: count(options.stableAfter, 10_000, 'stableAfter'),
-      queueLimit: count(options.queueLimit, 100, 'queueLimit'),
       connectTimeout: count(options.connectTimeout, session.options.timeout, 'connectTimeout') || 1,
     };
-    const { signal } = options;
-    // After a microtask, so the caller's listeners are in place before anything happens.
-    queueMicrotask(() => {
-      if (this.#phase === Phase.CLOSED) return;
-      if (signal?.aborted) return this.close(1000, 'aborted');
-      signal?.addEventListener('abort', this.#onAbort);
-      globalThis.addEventListener?.('online', this.#onWake);
-      globalThis.document?.addEventListener('visibilitychange', this.#onWake);
-      this.#unsubscribe = session.subscribe(this.#onSession);
-    });
+    this.#queueLimit = count(options.queueLimit, 100, 'queueLimit');
+    // Taken now: a session that ends before the code below has loaded is a logout, not a socket
+    // opened while anonymous.
+    const authenticated = session.state === 'authenticated';
+    // Asynchronous in any case, so the caller's listeners are in place before anything happens.
+    import('./socket-runner.js').then(
+      ({ run }) => {
+        if (this.#early !== 'waiting') return; // closed meanwhile
+        (this.#runner = run(CORE, this, session, resolved, this.#queue, this.#show, authenticated)).start();
+      },
+      (cause: unknown) => {
+        if (this.#early !== 'waiting') return;
+        const error = new NetworkError('socket: its code could not be loaded', { operation: 'socket', cause });
+        this.#show({ type: 'error', error });
+        this.#show({ type: 'finish', code: 1006, reason: '', wasClean: false });
+      },
+    );
   }
 
   /**
@@ -212,22 +196,21 @@ export class AuthSocket extends EventTarget {
    * will be replaced), `OPEN`, `CLOSING` or `CLOSED` (closed for good, or given up).
    */
   get readyState(): number {
-    switch (this.#phase) {
-      case Phase.WAITING:
-      case Phase.PREPARING:
-      case Phase.CONNECTING:
-      case Phase.BACKOFF:
-        return CONNECTING;
-      case Phase.OPEN:
-        return this.#ws?.readyState === OPEN ? OPEN : CONNECTING;
-      case Phase.CLOSING:
-        return CLOSING;
-      case Phase.IDLE:
-      case Phase.CLOSED:
-        return CLOSED;
-      default:
-        throw new Error(`AuthSocket: unknown phase ${this.#phase satisfies never}`);
-    }
+    const phase = this.#phase;
+    return phase === 'open'
+      ? // An open connection the server is closing will be replaced.
+        this.#runner!.link?.readyState === OPEN
+        ? OPEN
+        : CONNECTING
+      : phase === 'closing'
+        ? CLOSING
+        : phase === 'idle' || phase === 'closed'
+          ? CLOSED
+          : CONNECTING;
+  }
+
+  get #phase(): Phase {
+    return this.#runner?.phase ?? this.#early;
   }
 
   /** As for `WebSocket`: how binary messages arrive (`blob` or `arraybuffer`). */
@@ -237,12 +220,13 @@ export class AuthSocket extends EventTarget {
 
   set binaryType(type: BinaryType) {
     this.#binaryType = type;
-    if (this.#ws) this.#ws.binaryType = type;
+    const link = this.#runner?.link;
+    if (link) link.binaryType = type;
   }
 
   /** The subprotocol the server chose, once open. */
   get protocol(): string {
-    return this.#ws?.protocol ?? '';
+    return this.#runner?.link?.protocol ?? '';
   }
 
   /** Messages waiting for the connection. */
@@ -255,11 +239,11 @@ export class AuthSocket extends EventTarget {
    * (`queue-full`, or `socket-closed` once closed for good) rather than dropping a message.
    */
   send(data: SocketData): void {
-    if (this.#phase >= Phase.CLOSING)
-      throw new SocketError('socket-closed', 'socket: send() after the socket was closed');
+    this.#open('send');
     // Only a connection that is really open takes it: one the server is closing would drop it.
-    if (this.#ws?.readyState === OPEN) return this.#ws.send(data);
-    if (this.#queue.length >= this.#options.queueLimit) {
+    const link = this.#runner?.link;
+    if (link?.readyState === OPEN) return link.send(data);
+    if (this.#queue.length >= this.#queueLimit) {
       throw new SocketError(
         'queue-full',
         `socket: ${this.#queue.length} messages are already waiting for the connection`,
@@ -272,194 +256,47 @@ export class AuthSocket extends EventTarget {
   close(code = 1000, reason = ''): void {
     if (code !== 1000 && !(code >= 3000 && code <= 4999))
       throw new UsageError(`socket: close code ${code} is not 1000 or 3000–4999`);
-    if (this.#phase >= Phase.CLOSING) return;
-    const ws = this.#ws;
-    if (ws && ws.readyState <= OPEN) {
-      ws.close(code, reason);
-      // A server that never answers the close handshake does not keep the socket half-open.
-      this.#enter(Phase.CLOSING, () => this.#finish(code, reason, false), CLOSE_FALLBACK);
-    } else {
-      this.#enter(Phase.CLOSING);
-      queueMicrotask(() => this.#finish(code, reason, true));
-    }
+    if (this.#runner) return this.#runner.close(code, reason);
+    if (this.#early !== 'waiting') return;
+    this.#early = 'closing';
+    queueMicrotask(() => this.#show({ type: 'finish', code, reason, wasClean: true }));
   }
 
   /** Connects now, with a fresh attempt count: after `giveup`, or to skip a scheduled delay. */
   reconnect(): void {
-    if (this.#phase >= Phase.CLOSING)
-      throw new SocketError('socket-closed', 'socket: reconnect() after the socket was closed');
-    this.#attempts = 0;
-    if (this.#phase === Phase.IDLE || this.#phase === Phase.BACKOFF) void this.#connect();
+    this.#open('reconnect');
+    this.#runner?.reconnect();
   }
 
-  /** Moves to `phase`; its timer, if any, replaces the previous phase's. */
-  #enter(phase: Phase, onTimer?: () => void, delay = 0): void {
-    clearTimeout(this.#timer);
-    this.#timer = onTimer && setTimeout(onTimer, delay);
-    this.#phase = phase;
+  /** Throws `socket-closed` once the socket is closing or closed for good. */
+  #open(method: string): void {
+    const phase = this.#phase;
+    if (phase === 'closing' || phase === 'closed')
+      throw new SocketError('socket-closed', `socket: ${method}() after the socket was closed`);
   }
 
-  // ---- connecting ----
-
-  // Arrow functions: the same identities are added and removed as listeners.
-  #onSession = ({ state }: SessionSnapshot): void => {
-    if (state === 'authenticated') {
-      this.#everAuthenticated = true;
-      if (this.#phase === Phase.WAITING) void this.#connect();
-    } else if (state === 'anonymous') {
-      if (!this.#everAuthenticated)
-        this.#emitError(
-          new UnauthenticatedError('socket: there is no session to connect with', { operation: 'socket' }),
-        );
-      this.close(1000, 'session ended');
-    }
-  };
-
-  #onAbort = (): void => this.close(1000, 'aborted');
-
-  #onWake = (): void => {
-    if (this.#phase === Phase.BACKOFF && globalThis.document?.visibilityState !== 'hidden') void this.#connect();
-  };
-
-  async #connect(): Promise<void> {
-    const { connectTimeout, ticket: ticketMode, param, protocols } = this.#options;
-    this.#enter(Phase.PREPARING);
-    let ws: SocketLink | null = null;
-    // What the connection reports counts only while it is this socket's current one.
-    const on: LinkHandlers = {
-      open: () => ws === this.#ws && this.#opened(),
-      message: (data, origin) => ws === this.#ws && this.dispatchEvent(new MessageEvent('message', { data, origin })),
-      error: (detail) =>
-        ws === this.#ws && this.#emitError(new NetworkError(`socket: ${detail}`, { operation: 'socket' })),
-      close: (code, reason, wasClean) => ws === this.#ws && this.#closed(code, reason, wasClean),
-    };
-    try {
-      const ticket = ticketMode ? await this.#ticket(connectTimeout) : undefined;
-      if (ticket !== null && this.#phase === Phase.PREPARING) {
-        ws = await connect(this.#session, new URL(this.url), param, protocols, on, ticket, this.#refused);
-      }
-    } catch (error) {
-      if (this.#phase === Phase.PREPARING && !isAuthError(error, 'unauthenticated')) {
-        this.#emitError(error as AuthError);
-        this.#retry(1006);
-      }
-      return;
-    }
-    // No session any more (its listener closes this socket), or closed meanwhile.
-    if (ws === null) return;
-    if (this.#phase !== Phase.PREPARING) return ws.close(1000);
-    ws.binaryType = this.#binaryType;
-    this.#ws = ws;
-    // A handshake that never completes is a failed attempt like any other (closing it gives 1006).
-    this.#enter(Phase.CONNECTING, () => ws!.close(), connectTimeout);
-  }
-
-  #opened(): void {
-    const ws = this.#ws!;
-    this.#enter(Phase.OPEN, () => (this.#attempts = 0), this.#options.stableAfter);
-    for (const data of this.#queue.splice(0)) ws.send(data);
-    this.dispatchEvent(new Event('open'));
-    if (this.#attempts > 0)
-      this.dispatchEvent(new CustomEvent('reconnected', { detail: { attempts: this.#attempts } }));
-  }
-
-  #closed(code: number, reason: string, wasClean: boolean): void {
-    const ws = this.#ws;
-    this.#ws = null;
-    if (this.#phase === Phase.CLOSING || !(AUTH_CODES.includes(code) || TRANSIENT_CODES.includes(code))) {
-      return this.#finish(code, reason, wasClean);
-    }
-    this.#refused = AUTH_CODES.includes(code) ? (ws ?? undefined) : undefined;
-    this.#enter(Phase.PREPARING);
-    this.dispatchEvent(new CustomEvent('disconnected', { detail: { code, reason, wasClean } }));
-    void this.#recover(code, reason);
-  }
-
-  /** A fresh one-time ticket (ticket mode), within `timeout` ms; `null` without a session. */
-  async #ticket(timeout: number): Promise<string | null> {
-    const where = `socket: POST ${this.#options.ticketPath}`;
-    // A controller of our own, referenced by its timer until the request ends (WebKit may collect a
-    // signal nothing references, and the timeout with it).
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeout);
-    const response = await this.#session
-      .authFetch(`${this.#session.options.api.href}${this.#options.ticketPath}`, {
-        method: 'POST',
-        signal: controller.signal,
-      })
-      .catch((cause: unknown) => {
-        // fetch's TypeError (the network) and the deadline become ours; auth-shell's own errors pass as they are.
-        if (isAuthError(cause)) throw cause;
-        if (controller.signal.aborted)
-          throw new TimeoutError(`${where} timed out after ${timeout} ms`, { operation: 'socket' });
-        throw new NetworkError(`${where} failed: the server could not be reached`, { operation: 'socket', cause });
-      })
-      .finally(() => clearTimeout(timer));
-    // authFetch already refreshed and retried; a 401 that ended the session is no failure of ours.
-    if (response.status === 401 && this.#session.state !== 'authenticated') return null;
-    if (!response.ok) {
-      const Failure = response.status >= 500 ? NetworkError : HttpError;
-      throw new Failure(`${where} answered ${response.status}`, { status: response.status, operation: 'socket' });
-    }
-    const body = (await response.json().catch(() => null)) as { ticket?: unknown } | null;
-    if (typeof body?.ticket !== 'string')
-      throw new ProtocolError(`${where}: the response has no ticket`, { operation: 'socket' });
-    return body.ticket;
-  }
-
-  async #recover(code: number, reason: string): Promise<void> {
-    // The server refused the token: the next connect asks the session for a new one (single-flight
-    // with everyone else; skipped if someone already replaced the refused one). A ticket hides its
-    // token: refresh here.
-    if (AUTH_CODES.includes(code) && this.#options.ticket) {
-      try {
-        await this.#session.refresh();
-      } catch (error) {
-        // isAuthError, not instanceof: the session may come from another bundled copy.
-        if (isAuthError(error, 'unauthenticated')) return;
-        this.#emitError(error as AuthError);
-      }
-    }
-    if (this.#phase === Phase.PREPARING) this.#retry(code, reason);
-  }
-
-  #retry(code: number, reason = ''): void {
-    const { maxAttempts, retryDelay, maxRetryDelay } = this.#options;
-    if (this.#attempts >= maxAttempts) {
-      this.#enter(Phase.IDLE);
-      this.dispatchEvent(new CustomEvent('giveup', { detail: { attempts: this.#attempts, code, reason } }));
-      return;
-    }
-    const attempt = ++this.#attempts;
-    // Right after a successful refresh the new token is the fix: no wait. Otherwise exponential
-    // backoff, jittered over its upper half so clients spread out, capped.
-    const delay =
-      AUTH_CODES.includes(code) && attempt === 1
-        ? 0
-        : Math.min(maxRetryDelay, retryDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-    this.#enter(Phase.BACKOFF, () => void this.#connect(), delay);
-    this.dispatchEvent(new CustomEvent('reconnecting', { detail: { attempt, delay, code, reason } }));
-  }
-
-  // ---- closing ----
-
-  /** Closed for good: every timer and listener goes, unsent messages are handed back. */
-  #finish(code: number, reason: string, wasClean: boolean): void {
-    if (this.#phase === Phase.CLOSED) return;
-    this.#enter(Phase.CLOSED);
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    globalThis.removeEventListener?.('online', this.#onWake);
-    globalThis.document?.removeEventListener('visibilitychange', this.#onWake);
-    this.#ws = null;
-    const event = Object.assign(new Event('close'), { code, reason, wasClean, unsent: this.#queue.splice(0) });
+  /**
+   * Dispatches what the page sees. `finish` is the final `close`, with the messages that were never
+   * sent handed back. An arrow function: the runner holds it.
+   */
+  #show = (effect: Shown): void => {
+    const { type } = effect;
+    let event: Event;
+    if (type === 'finish') {
+      this.#early = 'closed';
+      const { code, reason, wasClean } = effect;
+      event = Object.assign(new Event('close'), { code, reason, wasClean, unsent: this.#queue.splice(0) });
+    } else if (type === 'error' || type === 'unauthenticated') {
+      const error =
+        type === 'error'
+          ? effect.error
+          : new UnauthenticatedError('socket: there is no session to connect with', { operation: 'socket' });
+      event = Object.assign(new Event('error'), { error });
+    } else if (type === 'open') event = new Event(type);
+    else if (type === 'message') event = new MessageEvent(type, effect.detail);
+    else event = new CustomEvent(type, { detail: effect.detail });
     this.dispatchEvent(event);
-  }
-
-  #emitError(error: AuthError): void {
-    this.dispatchEvent(Object.assign(new Event('error'), { error }));
-  }
+  };
 }
 
 // Typed listeners for the socket's events.

@@ -34,14 +34,76 @@ export type Clock = () => number;
  */
 export const MIN_FRESH = 5000;
 
+/** A token answer, validated and decoded: what the session's machine judges before it is kept. */
+export interface ParsedToken {
+  readonly token: string;
+  readonly user: User;
+  /** The `sid` claim (the server's session id), or `null` when the token has none. */
+  readonly sid: string | null;
+  /** Clock reading when it arrived. */
+  readonly receivedAt: number;
+  /** ms it lives from `receivedAt`. */
+  readonly remaining: number;
+  /** Its whole lifetime in ms (sets the leeway). */
+  readonly lifetime: number;
+  /** The browser's shared time when the request that got it was sent (told to the other tabs). */
+  readonly requestedAt: number;
+}
+
 /**
- * The one place the access token lives: a private field, never exposed as a property.
+ * Validates and decodes a token answer. Throws {@link ProtocolError} when `token` is not a
+ * decodable JWT or `expiresIn` is not a number ≥ 0.
  *
  * Expiry is a point on the session's monotonic clock: the moment the response arrived plus the
  * lifetime the response itself proves — `expires_in`, else `exp − iat`, else `exp` minus the
  * response's `Date` header (the server's own clock). The client's wall clock is never compared
  * with `exp`, so neither a client nor a server whose clock is off can shorten a lifetime. With no
  * proof at all the token is used until the server answers 401.
+ *
+ * @param receivedAt clock reading taken when the response arrived.
+ * @param serverDate the response's `Date` header in ms, if it had a readable one.
+ * @param lifetime the token's whole lifetime in ms, when `expiresIn` is only what is left of it
+ *   (a token handed over by another tab).
+ * @param requestedAt the browser's shared time when the request that got it was sent.
+ */
+export function parseToken(
+  token: unknown,
+  expiresIn: unknown,
+  receivedAt: number,
+  operation: AuthOperation,
+  serverDate: number | undefined,
+  lifetime: number | undefined,
+  requestedAt: number,
+): ParsedToken {
+  if (typeof token !== 'string' || token.split('.').length !== 3) {
+    throw new ProtocolError(`${operation}: access_token is not a JWT`, { operation });
+  }
+  let claims: Claims;
+  try {
+    claims = jwtDecode<Claims>(token);
+  } catch {
+    // jwt-decode's message may quote part of the token: keep only our own words, and no cause.
+    throw new ProtocolError(`${operation}: access_token could not be decoded`, { operation });
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new ProtocolError(`${operation}: access_token payload is not an object`, { operation });
+  }
+  const remaining = lifetimeOf(claims, expiresIn, operation, serverDate);
+  const { sid } = claims;
+  return {
+    token,
+    user: userOf(claims),
+    sid: typeof sid === 'string' && sid !== '' ? sid : null,
+    receivedAt,
+    remaining,
+    lifetime: lifetime ?? remaining,
+    requestedAt,
+  };
+}
+
+/**
+ * The one place the access token lives: a private field, never exposed as a property.
+ * Freshness is measured on the session's monotonic clock (see {@link parseToken}).
  */
 export class TokenStore {
   #token: string | null = null;
@@ -50,6 +112,7 @@ export class TokenStore {
   /** Clock reading before which the token counts as fresh anyway (see {@link MIN_FRESH}). */
   #freshUntil = 0;
   #user: User | null = null;
+  #requestedAt = 0;
   readonly #clock: Clock;
   readonly #leeway: number;
 
@@ -59,43 +122,19 @@ export class TokenStore {
     this.#leeway = leeway;
   }
 
-  /**
-   * Validates and stores a token. Throws {@link ProtocolError} (leaving the store as it was) when
-   * `token` is not a decodable JWT or `expiresIn` is not a number ≥ 0.
-   *
-   * @param receivedAt clock reading taken when the response arrived.
-   * @param serverDate the response's `Date` header in ms, if it had a readable one.
-   * @param lifetime the token's whole lifetime in ms, when `expiresIn` is only what is left of it
-   *   (a token handed over by another tab); sets the leeway.
-   */
-  set(
-    token: unknown,
-    expiresIn: unknown,
-    receivedAt: number,
-    operation: AuthOperation,
-    serverDate?: number,
-    lifetime?: number,
-  ): User {
-    if (typeof token !== 'string' || token.split('.').length !== 3) {
-      throw new ProtocolError(`${operation}: access_token is not a JWT`, { operation });
-    }
-    let claims: Claims;
-    try {
-      claims = jwtDecode<Claims>(token);
-    } catch {
-      // jwt-decode's message may quote part of the token: keep only our own words, and no cause.
-      throw new ProtocolError(`${operation}: access_token could not be decoded`, { operation });
-    }
-    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-      throw new ProtocolError(`${operation}: access_token payload is not an object`, { operation });
-    }
-    const remaining = lifetimeOf(claims, expiresIn, operation, serverDate);
+  /** Keeps a parsed token; returns its user (the previous user object when only bookkeeping changed). */
+  set({ token, user, receivedAt, remaining, lifetime, requestedAt }: ParsedToken): User {
     this.#token = token;
-    this.#lifetime = lifetime ?? remaining;
+    this.#requestedAt = requestedAt;
+    this.#lifetime = lifetime;
     this.#expiresAt = receivedAt + remaining;
     this.#freshUntil = receivedAt + MIN_FRESH;
-    this.#user = sameUser(this.#user, userOf(claims));
-    return this.#user;
+    return (this.#user = sameUser(this.#user, user));
+  }
+
+  /** The user a parsed token would be kept as: the held user object when nothing but bookkeeping differs. */
+  userOf(parsed: ParsedToken): User {
+    return sameUser(this.#user, parsed.user);
   }
 
   /** The token, for the session's own use (Authorization headers). Never expose it further. */
@@ -105,6 +144,11 @@ export class TokenStore {
 
   get user(): User | null {
     return this.#user;
+  }
+
+  /** The browser's shared time when the request that got the token was sent. */
+  get requestedAt(): number {
+    return this.#requestedAt;
   }
 
   /** The token's whole lifetime in ms. */

@@ -1,4 +1,5 @@
 import { ContextConsumer } from '@lit/context';
+import { TAGS } from '../tags.js';
 import { ReactiveElement, css, type PropertyDeclarations } from '@lit/reactive-element';
 import { authContext, type AuthValue } from '../context/auth-context.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot } from '../core/events.js';
@@ -6,6 +7,7 @@ import { apiKey } from '../core/options.js';
 import { existingSessions } from '../core/registry.js';
 import type { Session } from '../core/session.js';
 import type { AuthSocket, AuthSocketCloseEvent, AuthSocketErrorEvent, AuthSocketEventMap } from '../core/socket.js';
+import type { AuthProviderEventMap } from './auth-provider.js';
 import { VERSION } from '../define.js';
 
 /**
@@ -550,7 +552,11 @@ export class AuthDevtools extends ReactiveElement {
   #wait(on: boolean): void {
     if (on === this.#waiting) return;
     this.#waiting = on;
-    for (const type of ['auth-activity', 'auth-change', 'auth-error'] as const) {
+    for (const type of [
+      'auth-activity',
+      'auth-change',
+      'auth-error',
+    ] as const satisfies (keyof AuthProviderEventMap)[]) {
       if (on) window.addEventListener(type, this.#onProviderEvent, true);
       else window.removeEventListener(type, this.#onProviderEvent, true);
     }
@@ -673,6 +679,6 @@ function messageFields(data: unknown): string[] {
 
 declare global {
   interface HTMLElementTagNameMap {
-    'auth-devtools': AuthDevtools;
+    [TAGS.devtools]: AuthDevtools;
   }
 }

@@ -1,4 +1,5 @@
 import { ContextConsumer } from '@lit/context';
+import { TAGS } from '../tags.js';
 import { ReactiveElement, css, type PropertyDeclarations } from '@lit/reactive-element';
 import { authContext } from '../context/auth-context.js';
 import type { User } from '../core/token-store.js';
@@ -112,6 +113,6 @@ function hasRole(user: User | null, required: string | undefined): boolean {
 
 declare global {
   interface HTMLElementTagNameMap {
-    'auth-gate': AuthGate;
+    [TAGS.gate]: AuthGate;
   }
 }

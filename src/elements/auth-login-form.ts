@@ -1,4 +1,5 @@
 import { ContextConsumer } from '@lit/context';
+import { TAGS } from '../tags.js';
 import { ReactiveElement, css, type PropertyDeclarations } from '@lit/reactive-element';
 import { authContext } from '../context/auth-context.js';
 import { isAuthError } from '../core/errors.js';
@@ -254,7 +255,7 @@ export interface AuthLoginFormEventMap {
 declare global {
   /* eslint-disable @typescript-eslint/no-empty-object-type -- merged into the global event maps */
   interface HTMLElementTagNameMap {
-    'auth-login-form': AuthLoginForm;
+    [TAGS.loginForm]: AuthLoginForm;
   }
   interface HTMLElementEventMap extends AuthLoginFormEventMap {}
   interface DocumentEventMap extends AuthLoginFormEventMap {}

@@ -1,12 +1,13 @@
 import { ReactiveElement, css, type PropertyDeclaration } from '@lit/reactive-element';
-import type { ContextSocketOptions } from '../context/auth-context.js';
-import { UsageError, isAuthError } from '../core/errors.js';
+import { TAGS } from '../tags.js';
+import type { SessionApi } from '../core/api.js';
+import { UsageError, isAuthError, type AuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
 import type { AuthFetch } from '../core/fetch.js';
 import type { EndpointMethod, SessionOptions } from '../core/options.js';
 import { findSession } from '../core/registry.js';
 import type { Session } from '../core/session.js';
-import { openSocket, type AuthSocket } from '../core/socket.js';
+import { openSocket, type AuthSocket, type SocketOptions } from '../core/socket.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
 import { AuthContextProvider } from '../context/provider.js';
@@ -28,7 +29,7 @@ import { AuthContextProvider } from '../context/provider.js';
  * </auth-provider>
  * ```
  */
-export class AuthProvider extends ReactiveElement {
+export class AuthProvider extends ReactiveElement implements SessionApi {
   static readonly version = VERSION;
 
   /**
@@ -44,6 +45,7 @@ export class AuthProvider extends ReactiveElement {
     logoutMethod: { attribute: 'logout-method' },
     csrfHeader: { attribute: 'csrf-header' },
     allowedOrigins: { attribute: 'allowed-origins' },
+    sidCookie: { attribute: 'sid-cookie' },
     leeway: { type: Number },
     timeout: { type: Number },
     debug: { type: Boolean },
@@ -71,6 +73,8 @@ export class AuthProvider extends ReactiveElement {
   declare csrfHeader: string | undefined;
   /** Space-separated origins that may also receive the bearer token. */
   declare allowedOrigins: string | undefined;
+  /** Name of the readable session-id cookie the backend sets; `""` when it sets none. Default `auth-shell-sid`. */
+  declare sidCookie: string | undefined;
   /** Seconds before expiry at which the token is refreshed. Default 30. */
   declare leeway: number | undefined;
   /** Timeout in ms of login, refresh and logout requests. Default 10000. */
@@ -80,7 +84,7 @@ export class AuthProvider extends ReactiveElement {
 
   #session: Session | null = null;
   /** Why there is no session (a missing or invalid attribute): reported once, then `anonymous`. */
-  #problem: UsageError | null = null;
+  #problem: AuthError | null = null;
   /** The options the current session was requested with. */
   #attachedWith = '';
   /** The last snapshot announced with auth-change (the subscription's first call is not a change). */
@@ -131,7 +135,7 @@ export class AuthProvider extends ReactiveElement {
    * to no element: close them yourself, or pass a `signal`. Throws a `UsageError` without a session
    * or for a URL whose origin may not receive the token.
    */
-  openSocket(url: string | URL, options?: Omit<ContextSocketOptions, 'closeOnDisconnect'>): AuthSocket {
+  openSocket(url: string | URL, options?: SocketOptions): AuthSocket {
     return openSocket(this.#require(), url, options);
   }
 
@@ -171,8 +175,9 @@ export class AuthProvider extends ReactiveElement {
       if (!options.api)
         throw new UsageError(
           'the api attribute is missing: set it to the base URL of your auth API, e.g. <auth-provider api="/api">',
+          { option: 'api' },
         );
-      session = findSession(options);
+      session = findSession(options, true, `<auth-provider api="${options.api}">`);
     } catch (error) {
       if (!isAuthError(error)) throw error;
       this.#fail(error);
@@ -207,12 +212,14 @@ export class AuthProvider extends ReactiveElement {
    * and the provider becomes anonymous — `ready` settles, gates show their `login` slot, and every
    * function of the context fails with the same error instead of waiting.
    */
-  #fail(error: UsageError): void {
+  #fail(error: AuthError): void {
     this.#problem = error;
-    const attributes = Object.entries(AuthProvider.properties)
-      .filter(([name]) => error.message.includes(name))
-      .map(([name, declaration]) => ('attribute' in declaration ? declaration.attribute : name));
-    console.error(`<auth-provider${attributes.map((a) => ` ${a}`).join('')}>: ${error.message}`);
+    // The attribute of the option at fault, from the error itself (not from its words: an api URL may
+    // well contain an option's name).
+    const option = (error as UsageError).option as keyof typeof AuthProvider.properties | undefined;
+    const declaration = option && AuthProvider.properties[option];
+    const attribute = declaration ? ('attribute' in declaration ? declaration.attribute : option) : '';
+    console.error(`<auth-provider${attribute ? ` ${attribute}` : ''}>: ${error.message}`);
     this.setAttribute('state', 'anonymous');
     this.#context.publish(error);
     this.#dispatch('auth-error', { error });
@@ -260,7 +267,7 @@ export interface AuthProviderEventMap {
 declare global {
   /* eslint-disable @typescript-eslint/no-empty-object-type -- merged into the global event maps */
   interface HTMLElementTagNameMap {
-    'auth-provider': AuthProvider;
+    [TAGS.provider]: AuthProvider;
   }
   interface HTMLElementEventMap extends AuthProviderEventMap {}
   interface DocumentEventMap extends AuthProviderEventMap {}

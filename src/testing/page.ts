@@ -1,5 +1,8 @@
+import { apiKey } from '../core/options.js';
+import { existingSessions } from '../core/registry.js';
 import type { Session } from '../core/session.js';
 import type { AuthProvider } from '../elements/auth-provider.js';
+import { TAGS } from '../tags.js';
 import type { AuthServer } from './server.js';
 import { claimsOf, type TestUser } from './users.js';
 
@@ -16,10 +19,7 @@ export interface SignedInOptions {
  * creating one — `getSession` would, and start a restore.
  */
 export function pageSession(api: string): Session | undefined {
-  const registry = (globalThis as Record<symbol, { sessions?: Map<string, { session: Session }> } | undefined>)[
-    Symbol.for('auth-shell.registry')
-  ];
-  return registry?.sessions?.get(api)?.session;
+  return existingSessions().find((session) => apiKey(session.options.api) === api);
 }
 
 /** See {@link AuthServer.signedIn}. `mounted` hears of the provider before it is connected. */
@@ -30,12 +30,12 @@ export async function mountSignedIn(
   options: SignedInOptions = {},
   mounted: (provider: AuthProvider) => void,
 ): Promise<AuthProvider> {
-  if (typeof customElements === 'undefined' || !customElements.get('auth-provider'))
+  if (typeof customElements === 'undefined' || !customElements.get(TAGS.provider))
     throw new Error("signedIn: <auth-provider> is not defined; import 'auth-shell' first");
   // A page without a session for the api is a fresh load: a returning user restores from the cookie.
   const fresh = !pageSession(server.api);
   if (fresh) server.seedSession(user);
-  const provider = document.createElement('auth-provider');
+  const provider = document.createElement(TAGS.provider);
   for (const [name, value] of Object.entries(options.attributes ?? {})) provider.setAttribute(name, value);
   provider.setAttribute('api', String(server.options.api));
   if (typeof content === 'string') provider.innerHTML = content;

@@ -187,8 +187,13 @@ describe('authFetch: 401 → refresh → one retry', () => {
 
   it('when the refresh answers 401 the session ends and the original 401 is returned', async () => {
     const s = await loggedIn();
-    await serverLogout();
-    worker.use(http.get('/api/me', () => new HttpResponse('first', { status: 401 }), { once: true }));
+    // The server ended the session (the browser's cookies untouched, so nothing tells the page before
+    // the 401: a logout through this browser would clear the session-id cookie, and the session would
+    // act on that before sending).
+    worker.use(
+      http.get('/api/me', () => new HttpResponse('first', { status: 401 }), { once: true }),
+      http.post('/api/refresh', () => HttpResponse.json({ error: 'invalid_grant' }, { status: 401 }), { once: true }),
+    );
     const log = requestLog();
     const res = await s.authFetch('/api/me');
     log.stop();

@@ -215,7 +215,7 @@ describe('<auth-provider>', () => {
     const root = await mount<HTMLElement>(html`
       <div>
         <auth-provider api="/api" id="main"></auth-provider>
-        <auth-provider api="/seed-api" refresh-method="GET" logout-method="GET" id="seed"></auth-provider>
+        <auth-provider api="/seed-api" sid-cookie="" refresh-method="GET" logout-method="GET" id="seed"></auth-provider>
       </div>
     `);
     const [main, seed] = ['#main', '#seed'].map((s) => $<AuthProvider>(root, s));

@@ -237,6 +237,20 @@ describe('401s that a refresh cannot fix', () => {
     expect(log.count('POST /api/refresh')).to.equal(1);
   });
 
+  it('one route that rejects every token does not speak for the others: an expired token elsewhere still refreshes', async () => {
+    const s = await loggedIn();
+    worker.use(http.get('/api/deny', () => HttpResponse.json({ error: 'invalid_token' }, { status: 401 })));
+    expect((await s.authFetch('/api/deny')).status).to.equal(401); // refreshed, refused again: /deny paused
+    // The server has since refused the token everywhere (revoked, expired): /me answers 401 to it.
+    expect((await s.authFetch('/api/expire-token', { method: 'POST' })).status).to.equal(204);
+    const log = requestLog();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await s.authFetch('/api/me')).status);
+    log.stop();
+    expect(statuses).to.deep.equal([200, 200, 200]);
+    expect(log.count('POST /api/refresh')).to.equal(1);
+  });
+
   for (const status of [401, 403]) {
     it(`a ${status} with WWW-Authenticate: Bearer error="insufficient_scope" never refreshes (RFC 6750)`, async () => {
       const s = await loggedIn();
@@ -410,7 +424,8 @@ describe('micro-frontends cannot silently weaken each other', () => {
   }
 
   it('a second getSession for the same api with another allowed origin: UsageError and a console error', async () => {
-    const first = track(getSession({ api: '/api' }));
+    // The first declaration configures the session (the defaults, said explicitly).
+    const first = track(getSession({ api: '/api', csrfHeader: 'X-Requested-With: auth-shell' }));
     const console = captureErrors();
     try {
       let error: unknown;
@@ -439,6 +454,88 @@ describe('micro-frontends cannot silently weaken each other', () => {
     } finally {
       console.restore();
     }
+  });
+});
+
+describe('nothing on the page can widen the session', () => {
+  const FOREIGN = 'https://elsewhere.example';
+
+  /**
+   * Tries to widen everything reachable from `root`: adds the foreign origin to every Set and array,
+   * points every URL and URL-like string at it, replaces every function and redefines every
+   * property — each attempt may throw (frozen), and none may count.
+   */
+  function widen(root: unknown, seen = new Set<unknown>(), depth = 0): number {
+    if ((typeof root !== 'object' && typeof root !== 'function') || root === null || seen.has(root) || depth > 5)
+      return 0;
+    seen.add(root);
+    let tried = 0;
+    const attempt = (change: () => unknown) => {
+      tried++;
+      try {
+        change();
+      } catch {
+        // frozen, or not writable: as it should be
+      }
+    };
+    if (root instanceof Set) {
+      attempt(() => (root as Set<string>).add(FOREIGN));
+      attempt(() => Set.prototype.add.call(root, FOREIGN));
+    }
+    if (root instanceof Map) attempt(() => Map.prototype.set.call(root, `${location.origin}/api`, {}));
+    if (Array.isArray(root)) attempt(() => Array.prototype.push.call(root, FOREIGN));
+    if (root instanceof URL) attempt(() => (root.href = `${FOREIGN}/api`));
+    if (typeof root === 'function') return tried;
+    for (const key of Reflect.ownKeys(root)) {
+      let value: unknown;
+      try {
+        value = (root as Record<PropertyKey, unknown>)[key];
+      } catch {
+        continue;
+      }
+      const target = root as Record<PropertyKey, unknown>;
+      if (typeof value === 'string') attempt(() => (target[key] = `${FOREIGN}/steal`));
+      if (typeof value === 'function' && key !== 'addEventListener' && key !== 'removeEventListener')
+        attempt(() => (target[key] = () => ({ api: FOREIGN })));
+      attempt(() => Object.defineProperty(root, key, { value: `${FOREIGN}/steal` }));
+      tried += widen(value, seen, depth + 1);
+    }
+    return tried;
+  }
+
+  it('after every reachable object was mutated, the bearer still goes only to allowed origins and login to the api', async () => {
+    const s = await loggedIn();
+    const registry = (globalThis as Record<symbol, unknown>)[Symbol.for('auth-shell.registry')];
+    let tried = 0;
+    for (const root of [s, s.options, s.options.bearerOrigins, s.options.api, s.options.csrfHeader, s.value, registry])
+      tried += widen(root);
+    expect(tried).to.be.greaterThan(50);
+    const seen: (string | null)[] = [];
+    worker.use(
+      http.get(`${FOREIGN}/x`, ({ request }) => {
+        seen.push(request.headers.get('Authorization'));
+        return HttpResponse.json({});
+      }),
+    );
+    await s.authFetch(`${FOREIGN}/x`);
+    expect(seen).to.deep.equal([null]);
+    expect((await s.authFetch('/api/me')).status).to.equal(200);
+    const log = requestLog();
+    await s.login('alice', 'alice');
+    log.stop();
+    expect(log.keys()).to.deep.equal(['POST /api/login']);
+    // The registry made nothing of what was tried on it: the page's session is the real one.
+    expect(getSession('/api')).to.not.equal(undefined);
+  });
+
+  it('the registry is a frozen facade: nothing can register a session of its own making', async () => {
+    const real = track(getSession({ api: '/api', csrfHeader: 'X-Requested-With: auth-shell' }));
+    const registry = (globalThis as Record<symbol, Record<string, unknown>>)[Symbol.for('auth-shell.registry')]!;
+    expect(Object.isFrozen(registry)).to.be.true;
+    const fake = { login: () => Promise.resolve({}), options: real.options };
+    expect(() => Object.defineProperty(registry, 'session', { value: () => fake })).to.throw(TypeError);
+    expect('sessions' in registry).to.be.false; // no map to write into
+    expect(getSession('/api')).to.equal(real);
   });
 });
 

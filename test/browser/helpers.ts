@@ -187,12 +187,23 @@ export function disposeSessions(): void {
  * options over those. `loggedIn` signs in with `signIn`: by default a login whose password is the
  * login, as the reference backend's users have it.
  */
+/**
+ * The session-id cookie of each test backend: they share the page's origin, so each names its own
+ * (test/support/backend.mjs); the seed backend sets none.
+ */
+export const sidCookieOf = (api: string | URL = '/api'): string => {
+  const path = new URL(api, location.href).pathname.replace(/\/+$/, '');
+  return path === '/api' ? 'auth-shell-sid' : path === '/seed-api' ? '' : `${path.slice(1)}-sid`;
+};
+
 export function sessionsWith(
   defaults: Partial<SessionOptions> = {},
   signIn: (session: Session, user: string) => Promise<unknown> = (session, user) => session.login(user, user),
 ) {
-  const session = (options: Partial<SessionOptions> = {}): Session =>
-    track(createSession({ api: '/api', retryDelay: 20, ...defaults, ...options }));
+  const session = (options: Partial<SessionOptions> = {}): Session => {
+    const api = options.api ?? defaults.api ?? '/api';
+    return track(createSession({ api, sidCookie: sidCookieOf(api), retryDelay: 20, ...defaults, ...options }));
+  };
   const loggedIn = async (options: Partial<SessionOptions> = {}, user = 'alice'): Promise<Session> => {
     const s = session(options);
     await signIn(s, user);

@@ -139,7 +139,7 @@ describe('<auth-login-form>', () => {
     // run — they share one backend — starts with a clean count.
     const name = `guesser-${Math.random().toString(36).slice(2)}`;
     const provider = await fixture<AuthProvider>(html`
-      <auth-provider api="/throttle-api"
+      <auth-provider api="/throttle-api" sid-cookie="throttle-api-sid"
         ><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate
       ></auth-provider>
     `);

@@ -3,11 +3,12 @@
 // same-origin iframes loading a bundled copy of auth-shell; /newtab-api is this file's own backend,
 // so its refresh counter is exact.
 import { expect } from '@open-wc/testing';
-import { closeFrames, delivered, openFrame, until } from './helpers.js';
+import { closeFrames, delivered, openFrame, serverLogin, until } from './helpers.js';
 
 interface Tab {
   tab: {
     state(): string;
+    user(): Record<string, unknown> | null;
     advance(ms: number): void;
     login(user: string): Promise<unknown>;
     logout(): Promise<void>;
@@ -21,13 +22,13 @@ const channelName = `auth-shell:${location.origin}${API}`;
 
 /** A tab: a session on /newtab-api and a gate; it records every restore step and which slot each frame showed. */
 const tabPage = `
-  <auth-provider api="${API}"><auth-gate>
+  <auth-provider api="${API}" sid-cookie="newtab-api-sid"><auth-gate>
     <p slot="pending" id="pending">…</p><p slot="login" id="login">login</p><p id="in">in</p>
   </auth-gate></auth-provider>
   <script type="module">
     import { getSession } from '/__bundles__/a.js';
     let offset = 0;
-    const session = getSession({ api: '${API}', clock: () => performance.now() + offset });
+    const session = getSession({ api: '${API}', sidCookie: 'newtab-api-sid', clock: () => performance.now() + offset });
     const restores = [];
     session.addEventListener('activity', (e) => e.detail.kind === 'restore' && restores.push(e.detail.phase + ':' + (e.detail.source ?? 'network')));
     const shown = [];
@@ -38,6 +39,7 @@ const tabPage = `
     requestAnimationFrame(watch);
     window.tab = {
       state: () => session.state,
+      user: () => session.user,
       advance: (ms) => (offset += ms),
       login: (user) => session.login(user, user),
       logout: () => session.logout(),
@@ -156,16 +158,19 @@ describe('a new tab restores from its sibling tabs', () => {
       }, 300);
     };
     try {
+      // The browser holds a session (its session-id cookie is what a new tab asks about).
+      await serverLogin('alice', 'alice', API);
       const before = await refreshes();
       const tab = await openTabWindow();
       const b = tab.tab;
       expect(asks).to.have.length(1);
-      expect(b.state()).to.equal('anonymous');
+      expect(b.state()).to.equal('authenticated');
+      expect(b.user()).to.include({ name: 'Alice' });
       expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
       expect(await refreshes()).to.equal(before + 1);
       await late;
       await delivered(channel, tab); // the late answer reached B's session, which ignored it
-      expect(b.state()).to.equal('anonymous');
+      expect(b.user()).to.include({ name: 'Alice' });
     } finally {
       channel.close();
       leave();

@@ -21,7 +21,8 @@ const configurations = [
     name: 'seed (GET)',
     api: '/seed-api',
     method: 'GET',
-    mount: () => html`<auth-provider api="/seed-api" refresh-method="GET" logout-method="GET"></auth-provider>`,
+    mount: () =>
+      html`<auth-provider api="/seed-api" sid-cookie="" refresh-method="GET" logout-method="GET"></auth-provider>`,
   },
 ] as const;
 

@@ -180,7 +180,21 @@ describe('AuthSocket: close codes', () => {
     await serverClose(session, 1011);
     await reconnecting;
     const closing = oneEvent<AuthSocketCloseEvent>(socket, 'close');
-    expect((await session.authFetch('/api/logout-everywhere', { method: 'POST' })).status).to.equal(204);
+    // From another device: carol signs in there and logs out everywhere; nothing reaches this
+    // browser's cookies (which would tell the session before its refresh).
+    const elsewhere = {
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'auth-shell' },
+    } as const;
+    const { access_token: token } = await (
+      await fetch('/api/login', {
+        ...elsewhere,
+        method: 'POST',
+        body: JSON.stringify({ login: 'carol', pass: 'carol' }),
+      })
+    ).json();
+    const everywhere = { method: 'POST', credentials: 'omit', headers: { Authorization: `Bearer ${token}` } } as const;
+    expect((await fetch('/api/logout-everywhere', everywhere)).status).to.equal(204);
     const closed = await closing;
     expect(closed.code).to.equal(1000);
     expect(session.state).to.equal('anonymous');
@@ -335,6 +349,60 @@ describe('AuthSocket: logout and lifetime', () => {
     // its own: nothing the page can await is ordered after it, so time is the signal.
     await sleep(150);
     expect(await wsLog(session)).to.have.length(1);
+  });
+});
+
+describe('AuthSocket: the queue and `open`', () => {
+  /** The next `count` echoes of `socket`, in the order the server received the messages. */
+  const nextEchoes = (socket: AuthSocket, count: number) =>
+    new Promise<unknown[]>((resolve) => {
+      const got: unknown[] = [];
+      const listener = (e: MessageEvent) => {
+        const message = JSON.parse(e.data as string) as { type: string; data?: unknown };
+        if (message.type === 'echo') got.push(message.data);
+        if (got.length < count) return;
+        socket.removeEventListener('message', listener);
+        resolve(got);
+      };
+      socket.addEventListener('message', listener);
+    });
+  /** On the next `open`: what the page sees then, and a message it sends from its listener. */
+  const atNextOpen = (socket: AuthSocket, message: string) =>
+    new Promise<{ queued: number; readyState: number }>((resolve) => {
+      socket.addEventListener(
+        'open',
+        () => {
+          resolve({ queued: socket.queued, readyState: socket.readyState });
+          socket.send(message);
+        },
+        { once: true },
+      );
+    });
+
+  it('messages sent while connecting reach the server in order and before what the `open` listener sends; `open` comes with the queue flushed', async () => {
+    const session = await loggedIn();
+    const socket = open(session);
+    const echoed = nextEchoes(socket, 4);
+    const opened = atNextOpen(socket, 'from open');
+    for (const message of ['q1', 'q2', 'q3']) socket.send(message);
+    expect(socket.queued).to.equal(3);
+    expect(await opened).to.deep.equal({ queued: 0, readyState: AuthSocket.OPEN });
+    expect(await echoed).to.deep.equal(['q1', 'q2', 'q3', 'from open']);
+  });
+
+  it('so does every reconnection: what was queued while reconnecting goes out first, then `open`', async () => {
+    const session = await loggedIn();
+    const socket = open(session);
+    await hello(socket);
+    // Sent from `disconnected`: the connection is gone, the next one not there yet.
+    socket.addEventListener('disconnected', () => ['r1', 'r2'].forEach((message) => socket.send(message)), {
+      once: true,
+    });
+    const echoed = nextEchoes(socket, 3);
+    const reopened = atNextOpen(socket, 'from reopen');
+    await serverClose(session, 1012);
+    expect(await reopened).to.deep.equal({ queued: 0, readyState: AuthSocket.OPEN });
+    expect(await echoed).to.deep.equal(['r1', 'r2', 'from reopen']);
   });
 });
 

@@ -27,7 +27,7 @@ const tabPage = (setup = '') => `
   <script type="module">
     import { getSession } from '/__bundles__/a.js';
     let offset = 0;
-    const session = getSession({ api: '/tabs-api', clock: () => performance.now() + offset, retryDelay: 20 });
+    const session = getSession({ api: '/tabs-api', sidCookie: 'tabs-api-sid', clock: () => performance.now() + offset, retryDelay: 20 });
     let refreshes = 0;
     session.addEventListener('activity', (e) => {
       if (e.detail.kind === 'refresh' && e.detail.phase === 'start') refreshes++;

@@ -44,6 +44,13 @@ const attributeOf = (property, options) =>
       ? options.attribute
       : property.toLowerCase();
 
+/** src/tags.ts's `TAGS`, read from its text: key → tag. */
+const TAGS = Object.fromEntries(
+  [...readFileSync(join(root, 'src/tags.ts'), 'utf8').matchAll(/^\s+(\w+): '([a-z][a-z0-9]*-[a-z0-9-]*)',$/gm)].map(
+    ([, key, tag]) => [key, tag],
+  ),
+);
+
 for (const file of sourcesOf().elements) {
   const source = readFileSync(join(root, file), 'utf8');
   const ast = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
@@ -69,9 +76,10 @@ for (const file of sourcesOf().elements) {
 
     describe(`<${tag}> (${file})`, () => {
       test('its tag is registered by an entry, under the name HTMLElementTagNameMap gives it', () => {
-        const tagMap = [...source.matchAll(/'([a-z][a-z0-9]*-[a-z0-9-]*)':\s*(\w+);/g)].find(
-          ([, , className]) => className === name,
-        );
+        // `[TAGS.gate]: AuthGate;`, the tag read from src/tags.ts, the one place tags are written.
+        const tagMap = [...source.matchAll(/\[TAGS\.(\w+)\]:\s*(\w+);/g)]
+          .map(([whole, key, className]) => [whole, TAGS[key], className])
+          .find(([, , className]) => className === name);
         assert.ok(tagMap, `${file} declares no HTMLElementTagNameMap entry for ${name}`);
         assert.equal(declaration.tagName, tagMap[1]);
         const definitions = manifest.modules.flatMap((m) =>

@@ -21,7 +21,7 @@ const ORIGIN = 'http://auth.test';
 const FOREIGN = 'http://elsewhere.test';
 /** Mirrors MIN_FRESH (src/core/token-store.ts): a token just received is fresh this long, whatever it says. */
 const MIN_FRESH = 5000;
-/** Mirrors FUTILE_PAUSE (src/core/session.ts): 401s with a token refused on its retry do not refresh this long. */
+/** Mirrors FUTILE_PAUSE (src/core/fetch.ts): 401s of an endpoint whose retry was refused too do not refresh this long. */
 const FUTILE_PAUSE = 30_000;
 /** Mirrors tab-sync.ts: another tab's time may be this far ahead before it is junk. */
 const ALLOWANCE = 1000;
@@ -392,7 +392,25 @@ function expectedCode(entry) {
   if (status === 408 || status >= 500) return 'network';
   return 'http';
 }
-/** Mirrors MAX_RETRY_AFTER (session.ts): a longer Retry-After fails a refresh at once. */
+/** Whether a logged answer is a transient failure (the network, a timeout, 5xx, 408, 429). @param {Logged} entry */
+const isTransient = (entry) =>
+  ['network', 'timeout', 'rate-limited'].includes(/** @type {string} */ (expectedCode(entry)));
+
+/**
+ * Refresh requests that failed transiently in a row at the end of `log`: the browser's outage as
+ * refresher.ts counts it (an answer that was not transient ends it; other routes do not count).
+ * @param {Logged[]} log
+ */
+function failureStreak(log) {
+  let streak = 0;
+  for (const entry of log.filter((r) => r.op === 'refresh' || r.op === 'login')) {
+    if (isTransient(entry) && entry.op === 'refresh') streak++;
+    else if (!isTransient(entry) && expectedCode(entry) !== 'http') streak = 0;
+  }
+  return streak;
+}
+
+/** Mirrors MAX_RETRY_AFTER (refresher.ts): a longer Retry-After fails a refresh at once. */
 const MAX_RETRY_AFTER = 5;
 
 /** The scripted server of one case: queued answers per route, defaults that behave, and a log. */
@@ -636,7 +654,8 @@ class Case {
     /** How many times the state changed to each value. */
     this.changes = { anonymous: 0, authenticated: 0 };
     /** The token whose retry was refused, as the session should have recorded it. @type {{ token: string, until: number } | null} */
-    this.futile = null;
+    /** Endpoints (origin + path) whose 401s are paused, until when (the fuzz's tokens carry no sid). @type {Map<string, number>} */
+    this.futile = new Map();
     this.cmd = 0;
     /** What the current step is ('logout', 'tab', …), where its requests start in the log, and the previous step's. */
     this.step = { kind: '', log: 0, previous: 0 };
@@ -939,12 +958,17 @@ const refreshCmd = fc.constant(
         c.violate(`a refresh answered 401 left the state ${c.session.state}`);
       if (code !== null && code !== 'unauthenticated' && c.session.state !== before)
         c.violate(`a failed refresh (${code}) changed the state ${before} → ${c.session.state}`);
-      // Transient failures are retried refreshRetries times, unless a Retry-After is too long to wait for.
+      // Transient failures are retried refreshRetries times, unless a Retry-After (of a 429 or a
+      // 5xx) is too long to wait for. From calm: exactly that; in a browser's outage (failures
+      // since the last answer that was not transient), at most one attempt once beyond the retries.
       const transient = code === 'network' || code === 'timeout' || code === 'rate-limited';
-      const tooLong = last.status === 429 && (last.retryAfter ?? 0) > MAX_RETRY_AFTER;
-      if (transient && !tooLong && sent.length !== c.o.refreshRetries + 1)
+      const tooLong = transient && (last.retryAfter ?? 0) > MAX_RETRY_AFTER;
+      const streak = failureStreak(c.srv.log.slice(0, c.srv.log.indexOf(sent[0])));
+      if (transient && !tooLong && streak === 0 && sent.length !== c.o.refreshRetries + 1)
         c.violate(`a refresh failing with ${code} made ${sent.length} attempts, not ${c.o.refreshRetries + 1}`);
-      if (tooLong && sent.filter((r) => r.status === 429 && (r.retryAfter ?? 0) > MAX_RETRY_AFTER).length !== 1)
+      if (sent.length > (streak > c.o.refreshRetries ? 1 : c.o.refreshRetries + 1))
+        c.violate(`a refresh in an outage of ${streak} failures made ${sent.length} attempts`);
+      if (tooLong && sent.filter((r) => (r.retryAfter ?? 0) > MAX_RETRY_AFTER && isTransient(r)).length !== 1)
         c.violate('a long Retry-After did not end the refresh at once');
     }
   }),
@@ -1112,7 +1136,8 @@ const authFetchCmd = fetchSpec.map((spec) =>
     const refreshedBefore = callRuns.some((r) => r.reason === 'expiry') || before.inflight;
     if (r1 && t1 !== null && r1.status === 401) {
       const scope = SCOPE.test(r1.wwwAuth ?? '');
-      const paused = c.futile !== null && c.futile.token === t1 && before.t < c.futile.until;
+      const endpoint = new URL(url).origin + new URL(url).pathname;
+      const paused = before.t < (c.futile.get(endpoint) ?? -Infinity);
       const unauthorizedRuns = callRuns.filter((r) => r.reason === 'unauthorized').length;
       if (scope || paused) {
         if (r2) c.violate(`a 401 was retried although ${scope ? 'insufficient_scope' : 'the futile pause'} applies`);
@@ -1131,8 +1156,7 @@ const authFetchCmd = fetchSpec.map((spec) =>
           'a 401 was neither retried nor explained (no refresh failure, no end of session, no refresh spent on this call)',
         );
       }
-      if (r2 && r2.status === 401 && bearer(r2) !== null)
-        c.futile = { token: /** @type {string} */ (bearer(r2)), until: before.t + FUTILE_PAUSE };
+      if (r2 && r2.status === 401 && bearer(r2) !== null) c.futile.set(endpoint, before.t + FUTILE_PAUSE);
     }
   }),
 );
