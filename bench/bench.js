@@ -3,9 +3,12 @@
  * `npm run bench`: bundle sizes (budgets enforced), then browser scenarios in headless Chromium
  * against the reference backend (reported, never enforced): concurrency and overhead of one session
  * (bench/page.ts), then N providers × M bundled copies on one page and M tabs through R token
- * expiries (bench/multi.js), then a soak of simulated hours with faults (bench/soak.js, in a child
- * process: it fakes the clock). Prints one table, or JSON with `--json`. Exit code 1 only when a
- * size budget is exceeded (or the sizes cannot be measured).
+ * expiries (bench/multi.js), then auth-shell/server under load per store — refreshes with rotation
+ * per second and per core, p50/p99, logins per second at OWASP's hashing cost, memory per 100,000
+ * sessions (bench/server-load.js, autocannon against real Postgres and Redis) — then a soak of
+ * simulated hours with faults (bench/soak.js, in a child process: it fakes the clock). Prints one
+ * table, or JSON with `--json`. Exit code 1 only when a size budget is exceeded (or the sizes
+ * cannot be measured).
  */
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
@@ -15,6 +18,7 @@ import { chromium } from 'playwright';
 import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
 import { buildCopies, newTabsScenario, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
 import { startServer } from './server.js';
+import { serverLoadRows } from './server-load.js';
 import { measureSizes } from './sizes.js';
 import { soakRows } from './soak.js';
 import { describe, withTimeout } from './util.js';
@@ -237,6 +241,16 @@ try {
 } finally {
   await browser?.close().catch(() => {});
   await server?.close().catch(() => {});
+}
+
+// ---- auth-shell/server under load ---------------------------------------------------------------
+
+// Per store (memory, PGlite, Postgres, Redis): a few seconds of autocannon each (reported, never enforced).
+{
+  const load = await serverLoadRows();
+  report.server = load.report;
+  rows.push(...load.rows);
+  errors.push(...load.errors);
 }
 
 // ---- soak ----------------------------------------------------------------------------------------
