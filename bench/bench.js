@@ -16,7 +16,14 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
-import { buildCopies, newTabsScenario, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
+import {
+  buildCopies,
+  firstVisitScenario,
+  newTabsScenario,
+  PROVIDER_CASES,
+  providersScenario,
+  tabsScenario,
+} from './multi.js';
 import { startServer } from './server.js';
 import { serverLoadRows } from './server-load.js';
 import { measureSizes } from './sizes.js';
@@ -235,6 +242,9 @@ try {
   const newTabs = await newTabsScenario(env, copies.length);
   report.newTabs = newTabs.report;
   rows.push(...newTabs.rows);
+  const firstVisit = await firstVisitScenario(env);
+  report.firstVisit = firstVisit.report;
+  rows.push(...firstVisit.rows);
 } catch (err) {
   errors.push(`browser: ${describe(err)}`);
   rows.push({ section: 'browser', metric: 'setup', value: 'ERROR' });

@@ -236,7 +236,7 @@ export async function request(
       ? 'not-found'
       : status === 405
         ? 'method'
-        : status === 403 && (error === '' || /csrf|origin|host/i.test(error))
+        : status === 403 && (error === '' || /csrf|origin|host|cross.?site/i.test(error))
           ? 'forbidden'
           : status >= 200 && status < 300 && /html/i.test(answer.headers.get('Content-Type') ?? '')
             ? 'html'

@@ -55,7 +55,10 @@ describe('testing kit: login', () => {
   it("answers a token carrying the user's claims, with expires_in, and the browser holds a refresh cookie", async () => {
     const s = session();
     const user = await server.signIn(s, 'admin');
-    expect(user).to.deep.equal({ sub: '3', name: 'Ada Admin', role: 'admin' });
+    // The user's claims, and the session's id (the `sid` claim, also in the readable session-id cookie).
+    expect(user).to.deep.equal({ sub: '3', name: 'Ada Admin', role: 'admin', sid: user['sid'] });
+    expect(user['sid']).to.be.a('string').and.not.equal('');
+    expect(document.cookie).to.include(`auth-shell-sid=${user['sid']}`);
     expect(s.state).to.equal('authenticated');
     expect(server.currentUser?.login).to.equal('admin');
     expect(server.cookie).to.be.a('string');
@@ -82,7 +85,8 @@ describe('testing kit: login', () => {
     await kit.start(worker);
     const s = session({ api: '/kit-users-api' });
     expect(await failure(s.login('zoe', 'zoe'))).to.be.instanceOf(InvalidCredentialsError);
-    const user = await kit.signIn(s, 'zoe');
+    const { sid, ...user } = await kit.signIn(s, 'zoe');
+    expect(sid).to.be.a('string');
     expect(user).to.deep.equal({ sub: 'zoe', name: 'Zoë', roles: ['editor', 'viewer'], email: 'zoe@example.com' });
     const me = await (await s.authFetch('/kit-users-api/me')).json();
     expect(me).to.deep.equal({ ...user, login: 'zoe' });

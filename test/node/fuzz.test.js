@@ -676,6 +676,8 @@ class Case {
     this.futile = new Map();
     /** Length of the server log when a tab's token was last posted (see the refresh command). */
     this.tabTokenAt = -1;
+    /** The session's activity, with FUZZ_TRACE: printed when an invariant fails. @type {string[]} */
+    this.trace = [];
     this.cmd = 0;
     /** What the current step is ('logout', 'tab', …), where its requests start in the log, and the previous step's. */
     this.step = { kind: '', log: 0, previous: 0 };
@@ -729,7 +731,7 @@ class Case {
     let previous = s.state;
     if (process.env.FUZZ_TRACE)
       s.addEventListener('activity', ({ detail }) =>
-        console.log(
+        this.trace.push(
           `${performance.now().toFixed(1)} ${detail.kind} ${detail.phase} ${detail.reason ?? ''} ${detail.source ?? ''} ${detail.error?.code ?? ''}`,
         ),
       );
@@ -832,7 +834,13 @@ class Case {
         this.violate(`${count} refresh requests in simulated second ${second} for ${started} runs started in it`);
       stats.maxRefreshesPerSecond = Math.max(stats.maxRefreshesPerSecond, count);
     }
-    if (this.violations.length > 0) throw new Error(`invariants violated:\n  ${this.violations.join('\n  ')}`);
+    if (this.violations.length > 0) {
+      if (process.env.FUZZ_TRACE)
+        console.log(
+          [...this.trace, ...this.srv.log.map((r) => `server ${r.op} ${r.kind} ${r.status} ${r.verdict} @${r.at}`)].join('\n'),
+        );
+      throw new Error(`invariants violated:\n  ${this.violations.join('\n  ')}`);
+    }
   }
 
   /** Disposes the session and waits for its work to settle (bounded: nothing may wait forever). */
