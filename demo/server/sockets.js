@@ -180,6 +180,8 @@ export function createSocketHub(o) {
   function serverClose(conn, code, reason = '') {
     if (conn.closing || conn.closed || conn.ws.readyState !== WebSocket.OPEN) return false;
     conn.closing = { code, reason };
+    // Recorded now: the close is the server's decision, whenever the client's reply comes back.
+    if (conn.record) finishRecord(conn.record, { ...conn.closing, by: 'server' });
     dropLive(conn);
     for (const timer of conn.timers) clearTimeout(timer);
     if (code === 1006) conn.ws.terminate();
