@@ -837,7 +837,10 @@ class Case {
     if (this.violations.length > 0) {
       if (process.env.FUZZ_TRACE)
         console.log(
-          [...this.trace, ...this.srv.log.map((r) => `server ${r.op} ${r.kind} ${r.status} ${r.verdict} @${r.at}`)].join('\n'),
+          [
+            ...this.trace,
+            ...this.srv.log.map((r) => `server ${r.op} ${r.kind} ${r.status} ${r.verdict} @${r.at}`),
+          ].join('\n'),
         );
       throw new Error(`invariants violated:\n  ${this.violations.join('\n  ')}`);
     }
