@@ -230,7 +230,7 @@ test("Vue's GlobalComponents typings carry every element, each attribute as the 
       typings.indexOf(`interface ${props}`),
       typings.indexOf('\n}\n', typings.indexOf(`interface ${props}`)),
     );
-    const members = [...body.matchAll(/^  (\w+)\?:/gm)].map((match) => match[1]);
+    const members = [...body.matchAll(/^ {2}(\w+)\?:/gm)].map((match) => match[1]);
     assert.deepEqual(
       sorted(members),
       sorted([
@@ -248,7 +248,7 @@ test("Vue's GlobalComponents typings carry every element, each attribute as the 
   assert.match(typings, /refreshMethod\?: "POST" \| "GET" \| undefined;/);
   assert.match(typings, /leeway\?: AuthProvider\["leeway"\] \| string;/);
   assert.match(typings, /onAuthChange\?: \(event: AuthProviderEventMap\["auth-change"\]\) => void;/);
-  assert.match(typings, /interface HTMLAttributes \{\n    slot\?: string \| undefined;/);
+  assert.match(typings, /interface HTMLAttributes \{\n {4}slot\?: string \| undefined;/);
 });
 
 describe('the manifest follows the source, with no list to update', () => {
