@@ -1,7 +1,7 @@
 /**
- * auth-shell/react — React 19: the `useAuth` hook on the page's shared session, and JSX typings for
- * `<auth-provider>`, `<auth-gate>`, `<auth-login-form>` and `<auth-devtools>` in `React.JSX.IntrinsicElements`, with
- * their attributes and events.
+ * auth-shell/react — React 19: the `useAuth` hook on the page's shared session, `requireAuthLoader`
+ * for React Router, and JSX typings for `<auth-provider>`, `<auth-gate>`, `<auth-login-form>` and
+ * `<auth-devtools>` in `React.JSX.IntrinsicElements`, with their attributes and events.
  *
  * `useAuth(api)` reads the session every `<auth-provider>` with that `api` shares (one per page, in
  * every bundled copy of auth-shell) through `useSyncExternalStore`: every component renders the same

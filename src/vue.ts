@@ -1,6 +1,8 @@
 /**
- * auth-shell/vue — Vue 3: the `useAuth` composable on the page's shared session, and
- * `isAuthShellElement` for Vue's template compiler.
+ * auth-shell/vue — Vue 3: the `useAuth` composable on the page's shared session,
+ * `requireAuthGuard` for Vue Router, `isAuthShellElement` for Vue's template compiler, and (through
+ * the generated `vue-components.d.ts` its declarations load) the elements in Vue's
+ * `GlobalComponents`, so `vue-tsc` checks their attributes and events in templates.
  *
  * `useAuth(api)` reads the session every `<auth-provider>` with that `api` shares (one per page, in
  * every bundled copy of auth-shell) into read-only refs, and stops following it when the component

@@ -138,10 +138,12 @@ export function firstSession(): Promise<Session> {
       void session.ready.then(() => resolve(session));
     };
     // Every provider re-dispatches its session's steps (bubbling and composed): the first one of a
-    // session made after this call says where it is. Capture: no listener can stop it before us.
+    // session made after this call says where it is. Capture: no listener can stop it before us. The
+    // provider is the event's first target, also inside a shadow root (`target` is then its host).
     const heard = (event: Event) => {
-      const { session } = event.target as { session?: Session | null };
-      if (session) found(session);
+      const provider = event.composedPath()[0] as { session?: Session | null } | undefined;
+      if (!provider || !('session' in provider)) return;
+      if (provider.session) found(provider.session);
       else if (event.type === 'auth-error') reject((event as CustomEvent<{ error: unknown }>).detail.error);
     };
     for (const type of TYPES) document.addEventListener(type, heard, true);

@@ -124,6 +124,27 @@ describe('firstSession', () => {
     expect(await firstSession(), 'later calls: the session already there').to.equal(session);
   });
 
+  it('finds a provider inside a shadow root, and is not misled by other elements that bubble the same events', async () => {
+    await serverLogout();
+    forgetAll();
+    const first = firstSession();
+    // An element that is no provider re-dispatching a session's event: ignored, not a rejection.
+    document.body.dispatchEvent(
+      new CustomEvent('auth-error', { detail: { error: new Error('not a provider') }, bubbles: true, composed: true }),
+    );
+    const host = document.createElement('div');
+    document.body.append(host);
+    const provider = document.createElement('auth-provider') as AuthProvider;
+    provider.api = '/api';
+    host.attachShadow({ mode: 'open' }).append(provider);
+    try {
+      const session = track(await first);
+      expect(session).to.equal(provider.session);
+    } finally {
+      host.remove();
+    }
+  });
+
   it('rejects with the UsageError of a provider that cannot make a session', async () => {
     forgetAll();
     const first = firstSession();

@@ -663,14 +663,14 @@ export const MUTANTS = [
     behaviour: "requireAuthLoader throws React Router's redirect for an anonymous visitor",
     file: 'src/react.ts',
     find: 'if (login) throw new Response(',
-    replace: 'if (login && false) throw new Response(',
+    replace: "if (login === 'never') throw new Response(",
   },
   {
     id: 'vue-guard-ignores-meta',
-    behaviour: 'requireAuthGuard guards only routes whose meta says requiresAuth',
+    behaviour: "requireAuthGuard guards the routes whose meta (or a parent's) says requiresAuth",
     file: 'src/vue.ts',
     find: "(to.meta['requiresAuth'] ? await requireAuth(",
-    replace: "(to.meta['requiresAuth'] || true ? await requireAuth(",
+    replace: "(to.meta['requiresAuth'] && false ? await requireAuth(",
   },
   {
     id: 'first-session-misses-later-providers',
