@@ -13,6 +13,7 @@ export default tseslint.config(
       'demo/mfe/dist/',
       'examples/angular/dist/',
       '.mutants/',
+      '.data/',
       'test/support/mockServiceWorker.js',
     ],
   },

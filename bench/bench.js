@@ -3,9 +3,12 @@
  * `npm run bench`: bundle sizes (budgets enforced), then browser scenarios in headless Chromium
  * against the reference backend (reported, never enforced): concurrency and overhead of one session
  * (bench/page.ts), then N providers × M bundled copies on one page and M tabs through R token
- * expiries (bench/multi.js), then a soak of simulated hours with faults (bench/soak.js, in a child
- * process: it fakes the clock). Prints one table, or JSON with `--json`. Exit code 1 only when a
- * size budget is exceeded (or the sizes cannot be measured).
+ * expiries (bench/multi.js), then auth-shell/server under load per store — refreshes with rotation
+ * per second and per core, p50/p99, logins per second at OWASP's hashing cost, memory per 100,000
+ * sessions (bench/server-load.js, autocannon against real Postgres and Redis) — then a soak of
+ * simulated hours with faults (bench/soak.js, in a child process: it fakes the clock). Prints one
+ * table, or JSON with `--json`. Exit code 1 only when a size budget is exceeded (or the sizes
+ * cannot be measured).
  */
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
@@ -13,8 +16,16 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
-import { buildCopies, newTabsScenario, PROVIDER_CASES, providersScenario, tabsScenario } from './multi.js';
+import {
+  buildCopies,
+  firstVisitScenario,
+  newTabsScenario,
+  PROVIDER_CASES,
+  providersScenario,
+  tabsScenario,
+} from './multi.js';
 import { startServer } from './server.js';
+import { serverLoadRows } from './server-load.js';
 import { measureSizes } from './sizes.js';
 import { soakRows } from './soak.js';
 import { describe, withTimeout } from './util.js';
@@ -231,12 +242,25 @@ try {
   const newTabs = await newTabsScenario(env, copies.length);
   report.newTabs = newTabs.report;
   rows.push(...newTabs.rows);
+  const firstVisit = await firstVisitScenario(env);
+  report.firstVisit = firstVisit.report;
+  rows.push(...firstVisit.rows);
 } catch (err) {
   errors.push(`browser: ${describe(err)}`);
   rows.push({ section: 'browser', metric: 'setup', value: 'ERROR' });
 } finally {
   await browser?.close().catch(() => {});
   await server?.close().catch(() => {});
+}
+
+// ---- auth-shell/server under load ---------------------------------------------------------------
+
+// Per store (memory, PGlite, Postgres, Redis): a few seconds of autocannon each (reported, never enforced).
+{
+  const load = await serverLoadRows();
+  report.server = load.report;
+  rows.push(...load.rows);
+  errors.push(...load.errors);
 }
 
 // ---- soak ----------------------------------------------------------------------------------------

@@ -413,3 +413,47 @@ export async function newTabsScenario(env, bundleCount) {
   }
   return { rows, report };
 }
+
+/**
+ * An anonymous first visit (no cookie, nothing stored), with and without `session-hint`: the
+ * refresh requests it costs and the time from navigation start to the login form.
+ * @param {Env} env
+ * @returns {Promise<{ rows: Row[], report: { hint: boolean, refreshes: number, loginAt: number }[] }>}
+ */
+export async function firstVisitScenario(env) {
+  const { server, errors } = env;
+  /** @type {Row[]} */
+  const rows = [];
+  const report = [];
+  for (const hint of [false, true]) {
+    const label = `first visit${hint ? ' with session-hint' : ''}`;
+    const { context, page } = await freshPage(env, label);
+    try {
+      const before = server.stats().refreshes;
+      await withTimeout(page.goto(`${server.url}visit?hint=${hint ? 1 : 0}`), TIMEOUT.page);
+      const loginAt = /** @type {number} */ (
+        await (
+          await page.waitForFunction(() => /** @type {any} */ (window).visit?.loginAt ?? false, undefined, {
+            timeout: TIMEOUT.page,
+            polling: 10,
+          })
+        ).jsonValue()
+      );
+      const refreshes = server.stats().refreshes - before;
+      report.push({ hint, refreshes, loginAt });
+      rows.push({
+        section: 'first visit',
+        metric: `anonymous first visit${hint ? ', session-hint' : ''}: refresh requests / navigation start → login form`,
+        value: `${refreshes} / ${loginAt.toFixed(0)} ms`,
+        target: hint ? '0' : '1',
+        result: check(refreshes === (hint ? 0 : 1)),
+      });
+    } catch (err) {
+      errors.push(`${label}: ${describe(err)}`);
+      rows.push({ section: 'first visit', metric: label, value: 'ERROR' });
+    } finally {
+      await context.close().catch(() => {});
+    }
+  }
+  return { rows, report };
+}

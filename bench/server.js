@@ -3,7 +3,7 @@
  * The bench's HTTP server on 127.0.0.1 (random port): the reference backend under /api, counted
  * per path as requests arrive, plus the bench page and its in-memory bundle, and — for the
  * multi-bundle and multi-tab scenarios — separately bundled copies of auth-shell (/bundle-<i>.js)
- * and the pages that load them (/blank, /providers?n=&m=, /tab?b=).
+ * and the pages that load them (/blank, /providers?n=&m=, /tab?b=, /visit?hint=).
  */
 import http from 'node:http';
 import { createBackend } from '../demo/server/backend.js';
@@ -91,6 +91,29 @@ function tabPage(b) {
 }
 
 /**
+ * A first visit: a provider (with `session-hint` when `hint` is 1) and a gate; `window.visit` says
+ * when (ms from navigation start) the login form showed.
+ * @param {number} hint
+ */
+function visitPage(hint) {
+  return `<!doctype html><meta charset="utf-8"><title>auth-shell bench: first visit</title>
+<auth-provider api="/api"${hint ? ' session-hint' : ''}><auth-gate>
+  <p slot="pending">…</p><p slot="login" id="login">login</p><p>in</p>
+</auth-gate></auth-provider>
+<script type="module">
+  import '/bundle-0.js';
+  window.visit = { loginAt: null };
+  const gate = document.querySelector('auth-gate');
+  const watch = () => {
+    if (gate.view === 'login') window.visit.loginAt = performance.now();
+    else requestAnimationFrame(watch);
+  };
+  customElements.whenDefined('auth-gate').then(watch);
+</script>
+`;
+}
+
+/**
  * @param {{ pageJs: string, bundles?: string[] }} assets
  * @returns {Promise<{ url: string, counts: () => Record<string, number>,
  *   stats: () => import('../demo/server/backend.js').Stats, close: () => Promise<void> }>}
@@ -129,6 +152,8 @@ export async function startServer({ pageJs, bundles = [] }) {
         html(BLANK);
       } else if (path === '/providers' && int('n', 100) !== undefined && int('m', bundles.length) !== undefined) {
         html(providersPage(/** @type {number} */ (int('n', 100)), /** @type {number} */ (int('m', bundles.length))));
+      } else if (path === '/visit' && int('hint', 1) !== undefined && bundles.length > 0) {
+        html(visitPage(/** @type {number} */ (int('hint', 1))));
       } else if (path === '/tab' && int('b', bundles.length - 1) !== undefined) {
         html(tabPage(/** @type {number} */ (int('b', bundles.length - 1))));
       } else {

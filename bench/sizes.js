@@ -69,26 +69,33 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * over another tab's logout did not reach that tab when the two documents rounded the shared clock
  * apart, as Firefox does; +35 B): core 8,634 B, main 16,290 B, page 17,770 B.
  *
- * The session as a pure machine that knows which session it holds (measured core 11,149 B, main
- * 18,995 B, page 20,484 B; +2.5 KB): the transition table and its small effect modules (freshness,
- * the logout courier, the socket hook), the session id (the sid cookie, sid-carrying tab messages,
- * the announced logout), options frozen with private origins, the registry as a facade where
- * declarations configure and lookups attach. Raised to just above, for the size work that follows
- * in the same change: developer messages only in the development build, sockets on first use.
+ * The session as a pure machine that knows which session it holds, hardened and adopted (measured
+ * core 12,638 B, main 19,774 B, page 21,581 B, in the production build; +4 KB on core over 8,634):
+ * - the transition table and its effect modules (freshness, the logout courier, the socket hook);
+ * - the session id: the sid cookie read at every request, sid-carrying tab messages, the announced
+ *   logout, the authenticated new-tab ask, the session hint;
+ * - options frozen with private origins; the registry as a facade where declarations configure and
+ *   lookups attach, conflicts naming both declarations;
+ * - one backoff per browser (the outage shared by the tabs, Retry-After on 503);
+ * - set-up mistakes said in words (SetupError, the CORS probe), any backend shape (login fields,
+ *   token fields, the one-time code step).
+ * Sockets moved to a chunk loaded on first use (main −0.7 KB), and long developer messages to the
+ * development build (−0.7 KB). The issue's goals (core 6,656 B, main 12,288 B) were set before the
+ * hardening and adoption work; what reaching them would cost is in the README's Size section.
  *
  * Nothing more may hide in the margins: lower a budget when its bundle shrinks.
  */
-export const BUDGETS = { core: 11_712, main: 19_008, page: 20_544 };
+export const BUDGETS = { core: 12_672, main: 19_776, page: 21_632 };
 
 /**
- * Route guards and roles in the core (measured main 19,366 B, page 20,869 B; +0.57 KB): hasRole (moved
- * from the gate, so the same rule serves the handles and guards), requireAuth, safeReturnTo,
- * readReturnTo and firstSession. The main entry re-exports the whole core, so they count in main
- * and page although a bundle that does not call them drops them. Raised to the figures rounded up to
- * the next 64 B (main 19,008 → 19,392; page 20,544 → 20,928).
+ * Route guards and roles in the core (measured main 20,364 B, page 22,164 B; +0.59 KB over 19,774 and
+ * 21,581): hasRole (moved from the gate, so the same rule serves the handles and guards),
+ * requireAuth, safeReturnTo, readReturnTo and firstSession. The main entry re-exports the whole core,
+ * so they count in main and page although a bundle that does not call them drops them. Raised to the
+ * figures rounded up to the next 64 B (main 19,776 → 20,416; page 21,632 → 22,208).
  */
-BUDGETS.main = 19_392;
-BUDGETS.page = 20_928;
+BUDGETS.main = 20_416;
+BUDGETS.page = 22_208;
 
 /**
  * The socket chunk: what `openSocket` loads with `import()` when a page first opens a socket (the
@@ -133,7 +140,7 @@ async function measure({ entry, source, external = [] }) {
     // Lit's packages map their `development` condition to the dev build (warnings, checks, ~30 % larger).
     // Only `production` is enabled, so the `default` (production) files are what gets measured.
     conditions: ['production'],
-    define: versionDefine(),
+    define: versionDefine(undefined, false), // what a production build of a user's app gets
     external,
     write: false,
     logLevel: 'silent',

@@ -2,8 +2,8 @@
 /**
  * Soak: hours of simulated use in seconds of real time. Several "tabs" (sessions of one api in one
  * process: BroadcastChannel connects them, bench/web-locks.js gives them Web Locks) call authFetch
- * at random intervals against a fake server (msw handlers backed by the reference backend's
- * refresh store, one browser's cookie jar, unsigned JWT-shaped access tokens of 20–60 s), while
+ * at random intervals against a fake server (msw handlers backed by auth-shell/server's refresh
+ * tokens on its memory store, one browser's cookie jar, unsigned JWT-shaped access tokens of 20–60 s), while
  * faults are injected: network errors, 5xx, 429 with a short Retry-After, lost answers (the server
  * rotated, the answer never arrived, the jar keeps the old cookie), and jumps of a tab's clock.
  * Now and then a tab logs out and in again. Time is @sinonjs/fake-timers' (setTimeout, Date,
@@ -20,7 +20,8 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { HttpResponse, delay, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { fileURLToPath } from 'node:url';
-import { createRefreshStore } from '../demo/server/refresh-store.js';
+import { createSessions } from '../src/server/refresh-tokens.js';
+import { memoryStore } from '../src/server/stores/memory.js';
 import { loadCore } from './core-node.js';
 import { installLocks } from './web-locks.js';
 
@@ -163,13 +164,19 @@ export async function runSoak(options = {}) {
   let sleeping = 0;
 
   // ---- the server ----------------------------------------------------------------------------------
-  const store = createRefreshStore({ refreshTtl: 8 * 3600, idleTtl: 3600, graceMs: 5000, now: () => Date.now() });
-  disposers.push(
-    store.onFamilyRevoked((_family, reason) => {
-      count(report.server.revoked, reason);
-      if (reason === 'reuse') report.server.reuseDetections++;
-    }),
-  );
+  const store = createSessions({
+    store: memoryStore(),
+    sessionTtl: 8 * 3600,
+    idleTtl: 3600,
+    gracePeriod: 5,
+    maxSessionsPerUser: 1000,
+    now: () => Date.now(),
+  });
+  /** @param {string} reason */
+  const revokedFor = (reason) => {
+    count(report.server.revoked, reason);
+    if (reason === 'reuse') report.server.reuseDetections++;
+  };
   /** One browser: the refresh cookie every tab sends. */
   const jar = { rt: /** @type {string | null} */ (null) };
   /** @type {Map<string, { exp: number, sid: string }>} */
@@ -226,7 +233,7 @@ export async function runSoak(options = {}) {
 
   /**
    * A route's resolver: counted, answered after some simulated time (so that tabs really overlap).
-   * @param {string} route @param {(request: Request) => Response} answer
+   * @param {string} route @param {(request: Request) => Response | Promise<Response>} answer
    */
   const handled =
     (route, answer) =>
@@ -244,8 +251,11 @@ export async function runSoak(options = {}) {
       return answer(request);
     };
 
-  /** @param {() => Response} ok the answer once the server has done its work @param {() => void} work */
-  function withFault(/** @type {() => Response} */ ok, /** @type {() => void} */ work = () => {}) {
+  /**
+   * @param {() => Promise<Response>} ok the answer once the server has done its work
+   * @param {() => void} [work] what the browser does with the answer (sets or clears the cookie)
+   */
+  async function withFault(ok, work = () => {}) {
     const fault = authFault();
     if (fault) count(report.faults, fault);
     if (fault === 'network') return HttpResponse.error();
@@ -259,7 +269,7 @@ export async function runSoak(options = {}) {
         status: 429,
         headers: { ...headers(), 'Retry-After': String(1 + Math.floor(random() * 5)) },
       });
-    const answer = ok(); // the server did its work (rotated, logged in, revoked)…
+    const answer = await ok(); // the server did its work (rotated, logged in, revoked)…
     if (fault === 'lost') return HttpResponse.error(); // …and the answer (with its Set-Cookie) never arrived
     work();
     return answer;
@@ -272,8 +282,8 @@ export async function runSoak(options = {}) {
         /** @type {{ token: string, family: { sid: string } } | undefined} */
         let created;
         return withFault(
-          () => {
-            created = store.createFamily(1);
+          async () => {
+            created = await store.start('1', {});
             return HttpResponse.json(accessToken(created.family.sid), { headers: headers() });
           },
           () => void (jar.rt = /** @type {NonNullable<typeof created>} */ (created).token),
@@ -289,9 +299,10 @@ export async function runSoak(options = {}) {
         /** @type {string | null} */
         let next = null;
         return withFault(
-          () => {
-            const used = store.use(jar.rt ?? undefined);
+          async () => {
+            const used = await store.use(jar.rt ?? undefined);
             if (!used.ok) {
+              if (used.reason === 'reuse') revokedFor('reuse');
               count(report.server.refreshRefusals, used.reason);
               if (used.reason !== 'unknown') serverEndedAt = Date.now();
               return HttpResponse.json({ error: 'invalid_grant' }, { status: 401, headers: headers() });
@@ -313,8 +324,8 @@ export async function runSoak(options = {}) {
       `${API}/logout`,
       handled('logout', () =>
         withFault(
-          () => {
-            store.revokeByToken(jar.rt ?? undefined, 'logout');
+          async () => {
+            if (await store.revoke(jar.rt ?? undefined, 'logout')) revokedFor('logout');
             return new HttpResponse(null, { status: 204, headers: headers() });
           },
           () => void (jar.rt = null),
@@ -323,7 +334,7 @@ export async function runSoak(options = {}) {
     ),
     http.get(
       `${API}/data`,
-      handled('api', (request) => {
+      handled('api', async (request) => {
         const r = random();
         if (r < apiFaultRate) {
           const kind = r < apiFaultRate / 2 ? 'api-network' : 'api-5xx';
@@ -334,7 +345,7 @@ export async function runSoak(options = {}) {
         }
         const bearer = request.headers.get('Authorization')?.replace(/^Bearer /, '') ?? '';
         const known = accessTokens.get(bearer);
-        const live = known && known.exp > Date.now() && !store.findFamilyBySid(known.sid)?.revoked;
+        const live = known && known.exp > Date.now() && !(await store.findBySid(known.sid))?.revoked;
         return live
           ? HttpResponse.json({ ok: true }, { headers: headers() })
           : HttpResponse.json({ error: 'invalid_token' }, { status: 401, headers: headers() });

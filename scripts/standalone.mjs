@@ -1,6 +1,6 @@
 // The standalone build (dist/standalone/), defined once: `npm run build` writes it, and the test
 // server builds the same thing in memory for the test that loads it through an import map.
-import { versionDefine } from './version.mjs';
+import { version, versionDefine } from './version.mjs';
 
 /** esbuild options: everything bundled, Lit included, minified; the entries share Lit through a chunk. */
 export const standaloneOptions = {
@@ -10,7 +10,7 @@ export const standaloneOptions = {
   target: 'es2022',
   bundle: true,
   conditions: ['production'],
-  define: versionDefine(),
+  define: versionDefine(version, false), // the production build: no bundler to choose another
   splitting: true,
   minify: true,
   legalComments: /** @type {const} */ ('eof'),

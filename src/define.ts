@@ -1,3 +1,4 @@
+import { DEV } from './core/dev.js';
 import { VERSION } from './core/version.js';
 
 export { VERSION };
@@ -17,8 +18,8 @@ export function define(tag: string, element: CustomElementConstructor & { versio
   if (existing.version !== element.version && !warned) {
     warned = true;
     console.warn(
-      `auth-shell ${element.version}: <${tag}> is already defined by auth-shell ${existing.version ?? '(unknown version)'} on this page; ` +
-        'the first definitions are used and the session is shared.',
+      `auth-shell ${element.version}: <${tag}> is already defined by auth-shell ${existing.version ?? '(unknown version)'}` +
+        (DEV ? ' on this page; the first definitions are used and the session is shared.' : ''),
     );
   }
 }

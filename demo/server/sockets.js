@@ -1,12 +1,12 @@
 // @ts-check
 /**
- * Authenticated WebSockets for the reference backend: `{base}/ws` on any Node http server, with an
- * Origin check at the upgrade, an access token or a one-time ticket in the query string, and close
- * codes a client can act on (1008 no credential, 4001 refresh then reconnect). See README.md.
+ * Authenticated WebSockets for the demo backend: `{base}/ws` on any Node http server, with a Host
+ * and Origin check at the upgrade, an access token or a one-time ticket (minted and redeemed by
+ * auth-shell/server) in the query string, and close codes a client can act on (1008 no credential,
+ * 4001 refresh then reconnect). See README.md.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
-import { HttpError, redactUrl } from './http-utils.js';
+import { redactUrl } from '../../src/server/http.js';
 
 /** Close codes sent by the server (1006 is never sent: it is what a client sees after terminate()). */
 export const CLOSE = Object.freeze({
@@ -30,17 +30,14 @@ const MAX_EARLY_MESSAGES = 16;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_RECORDS_PER_SID = 200;
 const MAX_SIDS_LOGGED = 1000;
-const TICKET_KEEP_MS = 60_000;
 const STATUS_TEXT = Object.freeze({ 400: 'Bad Request', 403: 'Forbidden', 421: 'Misdirected Request' });
-
-/** @param {string} s */
-const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
 
 /**
  * @typedef {import('node:http').IncomingMessage} Req
  * @typedef {import('node:http').Server} HttpServer
  * @typedef {import('node:stream').Duplex} Duplex
  * @typedef {{ user_id: number, name: string }} SocketUser
+ * @typedef {{ valid: boolean, userId: string, sid: string | null, jti: string | null, exp: number }} RedeemedTicket
  * @typedef {{ ok: true, payload: import('jose').JWTPayload, user: SocketUser }
  *   | { ok: false, payload?: import('jose').JWTPayload }} TokenCheck
  *   `payload` on failure only when the signature verified (claims, revocation or user failed).
@@ -48,8 +45,6 @@ const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
  * @typedef {object} HubOptions
  * @property {string} base
  * @property {number} feedInterval ms between ticks; 0 disables
- * @property {number} ticketTtl s
- * @property {number} maxTicketsPerToken unused, unexpired tickets per access token
  * @property {number} maxSocketsPerUser open (authenticated) sockets per user
  * @property {boolean} testRoutes keep per-sid handshake records
  * @property {(line: string) => void} log
@@ -58,15 +53,13 @@ const sha256 = (s) => createHash('sha256').update(s).digest('base64url');
  * @property {(req: Req) => boolean} isAllowedHost the Host header is one this backend answers to
  * @property {(req: Req, origin: string) => boolean} isAllowedOrigin
  * @property {(token: string) => Promise<TokenCheck>} checkToken signature, claims, revoked jti, known user
+ * @property {(ticket: string) => Promise<RedeemedTicket | null>} redeemTicket spends a ticket (auth-shell/server)
  * @property {(jti: string) => boolean} isJtiRevoked
- * @property {(sid: string) => boolean} isSessionRevoked
- * @property {(userId: number) => SocketUser | undefined} findUserById
+ * @property {(sid: string) => Promise<boolean>} isSessionRevoked
+ * @property {(userId: string) => SocketUser | undefined} findUserById
  *
  * @typedef {{ jti: string | null, via: 'token' | 'ticket', openedAt: number, closedAt?: number,
  *   closeCode?: number, closeReason?: string, closedBy?: 'client' | 'server' }} HandshakeRecord
- *
- * @typedef {{ userId: number, sid: string | null, jti: string | null, exp: number, expiresAt: number,
- *   usedAt: number | null, minter: string }} Ticket `minter`: the key of the token that minted it
  *
  * @typedef {{ ok: true, via: 'token' | 'ticket', user: SocketUser, sid: string | null, jti: string | null, exp: number }
  *   | { ok: false, code: number, reason: string, via?: 'token' | 'ticket', sid?: string | null, jti?: string | null }} HandshakeAuth
@@ -96,74 +89,20 @@ export function createSocketHub(o) {
   const live = new Set();
   /** userId → that user's live sockets (for maxSocketsPerUser). @type {Map<number, Set<Conn>>} */
   const liveByUser = new Map();
-  /** sha256(ticket) → ticket. @type {Map<string, Ticket>} */
-  const tickets = new Map();
-  /** Minting token's key → hashes of its tickets not yet swept (for maxTicketsPerToken). @type {Map<string, Set<string>>} */
-  const ticketsByMinter = new Map();
   /** sid → injected fault. @type {Map<string, { code: number, remaining: number }>} */
   const faults = new Map();
   /** sid → handshake records, oldest first (testRoutes only). @type {Map<string, HandshakeRecord[]>} */
   const records = new Map();
-
-  // ---- tickets -------------------------------------------------------------------------------
-
-  function sweepTickets() {
-    const t = o.now();
-    for (const [hash, ticket] of tickets) {
-      if (ticket.expiresAt + TICKET_KEEP_MS > t) continue;
-      tickets.delete(hash);
-      const minted = ticketsByMinter.get(ticket.minter);
-      minted?.delete(hash);
-      if (minted?.size === 0) ticketsByMinter.delete(ticket.minter);
-    }
-  }
-
-  /**
-   * A single-use ticket bound to the user, session and access token it was minted with. A token
-   * holds at most maxTicketsPerToken outstanding (unused, unexpired) tickets: a leaked or
-   * misbehaving token cannot fill the server with them. Beyond that: 429, Retry-After = seconds
-   * until its soonest outstanding ticket expires (using one frees a slot at once).
-   * @param {SocketUser} user @param {import('jose').JWTPayload} payload
-   */
-  function mintTicket(user, payload) {
-    sweepTickets();
-    const t = o.now();
-    const jti = typeof payload.jti === 'string' ? payload.jti : null;
-    const minter = jti ? `jti:${jti}` : `user:${user.user_id}`;
-    const minted = ticketsByMinter.get(minter) ?? new Set();
-    const outstanding = [...minted]
-      .map((hash) => tickets.get(hash))
-      .filter((k) => k && k.usedAt === null && k.expiresAt > t);
-    if (outstanding.length >= o.maxTicketsPerToken) {
-      const soonest = Math.min(...outstanding.map((k) => /** @type {Ticket} */ (k).expiresAt));
-      throw new HttpError(429, 'too_many_tickets', {
-        'Retry-After': String(Math.max(1, Math.ceil((soonest - t) / 1000))),
-      });
-    }
-    const ticket = randomBytes(32).toString('base64url');
-    const hash = sha256(ticket);
-    tickets.set(hash, {
-      userId: user.user_id,
-      sid: typeof payload.sid === 'string' ? payload.sid : null,
-      jti,
-      exp: Number(payload.exp),
-      expiresAt: t + o.ticketTtl * 1000,
-      usedAt: null,
-      minter,
-    });
-    ticketsByMinter.set(minter, minted.add(hash));
-    return { ticket, expires_in: o.ticketTtl };
-  }
 
   // ---- handshake authentication --------------------------------------------------------------
 
   /**
    * @param {'token' | 'ticket'} via @param {string | null} sid @param {string | null} jti
    * @param {SocketUser | undefined} user @param {number} exp seconds
-   * @returns {HandshakeAuth}
+   * @returns {Promise<HandshakeAuth>}
    */
-  function checkSession(via, sid, jti, user, exp) {
-    if (sid && o.isSessionRevoked(sid))
+  async function checkSession(via, sid, jti, user, exp) {
+    if (sid && (await o.isSessionRevoked(sid)))
       return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'session revoked', via, sid, jti };
     if (!Number.isFinite(exp) || exp * 1000 <= o.now())
       return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'token expired', via, sid, jti };
@@ -187,15 +126,11 @@ export function createSocketHub(o) {
       return checkSession('token', sid, jti, check.user, Number(check.payload.exp));
     }
 
-    sweepTickets();
-    const found = tickets.get(sha256(ticket));
+    // Spent on its first presentation, whatever follows.
+    const found = await o.redeemTicket(ticket);
     if (!found) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid ticket', via: 'ticket' };
     const { sid, jti } = found;
-    const t = o.now();
-    const used = found.usedAt !== null;
-    found.usedAt ??= t;
-    if (used || t >= found.expiresAt)
-      return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid ticket', via: 'ticket', sid, jti };
+    if (!found.valid) return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid ticket', via: 'ticket', sid, jti };
     if (jti && o.isJtiRevoked(jti))
       return { ok: false, code: CLOSE.UNAUTHORIZED, reason: 'invalid token', via: 'ticket', sid, jti };
     return checkSession('ticket', sid, jti, o.findUserById(found.userId), found.exp);
@@ -245,6 +180,8 @@ export function createSocketHub(o) {
   function serverClose(conn, code, reason = '') {
     if (conn.closing || conn.closed || conn.ws.readyState !== WebSocket.OPEN) return false;
     conn.closing = { code, reason };
+    // Recorded now: the close is the server's decision, whenever the client's reply comes back.
+    if (conn.record) finishRecord(conn.record, { ...conn.closing, by: 'server' });
     dropLive(conn);
     for (const timer of conn.timers) clearTimeout(timer);
     if (code === 1006) conn.ws.terminate();
@@ -451,7 +388,6 @@ export function createSocketHub(o) {
   return {
     path,
     attach,
-    mintTicket,
     /** Closes the live sockets of a session (refresh family). @param {string} sid @param {number} code @param {string} reason */
     closeSid: (sid, code, reason) => closeWhere((c) => c.sid === sid, code, reason),
     /** Closes the live sockets opened with (or with a ticket minted by) an access token. @param {string} jti @param {number} code @param {string} reason */

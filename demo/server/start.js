@@ -2,14 +2,16 @@
 // @ts-check
 /**
  * `npm start`: builds the demo page and the micro-frontend demo and serves both with the reference
- * backend mounted under /api: the demo at /, the micro-frontends at /mfe/ (demo/mfe/: a plain-HTML
- * host shell with a Lit, a React and a Vue micro-frontend, each bundled with its own copy of
- * auth-shell, sharing one session).
+ * backend (auth-shell/server on a PGlite store) mounted under /api: the demo at /, the
+ * micro-frontends at /mfe/ (demo/mfe/: a plain-HTML host shell with a Lit, a React and a Vue
+ * micro-frontend, each bundled with its own copy of auth-shell, sharing one session).
  *
- *   node demo/server/start.js [--port 8080] [--latency 150] [--seed]
+ *   node demo/server/start.js [--port 8080] [--latency 150] [--seed] [--data .data/pglite]
  *
  * --port      port to listen on (also the PORT environment variable; the flag wins). Default 8080.
  * --latency   ms the backend waits before every answer, so the pending states are visible. Default 150.
+ * --data      the PGlite data directory: sessions and the signing key live there, so a restart logs
+ *             nobody out. Default .data/pglite in the repository (ignored by git); delete it to start afresh.
  * --seed      backend in seed mode (GET /refresh and GET /logout accepted, no CSRF header or Origin
  *             checks). The pages are then served with refresh-method="GET" logout-method="GET" on
  *             their <auth-provider>: the server rewrites the tag in index.html (and mfe/index.html,
@@ -29,10 +31,12 @@ import * as esbuild from 'esbuild';
 import { versionDefine } from '../../scripts/version.mjs';
 import { startDevServer } from '@web/dev-server';
 import { createBackend, DEFAULT_USERS } from './backend.js';
+import { pgliteStore } from '../../src/server/stores/pglite.js';
 import { buildMfe } from '../mfe/build.js';
 
 const demoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const usage = 'usage: node demo/server/start.js [--port <n>] [--latency <ms>] [--seed]';
+const usage = 'usage: node demo/server/start.js [--port <n>] [--latency <ms>] [--seed] [--data <dir>]';
+const repoRoot = path.resolve(demoDir, '..');
 
 /** @param {string} message @returns {never} */
 function fail(message) {
@@ -42,7 +46,7 @@ function fail(message) {
 
 // ---- flags ---------------------------------------------------------------------------------------
 
-/** @type {{ port?: string, latency?: string, seed?: boolean, help?: boolean }} */
+/** @type {{ port?: string, latency?: string, seed?: boolean, data?: string, help?: boolean }} */
 let flags;
 try {
   ({ values: flags } = parseArgs({
@@ -50,6 +54,7 @@ try {
       port: { type: 'string', short: 'p' },
       latency: { type: 'string' },
       seed: { type: 'boolean', default: false },
+      data: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -75,6 +80,7 @@ function integer(raw, fallback, name, max) {
 const port = integer(flags.port ?? process.env.PORT, 8080, 'port', 65535);
 const latency = integer(flags.latency, 150, 'latency', 60_000);
 const seed = flags.seed === true;
+const dataDir = path.resolve(repoRoot, flags.data ?? '.data/pglite');
 
 // The dev server would crash with an unhandled 'error' event on a busy port: check first.
 if (port !== 0) {
@@ -142,6 +148,7 @@ try {
 
 const backend = createBackend({
   base: '/api',
+  store: pgliteStore({ dataDir }),
   mode: seed ? 'seed' : 'hardened',
   accessTtl: 20,
   latency,
@@ -172,6 +179,14 @@ const seedPagePlugin = {
   },
 };
 
+// The store first: PGlite opens (or creates) its data directory, the schema is migrated and the
+// signing key made on the very first start.
+try {
+  await backend.auth.ready();
+} catch (error) {
+  fail(`the session store in ${dataDir} could not be opened: ${error instanceof Error ? error.message : error}`);
+}
+
 const server = await startDevServer({
   config: {
     rootDir: demoDir,
@@ -200,6 +215,9 @@ const users = DEFAULT_USERS.map((u) => `${u.login}/${u.pass}`).join(', ');
 console.log(
   `auth-shell demo: http://localhost:${actualPort}/  (users ${users}; ${seed ? 'seed' : 'hardened'} backend, access token 20 s, latency ${latency} ms)`,
 );
+console.log(
+  `auth-shell sessions: PGlite in ${path.relative(process.cwd(), dataDir) || dataDir} (kept across restarts)`,
+);
 console.log(`auth-shell micro-frontends: http://localhost:${actualPort}/mfe/`);
 
 // ---- shutdown ------------------------------------------------------------------------------------
@@ -213,6 +231,7 @@ async function shutdown(signal) {
   try {
     detachWebSocket(); // close frames (1001) before the dev server destroys its connections
     await server.stop();
+    await backend.close(); // PGlite writes its data directory out
   } finally {
     process.exit(0);
   }

@@ -1,4 +1,5 @@
 import { ContextEvent as ContextRequestEvent } from '@lit/context';
+import { DEV } from '../core/dev.js';
 import { authContext, ensureContextRoot, type AuthValue } from './auth-context.js';
 
 /**
@@ -44,7 +45,11 @@ export function getAuth(element: Element, timeout = 10_000): Promise<AuthValue> 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
-      reject(new TypeError('getAuth: no <auth-provider> with a session above this element answered'));
+      reject(
+        new TypeError(
+          `getAuth: no <auth-provider> answered${DEV ? ' (is one above this element, with a session?)' : ''}`,
+        ),
+      );
     }, timeout);
     const stop = consumeAuth(element, (auth) => {
       clearTimeout(timer);

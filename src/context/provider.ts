@@ -21,6 +21,14 @@ export class AuthContextProvider extends ContextProvider<typeof authContext> {
 
   constructor(host: ReactiveElement) {
     super(host, { context: authContext });
+    // A request made on the provider element itself (`getAuth(provider)`) is its own to answer: Lit's
+    // provider leaves requests from its host to the providers above it, and there may be none.
+    host.addEventListener('context-request', (event) => {
+      const { context, contextTarget, callback, subscribe } = event;
+      if (context !== authContext || (contextTarget ?? event.composedPath()[0]) !== host) return;
+      event.stopPropagation();
+      this.addCallback(callback, host, subscribe);
+    });
     // Same loop as ValueNotifier's, with a value per consumer.
     this.updateObservers = () => {
       for (const [callback, { disposer, consumerHost }] of this.subscriptions) {

@@ -3,6 +3,8 @@
  * contain a token (nothing that reaches these constructors holds one).
  */
 
+import { CATALOGUE, DEV } from './dev.js';
+
 /** Every code an {@link AuthError} can carry. Switch on it; it is stable across versions. */
 export type AuthErrorCode =
   | 'invalid-credentials'
@@ -14,7 +16,9 @@ export type AuthErrorCode =
   | 'unauthenticated'
   | 'usage'
   | 'queue-full'
-  | 'socket-closed';
+  | 'socket-closed'
+  | 'setup'
+  | 'code-required';
 
 /** The operation an error belongs to (a failed restore is a `refresh`; authFetch's own failures are its refresh's). */
 export type AuthOperation = 'login' | 'refresh' | 'logout' | 'config' | 'socket';
@@ -43,7 +47,11 @@ export class AuthError extends Error {
   declare readonly [BRAND]: true;
 
   constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // The production build says less (see dev.ts): its messages point at the catalogue's entry.
+    super(
+      DEV ? message : `${message} [${code}: ${CATALOGUE}#${code}]`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.status = options.status;
     this.operation = options.operation;
@@ -106,7 +114,44 @@ export class ProtocolError extends AuthError {
   }
 }
 
-/** The server answered with a status the flow does not expect (e.g. 400, 403 from a CSRF check). */
+/**
+ * The page and the server are not set up to work together — the kind of mistake a developer makes
+ * once, which asking again will not fix. `problem` says which (see the README's set-up checks):
+ * - `html`: an auth endpoint answered an HTML page (a single-page app's fallback, a proxy page);
+ * - `not-found`: an auth endpoint answered 404 (a wrong `api` or path);
+ * - `method`: it answered 405 (the method: seed-style backends need `refresh-method="GET"`);
+ * - `forbidden`: it answered 403 from a CSRF or Origin check (the `csrf-header`, allowed origins);
+ * - `token-field`: a token answer without the expected field (`token-field`, `expires-in-field`);
+ * - `cookie`: the refresh cookie did not come back (SameSite, Secure, Domain or Path);
+ * - `cors`: a cross-origin answer the browser hid (CORS headers missing).
+ */
+export class SetupError extends AuthError {
+  override name = 'SetupError';
+  readonly problem: SetupProblem;
+  constructor(problem: SetupProblem, message: string, options: AuthErrorOptions = {}) {
+    super('setup', message, options);
+    this.problem = problem;
+  }
+}
+
+/** What a {@link SetupError} is about. */
+export type SetupProblem = 'html' | 'not-found' | 'method' | 'forbidden' | 'token-field' | 'cookie' | 'cors';
+
+/**
+ * The server wants a one-time code (a second factor) before it signs the user in: log in again
+ * with the same credentials and the code in the field `field` (`login(login, pass, { [field]: code })`).
+ */
+export class CodeRequiredError extends AuthError {
+  override name = 'CodeRequiredError';
+  /** The field of the login body the code goes in. */
+  readonly field: string;
+  constructor(field: string, message: string, options: AuthErrorOptions = {}) {
+    super('code-required', message, { operation: 'login', ...options });
+    this.field = field;
+  }
+}
+
+/** The server answered with a status the flow does not expect (e.g. 400, 409). */
 export class HttpError extends AuthError {
   override name = 'HttpError';
   constructor(message: string, options: AuthErrorOptions = {}) {

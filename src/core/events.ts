@@ -27,8 +27,11 @@ export interface Activity {
   readonly delay?: number;
   readonly url?: string;
   readonly error?: AuthError;
-  /** `tab`: learned from another tab (a token it got, a logout it did), no request made here. */
-  readonly source?: 'tab';
+  /**
+   * `tab`: learned from another tab (a token it got, a logout it did), no request made here;
+   * `hint`: a restore the session hint answered (no session-id cookie: no session), no request.
+   */
+  readonly source?: 'tab' | 'hint';
 }
 
 /** Detail of the `error` event: a failure nobody awaited (background refresh, failed restore). */

@@ -1,3 +1,4 @@
+import { probeCors } from './http.js';
 import type { ResolvedOptions } from './options.js';
 
 /** `fetch`'s own signature. */
@@ -70,10 +71,17 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
       ? null
       : await hooks.token(undefined, (error) => (refreshed = { error }));
     if (token === null) return fetch(original);
+    const send = (request: Request) =>
+      fetch(request).catch((error: unknown) => {
+        // Another origin's answer without CORS headers reads as a network failure: say what it is.
+        if (error instanceof TypeError)
+          probeCors(request.url, `authFetch: ${request.method} ${url.origin}${url.pathname}`, 'config');
+        throw error;
+      });
     const replayable = !(init?.body instanceof ReadableStream);
     // The first attempt sends a clone, so the original (body included) is left for the retry.
     // (Not decided on `original.body`: Firefox has no `Request.body`.)
-    const response = await fetch(withBearer(replayable ? original.clone() : original, token));
+    const response = await send(withBearer(replayable ? original.clone() : original, token));
     if (
       response.status !== 401 ||
       /\berror\s*=\s*"?insufficient_scope\b/i.test(response.headers.get('WWW-Authenticate') ?? '')
@@ -98,7 +106,7 @@ export function createAuthFetch(hooks: AuthFetchHooks): AuthFetch {
     // Not awaited: a body with a clone elsewhere (logging around fetch) finishes cancelling only when every clone does.
     response.body?.cancel().catch(() => {});
     hooks.retried(url.origin + url.pathname);
-    const retried = await fetch(withBearer(original, next));
+    const retried = await send(withBearer(original, next));
     if (retried.status === 401) {
       paused.delete(endpoint);
       paused.set(endpoint, clock() + FUTILE_PAUSE);

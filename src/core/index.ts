@@ -28,9 +28,11 @@ export {
   UnauthenticatedError,
   UsageError,
   SocketError,
+  SetupError,
+  CodeRequiredError,
   isAuthError,
 } from './errors.js';
-export type { SessionValue } from './session.js';
+export type { SessionValue, Login, LoginFields } from './session.js';
 export type { SessionApi } from './api.js';
 export type { AuthFetch } from './fetch.js';
 export type {
@@ -41,7 +43,7 @@ export type {
   AuthSocketErrorEvent,
 } from './socket.js';
 export type { SessionOptions, ResolvedOptions, EndpointMethod } from './options.js';
-export type { AuthErrorCode, AuthOperation, AuthErrorOptions } from './errors.js';
+export type { AuthErrorCode, AuthOperation, AuthErrorOptions, SetupProblem } from './errors.js';
 export type {
   Activity,
   RefreshReason,

@@ -7,7 +7,7 @@
  *
  * | state \ event   | `restore`   | `stored`         | `adopt`       | `ended`     | `failed`          | `logout`    | `told`                  | `cookie`           |
  * |-----------------|-------------|------------------|---------------|-------------|-------------------|-------------|-------------------------|--------------------|
- * | `restoring`     | restore     | → authenticated  | → authenticated | → anonymous | → anonymous (+owed restore if the network failed) | → anonymous | → anonymous if it ends this session | —     |
+ * | `restoring`     | restore (→ anonymous without a request when the hint says none) | → authenticated  | → authenticated | → anonymous | → anonymous (+owed restore if the network failed) | → anonymous | → anonymous if it ends this session | —     |
  * | `authenticated` | —           | → authenticated  | → authenticated | → anonymous | —               | → anonymous | → anonymous if it ends this session | → restoring if it names another session |
  * | `anonymous`     | restore if owed | → authenticated | → authenticated | owed cleared | owed restore if the network failed | → anonymous | owed cleared | —          |
  *
@@ -77,8 +77,11 @@ export interface TokenFacts<U = unknown> {
 }
 
 export type SessionEvent<U = unknown> =
-  /** Restore: on load, or an owed restore retried. */
-  | { readonly type: 'restore' }
+  /**
+   * Restore: on load, or an owed restore retried. `absent`: the session-id cookie says there is no
+   * session, and the backend is known to set it (the session hint) — no request is needed.
+   */
+  | { readonly type: 'restore'; readonly absent?: boolean }
   /** A login, refresh or restore of this tab got a token. */
   | ({ readonly type: 'stored'; readonly gen: number; readonly login?: boolean } & TokenFacts<U>)
   /** Another tab's token: handed over after its refresh or login, or an answer to this tab's ask. */
@@ -255,7 +258,7 @@ const common: Row<unknown> = { stored, adopt, ended, logout, told, heard, lost, 
 const TABLE: Record<SessionState, Row<unknown>> = {
   restoring: {
     ...common,
-    restore: (record) => to(record, {}, 'restore'),
+    restore: (record, { absent }) => (absent ? leave(record, {}) : to(record, {}, 'restore')),
     failed,
   },
   authenticated: {
@@ -273,7 +276,8 @@ const TABLE: Record<SessionState, Row<unknown>> = {
   },
   anonymous: {
     ...common,
-    restore: (record) => (record.owed === 'restore' ? to(record, {}, 'restore') : undefined),
+    restore: (record, { absent }) =>
+      record.owed !== 'restore' ? undefined : absent ? to(record, { owed: null }) : to(record, {}, 'restore'),
     failed,
     ended: (record, event) => (event.gen === record.gen ? to(record, { owed: null }) : undefined),
     wake: (record) =>

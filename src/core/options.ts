@@ -1,3 +1,4 @@
+import { DEV } from './dev.js';
 import { UsageError } from './errors.js';
 import { originList, pageOrigin, resolveUrl } from './origins.js';
 import type { Clock } from './token-store.js';
@@ -33,6 +34,27 @@ export interface SessionOptions {
    * cookie belongs to. Default `auth-shell-sid`; `""` when the backend sets none.
    */
   sidCookie?: string;
+  /**
+   * Skip the restore request when the session-id cookie says there is no session: a first visit
+   * costs no request (and no red 401 in the console). `true`: the backend sets the cookie (as
+   * auth-shell/server does); `false`: always ask. Default: on once this browser has seen the
+   * backend set the cookie. Never ends a session: a missing hint only spares the question.
+   */
+  sessionHint?: boolean;
+  /**
+   * The login body's field names for `login(login, pass)`: the identifier's and the secret's, as an
+   * array or a space-separated string. Default `login pass`; e.g. `email password`.
+   */
+  loginFields?: string | readonly [string, string];
+  /** Where a token answer keeps the token (a field name, `.` for nesting). Default `access_token`. */
+  tokenField?: string;
+  /** Where a token answer keeps the token's lifetime in seconds. Default `expires_in`. */
+  expiresInField?: string;
+  /**
+   * The login body's field for a one-time code, when the server asks for one (a login answered 401
+   * `{"error": "otp_required"}`). Default `otp`.
+   */
+  codeField?: string;
   /** Seconds before expiry at which a token counts as stale and is refreshed. Default 30 (at most a quarter of the token's lifetime). */
   leeway?: number;
   /** Timeout in ms of every login, refresh and logout request, body included. Default 10000. */
@@ -75,6 +97,13 @@ export interface ResolvedOptions {
   readonly bearerOrigins: ReadonlySet<string>;
   /** The session-id cookie's name, `''` for none. */
   readonly sidCookie: string;
+  /** `true`, `false`, or `undefined`: on once the backend was seen setting the session-id cookie. */
+  readonly sessionHint: boolean | undefined;
+  /** The identifier's and the secret's field of the login body. */
+  readonly loginFields: readonly [string, string];
+  readonly tokenField: string;
+  readonly expiresInField: string;
+  readonly codeField: string;
   readonly leeway: number;
   readonly timeout: number;
   readonly refreshRetries: number;
@@ -94,7 +123,9 @@ export function apiKey(api: string | URL): string {
 /** Validates options and fills in defaults. Throws {@link UsageError} naming the bad option. */
 export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (!options?.api)
-    throw new UsageError('api is required (the base URL of the auth API, e.g. "/api")', { option: 'api' });
+    throw new UsageError(`api is required${DEV ? ' (the base URL of the auth API, e.g. "/api")' : ''}`, {
+      option: 'api',
+    });
   const api = new URL(apiKey(options.api));
   if (!/^https?:$/.test(api.protocol))
     throw new UsageError(`api must be an http(s) URL, not ${api.href}`, { option: 'api' });
@@ -106,6 +137,9 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     'logoutMethod',
     'csrfHeader',
     'sidCookie',
+    'tokenField',
+    'expiresInField',
+    'codeField',
   ] as const) {
     if (options[key] != null && typeof options[key] !== 'string')
       throw new UsageError(`${key} must be a string, not ${String(options[key])}`, { option: key });
@@ -133,6 +167,11 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
       return new Set(origins);
     },
     sidCookie: cookieName(options.sidCookie ?? 'auth-shell-sid'),
+    sessionHint: options.sessionHint == null ? undefined : !!options.sessionHint,
+    loginFields: fieldPair(options.loginFields),
+    tokenField: field(options.tokenField ?? 'access_token', 'tokenField'),
+    expiresInField: field(options.expiresInField ?? 'expires_in', 'expiresInField'),
+    codeField: field(options.codeField ?? 'otp', 'codeField'),
     leeway: number(options.leeway ?? 30, 'leeway') * 1000,
     timeout: delay(options.timeout ?? 10_000, 'timeout') || 1,
     refreshRetries: Math.floor(number(options.refreshRetries ?? 3, 'refreshRetries')),
@@ -153,6 +192,23 @@ function endpoint(api: URL, path: string): string {
   return /^([a-z][\w+.-]*:)?\/\//i.test(path)
     ? resolveUrl(path, 'endpoint', api).href
     : `${api.href}/${path.replace(/^\/+/, '')}`;
+}
+
+function field(value: string, name: string): string {
+  if (/^[\w$-]+(\.[\w$-]+)*$/.test(value)) return value;
+  throw new UsageError(`${name} must be a field name ("." for nesting), not "${value}"`, { option: name });
+}
+
+function fieldPair(value: string | readonly string[] | undefined): readonly [string, string] {
+  const names = typeof value === 'string' ? value.trim().split(/[\s,]+/) : (value ?? ['login', 'pass']);
+  if (!Array.isArray(names) || names.length !== 2)
+    throw new UsageError(
+      `loginFields must name two fields${DEV ? ' (e.g. "email password")' : ''}, not "${String(value)}"`,
+      {
+        option: 'loginFields',
+      },
+    );
+  return Object.freeze([field(names[0], 'loginFields'), field(names[1], 'loginFields')] as const);
 }
 
 function cookieName(value: string): string {

@@ -1,4 +1,5 @@
 import { logSteps } from './debug.js';
+import { DEV } from './dev.js';
 import { UsageError } from './errors.js';
 import { apiKey, declares, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { Session, configure } from './session.js';
@@ -36,7 +37,7 @@ function registry(): Registry {
     // A copy with another registry interface: sharing would break both. Keep our own, and say so.
     if (!own) {
       console.warn(
-        `auth-shell: another copy on this page uses session registry v${String(found.version)}; sessions are not shared with it.`,
+        `auth-shell: another copy on this page uses session registry v${String(found.version)}${DEV ? '; sessions are not shared with it.' : ''}`,
       );
       own = makeRegistry();
     }
@@ -101,12 +102,14 @@ function makeRegistry(): Registry {
         // does. Whatever came first. Nothing by the next task once the document is parsed: the defaults.
         afterParsing(() => {
           if (entry.by !== null) return;
-          entry.by = `a lookup, getSession('${key}') without options (nothing configured the session in time)`;
+          entry.by = `a lookup, getSession('${key}') without options${DEV ? ' (nothing configured the session in time)' : ''}`;
           configure(session, options);
           start(session);
           console.info(
-            `auth-shell: nothing configured the session for ${key} when it was first needed; it uses the default options. ` +
-              'Configure it with the <auth-provider> attributes, or getSession({ api, … }) before any lookup.',
+            `auth-shell: the session for ${key} uses the default options` +
+              (DEV
+                ? ': nothing configured it when it was first needed. Configure it with the <auth-provider> attributes, or getSession({ api, … }) before any lookup.'
+                : ''),
           );
         });
       }
@@ -188,8 +191,8 @@ export function findSession(opts: SessionOptions, declaring: boolean, by: string
   if (!warnedOlder && isOlder(found.library, VERSION)) {
     warnedOlder = true;
     console.warn(
-      `auth-shell ${VERSION}: the sessions of this page are served by an older copy (auth-shell ${found.library}); ` +
-        'its behaviour applies. Load the newest copy first, or share one copy.',
+      `auth-shell ${VERSION}: the sessions of this page are served by an older copy (auth-shell ${found.library})` +
+        (DEV ? '; its behaviour applies. Load the newest copy first, or share one copy.' : ''),
     );
   }
   return session;
@@ -225,8 +228,10 @@ function compare(entry: Entry, opts: SessionOptions, by: string, key: string): v
   const said = (list: typeof differing) => list.map(({ text }) => text).join(', ');
   if (conflicts.length > 0) {
     throw new UsageError(
-      `${by} asks for ${said(conflicts)}, but the session for ${key} was configured by ${entry.by}. ` +
-        'Every provider and getSession call of one api must give the same security options (or leave them out).',
+      `${by} asks for ${said(conflicts)}, but the session for ${key} was configured by ${entry.by}` +
+        (DEV
+          ? '. Every provider and getSession call of one api must give the same security options (or leave them out).'
+          : ''),
       { option: conflicts[0]!.given },
     );
   }

@@ -1,6 +1,14 @@
 import { Courier } from './courier.js';
 import { logSteps } from './debug.js';
-import { AuthError, InvalidCredentialsError, NetworkError, UnauthenticatedError, UsageError } from './errors.js';
+import { DEV } from './dev.js';
+import {
+  AuthError,
+  CodeRequiredError,
+  InvalidCredentialsError,
+  NetworkError,
+  UnauthenticatedError,
+  UsageError,
+} from './errors.js';
 import type {
   Activity,
   RefreshReason,
@@ -11,22 +19,37 @@ import type {
 } from './events.js';
 import { createAuthFetch, type AuthFetch } from './fetch.js';
 import { Freshness } from './freshness.js';
-import { parseTokenBody, request, serverDate, type Endpoint, type Exchange } from './http.js';
+import { errorOf, parseTokenBody, request, serverDate, setup, type Endpoint, type Exchange } from './http.js';
 import { initial, transition, type Effect, type SessionEvent, type SessionRecord } from './machine.js';
 import { apiKey, resolveOptions, type ResolvedOptions, type SessionOptions } from './options.js';
 import { Refresher, type RefreshOutcome } from './refresher.js';
-import { readSid } from './sid.js';
+import { markSidSeen, readSid, sidSeen } from './sid.js';
 import { CONNECT, socketHook } from './socket-hook.js';
 import { sharedNow } from './shared-clock.js';
 import { TabSync, type Offer, type TokenMessage } from './tab-sync.js';
 import { TokenStore, parseToken, type ParsedToken, type User } from './token-store.js';
 
+/** The fields of a login body, sent as JSON: `{ email, password }`, `{ username, password, otp }`. */
+export type LoginFields = Readonly<Record<string, string | number | boolean>>;
+
+/**
+ * `login(login, pass, extra?)` posts `{ [loginFields[0]]: login, [loginFields[1]]: pass, ...extra }`
+ * (by default `{ login, pass }`); `login(fields)` posts `fields` as they are.
+ */
+export interface Login {
+  (login: string, pass: string, extra?: LoginFields): Promise<User>;
+  (fields: LoginFields): Promise<User>;
+}
+
 /** The session API as one value: what `session.value` gives and the context value builds on. */
 export interface SessionValue extends SessionSnapshot {
   /** Settles (never rejects) once the restore on load has settled: what a route loader awaits. */
   readonly ready: Promise<void>;
-  /** Logs in; resolves with the user. Rejects with a typed error, e.g. `invalid-credentials`. */
-  readonly login: (login: string, pass: string) => Promise<User>;
+  /**
+   * Logs in; resolves with the user. Rejects with a typed error, e.g. `invalid-credentials`, or
+   * `code-required` when the server asks for a one-time code (log in again with it in `extra`).
+   */
+  readonly login: Login;
   /** Clears the session in memory at once, then tells the server. */
   readonly logout: () => Promise<void>;
   /** `fetch` with the bearer token for allowed origins, refresh on staleness and one retry on 401. */
@@ -228,7 +251,21 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
   restore = (): Promise<void> => {
     if (this.#inert) return this.#ready;
     if (this.#configured) return this.#configured.then(this.restore);
-    if (!this.#restoring) this.#dispatch({ type: 'restore' });
+    if (!this.#restoring) {
+      // The session hint: the backend sets the session-id cookie with the refresh cookie, and there is
+      // none — no session to ask for (and no red 401 in the console of a first visit).
+      const { sessionHint, sidCookie, api } = this.#options;
+      const absent =
+        !!sidCookie &&
+        (sessionHint ?? sidSeen(apiKey(api))) &&
+        this.#cookie() === '' &&
+        this.#record.owed !== 'logout' &&
+        !this.#courier.owes();
+      if (this.#dispatch({ type: 'restore', absent }) && absent) {
+        this.#step('restore', 'start');
+        this.#step('restore', 'success', { source: 'hint' });
+      }
+    }
     return this.#restoring ?? Promise.resolve();
   };
 
@@ -238,11 +275,22 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
    * {@link NetworkError} / `TimeoutError` / `RateLimitError` when the server cannot be reached or
    * throttles, a `ProtocolError` for a malformed answer. A failed login changes nothing.
    */
-  login = async (login: string, pass: string): Promise<User> => {
-    if (!login || typeof login !== 'string' || typeof pass !== 'string') {
-      throw new UsageError('login(login, pass) expects a non-empty login and a password string');
+  login: Login = async (login: string | LoginFields, pass?: string, extra?: LoginFields): Promise<User> => {
+    const object = (value: unknown): value is LoginFields =>
+      typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (
+      object(login)
+        ? Object.keys(login).length === 0
+        : !login || typeof login !== 'string' || typeof pass !== 'string' || (extra !== undefined && !object(extra))
+    ) {
+      throw new UsageError(
+        DEV
+          ? 'login expects (login, pass) — a non-empty login and a password string, and optionally an object of more fields — or one object of fields'
+          : 'login: bad arguments',
+      );
     }
-    if (this.#record.disposed) throw new UsageError('this session was disposed; get a new one from getSession()');
+    if (this.#record.disposed)
+      throw new UsageError(DEV ? 'this session was disposed; get a new one from getSession()' : 'login: disposed');
     if (this.#configured) await this.#configured;
     const gen = this.#record.gen;
     this.#step('login', 'start');
@@ -253,9 +301,21 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
       // before has had its answer (see TabSync.locked).
       const parsed = await this.#locked(async () => {
         const requestedAt = sharedNow();
-        const answer = await this.#send('login', JSON.stringify({ login, pass }));
-        this.#refresher.calm(true);
-        if (answer.status === 401) throw new InvalidCredentialsError(undefined, { status: 401 });
+        const [id, secret] = this.#options.loginFields;
+        const body = typeof login === 'object' ? login : { [id]: login, [secret]: pass!, ...extra };
+        const answer = await this.#send('login', JSON.stringify(body));
+        if (answer.status === 401) {
+          // The server wants a second factor: the same credentials again, with the code.
+          if (/^(otp|mfa|totp|code)_required$/.test(errorOf(answer.text)))
+            throw new CodeRequiredError(
+              this.#options.codeField,
+              `${answer.where}: the server asks for a one-time code`,
+              {
+                status: 401,
+              },
+            );
+          throw new InvalidCredentialsError(undefined, { status: 401 });
+        }
         const parsed = this.#parse(answer, 'login', requestedAt);
         // To the other tabs before the lock is released — unless a logout here made it obsolete.
         if (gen === this.#record.gen) this.#tabs?.handOver(offerOf(parsed));
@@ -266,6 +326,7 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
         if (this.#record.owed === 'logout') this.#courier.again();
         throw superseded('login');
       }
+      this.#cookieCame(parsed);
       this.#step('login', 'success');
       return this.#tokens.user!;
     } catch (error) {
@@ -374,6 +435,22 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
     return { type: 'stored', gen, login, user: this.#tokens.userOf(parsed), sid, cookie: this.#cookie(), requestedAt };
   }
 
+  /**
+   * After a login: the session-id cookie its answer set should be readable now. Remembered (it
+   * turns the session hint on); when a backend known to set it did not, the cookies did not stick
+   * — a set-up mistake said once (SameSite, Secure, Domain, Path).
+   */
+  #cookieCame(parsed: ParsedToken): void {
+    const options = this.#options;
+    const key = apiKey(options.api);
+    const expected = options.sessionHint ?? sidSeen(key);
+    const seen = this.#cookie() !== '';
+    markSidSeen(key, seen);
+    if (!seen && expected && parsed.sid !== null && options.sidCookie) {
+      this.#report(setup('cookie', { where: `login: POST ${options.loginUrl} answered 200`, status: 200 }, 'login'));
+    }
+  }
+
   /** The session-id cookie now (`''`: none or unreadable). */
   #cookie(): string {
     return readSid(this.#options.sidCookie);
@@ -443,11 +520,11 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
     } catch {
       return; // not a token: ignore the message
     }
-    // Another tab got a token: the outage, if there was one, is over.
-    this.#refresher.calm(false);
     const { sid, requestedAt } = parsed;
     const user = this.#tokens.userOf(parsed);
     if (this.#dispatch({ type: 'adopt', user, sid, cookie: this.#cookie(), requestedAt }, parsed)) {
+      // Another tab got a token: the outage, if there was one, is over.
+      this.#refresher.calm(false);
       this.#step('refresh', 'success', { source: 'tab' });
     }
   };
@@ -513,14 +590,11 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
       if (blocked) throw blocked;
       const requestedAt = sharedNow();
       const cookie = this.#cookie();
-      const answer = await this.#send('refresh', undefined, signal).catch((error: unknown) => {
-        // Told to the other tabs before the lock is released: the next holder waits for the next attempt.
-        if (error instanceof NetworkError && !signal.aborted) this.#refresher.failed(error);
-        throw error;
-      });
+      const answer = await this.#send('refresh', undefined, signal);
       signal.throwIfAborted();
-      this.#refresher.calm(true); // the server answered: no outage
       if (answer.status === 401) {
+        // The session-id cookie came, the refresh cookie did not (its Path, SameSite…): say so.
+        if (cookie && /no refresh cookie/.test(answer.text)) this.#report(setup('cookie', answer, 'refresh'));
         // The cookie is shared: the session is over in every tab.
         this.#tabs?.logout(cookie || this.#record.sid, sharedNow());
         return 'ended';
@@ -547,13 +621,31 @@ export class Session extends (EventTarget as new () => TypedEventTarget<SessionE
   /** One request to a session endpoint (see `request` in http.ts); none from an inert session. */
   #send(operation: Endpoint, body?: string, signal?: AbortSignal): Promise<Exchange> {
     if (this.#inert)
-      throw new UsageError(`${operation}: there is no browser session on a server; it starts in the browser`);
-    return request(this.#options, operation, body, signal);
+      throw new UsageError(`${operation}: no browser session on a server${DEV ? '; it starts in the browser' : ''}`);
+    // The browser's outage (see refresher.ts): a refresh that failed at network level is one more
+    // failure — told to the other tabs before the lock is released, so the next holder waits for
+    // the next attempt; any answer from the server, to a login or a refresh, ends it.
+    return request(this.#options, operation, body, signal).then(
+      (answer) => {
+        if (operation !== 'logout') this.#refresher.calm(true);
+        return answer;
+      },
+      (error: unknown) => {
+        if (operation === 'refresh' && error instanceof NetworkError && !signal?.aborted) this.#refresher.failed(error);
+        else if (
+          operation !== 'logout' &&
+          !(error instanceof NetworkError) &&
+          (error as AuthError).status !== undefined
+        )
+          this.#refresher.calm(true);
+        throw error;
+      },
+    );
   }
 
   /** The token of a token response; a malformed one throws ProtocolError and changes nothing. */
   #parse(answer: Exchange, operation: 'login' | 'refresh', requestedAt: number): ParsedToken {
-    const { accessToken, expiresIn } = parseTokenBody(answer.text, operation);
+    const { accessToken, expiresIn } = parseTokenBody(answer, operation, this.#options);
     return parseToken(
       accessToken,
       expiresIn,

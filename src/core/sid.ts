@@ -17,3 +17,29 @@ export function readSid(name: string): string {
   }
   return '';
 }
+
+const SEEN = 'auth-shell.sid-seen:';
+
+/**
+ * Whether this browser has seen `api`'s backend set the session-id cookie (a non-secret flag in
+ * `localStorage`): what turns the session hint on by default.
+ */
+export function sidSeen(api: string): boolean {
+  try {
+    return localStorage.getItem(SEEN + api) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/** Remembers whether `api`'s backend sets a session-id cookie this page can read. */
+export function markSidSeen(api: string, seen: boolean): void {
+  try {
+    if (seen !== sidSeen(api)) {
+      if (seen) localStorage.setItem(SEEN + api, '1');
+      else localStorage.removeItem(SEEN + api);
+    }
+  } catch {
+    // No storage: the hint stays off unless the page turns it on.
+  }
+}

@@ -1,5 +1,6 @@
 import { ContextConsumer } from '@lit/context';
 import { TAGS } from '../tags.js';
+import { DEV } from '../core/dev.js';
 import { ReactiveElement, css, type PropertyDeclarations } from '@lit/reactive-element';
 import { authContext } from '../context/auth-context.js';
 import { hasRole } from '../core/roles.js';
@@ -86,7 +87,7 @@ export class AuthGate extends ReactiveElement {
         // React and Vue put a <template>'s children on the element, not in its content.
         warnedTemplate = true;
         console.warn(
-          '<auth-gate>: a <template> child has children but no content (built by a framework?); render protected content by state instead.',
+          `<auth-gate>: a <template> child has children but no content${DEV ? ' (built by a framework?); render protected content by state instead.' : ''}`,
         );
       }
       const content = document.importNode(template.content, true);

@@ -11,6 +11,7 @@ let markup: HTMLTemplateElement | undefined;
 const MARKUP = `<form part="form" novalidate>
 <label part="field"><span part="label"></span><input part="input" name="login" autocomplete="username" required></label>
 <label part="field"><span part="label"></span><input part="input" name="pass" type="password" autocomplete="current-password" required></label>
+<label part="field code" hidden><span part="label"></span><input part="input" name="code" autocomplete="one-time-code" inputmode="numeric"></label>
 <p part="error" role="alert"></p>
 <button part="button" type="submit"></button>
 </form>`;
@@ -24,6 +25,7 @@ const MARKUP = `<form part="form" novalidate>
  * @event auth-login - After a successful login, `detail: { user }`. Bubbles, composed.
  * @csspart form - The `<form>`.
  * @csspart field - Each label + input pair.
+ * @csspart code - The one-time code's label + input, shown when the server asks for a code.
  * @csspart label - The label texts.
  * @csspart input - Both inputs.
  * @csspart button - The submit button.
@@ -102,6 +104,8 @@ export class AuthLoginForm extends ReactiveElement {
 
   readonly #auth = new ContextConsumer(this, { context: authContext, subscribe: true });
   #pending = false;
+  /** The login body's field for the one-time code the server asked for; `''` until it asks. */
+  #codeField = '';
   /** The message shown: its key, and the seconds to wait for `rate-limited`. */
   #problem: { key: keyof LoginFormMessages; seconds?: number } | null = null;
 
@@ -141,15 +145,18 @@ export class AuthLoginForm extends ReactiveElement {
   protected override update(changed: Map<PropertyKey, unknown>): void {
     super.update(changed);
     const form = this.#form;
-    const [login, pass] = form.querySelectorAll('input');
-    const [loginLabel, passLabel] = form.querySelectorAll('span');
+    const [login, pass, code] = form.querySelectorAll('input');
+    const [loginLabel, passLabel, codeLabel] = form.querySelectorAll('span');
     loginLabel!.textContent = this.loginLabel ?? this.#text('login');
     passLabel!.textContent = this.passwordLabel ?? this.#text('password');
+    codeLabel!.textContent = this.#text('code');
+    code!.parentElement!.hidden = !this.#codeField;
+    code!.required = !!this.#codeField;
     form.querySelector('button')!.textContent = this.submitLabel ?? this.#text('submit');
     form.querySelector('p')!.textContent = this.error;
     form.setAttribute('aria-busy', String(this.#pending));
     this.toggleAttribute('pending', this.#pending);
-    for (const input of [login!, pass!, form.querySelector('button')!]) input.disabled = this.#pending;
+    for (const input of [login!, pass!, code!, form.querySelector('button')!]) input.disabled = this.#pending;
     for (const input of [login!, pass!]) {
       if (this.#problem) input.setAttribute('aria-invalid', 'true');
       else input.removeAttribute('aria-invalid');
@@ -163,25 +170,36 @@ export class AuthLoginForm extends ReactiveElement {
     const form = event.currentTarget as HTMLFormElement;
     const login = (form.elements.namedItem('login') as HTMLInputElement).value.trim();
     const passInput = form.elements.namedItem('pass') as HTMLInputElement;
+    const codeInput = form.elements.namedItem('code') as HTMLInputElement;
     const auth = this.#auth.value;
     if (!auth) return this.#show({ key: 'unavailable' });
     if (login === '' || passInput.value === '') return this.#show({ key: 'missing' });
+    const code = codeInput.value.trim();
+    if (this.#codeField && code === '') return this.#show({ key: 'code-required' });
     this.#pending = true;
     this.#show(null);
+    let focus = passInput;
     try {
-      const user = await auth.login(login, passInput.value);
+      const extra = this.#codeField ? { [this.#codeField]: code } : undefined;
+      const user = await auth.login(login, passInput.value, extra);
       form.reset();
+      this.#codeField = '';
       this.dispatchEvent(new CustomEvent('auth-login', { detail: { user }, bubbles: true, composed: true }));
     } catch (error) {
       this.#problem = problemOf(error);
-      passInput.value = '';
+      codeInput.value = '';
+      // The server asks for a one-time code: the same credentials again, with it.
+      if (isAuthError(error, 'code-required')) {
+        this.#codeField = (error as unknown as { field: string }).field;
+        focus = codeInput;
+      } else passInput.value = '';
     } finally {
       this.#pending = false;
       this.requestUpdate();
     }
     if (this.#problem) {
       await this.updateComplete;
-      passInput.focus();
+      focus.focus();
     }
   };
 }
@@ -202,6 +220,12 @@ export interface LoginFormMessages {
   'rate-limited': string;
   /** Too many attempts, and the server said no delay. */
   'rate-limited-later': string;
+  /** The label of the one-time code's field, shown when the server asks for a code. */
+  code: string;
+  /** The server asks for a one-time code (a second factor). */
+  'code-required': string;
+  /** The page and the server are not set up to work together (a wrong api, a missing header…): asking again will not help. */
+  setup: string;
   /** Anything else. */
   failed: string;
 }
@@ -218,6 +242,9 @@ const DEFAULTS: Record<string, LoginFormMessages> = {
     network: 'Cannot reach the server. Check your connection and try again.',
     'rate-limited': 'Too many attempts. Try again in {seconds} s.',
     'rate-limited-later': 'Too many attempts. Try again later.',
+    code: 'One-time code',
+    'code-required': 'Enter the one-time code from your authenticator app.',
+    setup: 'Sign-in is not set up correctly on this page. Please tell the site’s team.',
     failed: 'Sign-in failed. Please try again later.',
   },
   de: {
@@ -230,6 +257,9 @@ const DEFAULTS: Record<string, LoginFormMessages> = {
     network: 'Der Server ist nicht erreichbar. Bitte Verbindung prüfen und erneut versuchen.',
     'rate-limited': 'Zu viele Versuche. Bitte in {seconds} s erneut versuchen.',
     'rate-limited-later': 'Zu viele Versuche. Bitte später erneut versuchen.',
+    code: 'Einmalcode',
+    'code-required': 'Bitte den Einmalcode aus der Authenticator-App eingeben.',
+    setup: 'Die Anmeldung ist auf dieser Seite nicht richtig eingerichtet. Bitte das Team der Website informieren.',
     failed: 'Die Anmeldung ist fehlgeschlagen. Bitte später erneut versuchen.',
   },
 };
@@ -242,6 +272,8 @@ function problemOf(error: unknown): { key: keyof LoginFormMessages; seconds?: nu
     return seconds ? { key: 'rate-limited', seconds } : { key: 'rate-limited-later' };
   }
   if (isAuthError(error, 'usage')) return { key: 'unavailable' };
+  if (isAuthError(error, 'code-required')) return { key: 'code-required' };
+  if (isAuthError(error, 'setup')) return { key: 'setup' };
   if (isAuthError(error, 'network') || isAuthError(error, 'timeout')) return { key: 'network' };
   return { key: 'failed' };
 }

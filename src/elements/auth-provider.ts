@@ -5,8 +5,9 @@ import { UsageError, isAuthError, type AuthError } from '../core/errors.js';
 import type { Activity, SessionErrorDetail, SessionSnapshot, SessionState } from '../core/events.js';
 import type { AuthFetch } from '../core/fetch.js';
 import type { EndpointMethod, SessionOptions } from '../core/options.js';
+import { DEV } from '../core/dev.js';
 import { findSession } from '../core/registry.js';
-import type { Session } from '../core/session.js';
+import type { LoginFields, Session } from '../core/session.js';
 import { openSocket, type AuthSocket, type SocketOptions } from '../core/socket.js';
 import type { User } from '../core/token-store.js';
 import { VERSION } from '../define.js';
@@ -46,6 +47,14 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
     csrfHeader: { attribute: 'csrf-header' },
     allowedOrigins: { attribute: 'allowed-origins' },
     sidCookie: { attribute: 'sid-cookie' },
+    sessionHint: {
+      attribute: 'session-hint',
+      converter: (value: string | null) => (value === null ? undefined : value !== 'false'),
+    },
+    loginFields: { attribute: 'login-fields' },
+    tokenField: { attribute: 'token-field' },
+    expiresInField: { attribute: 'expires-in-field' },
+    codeField: { attribute: 'code-field' },
     leeway: { type: Number },
     timeout: { type: Number },
     debug: { type: Boolean },
@@ -75,6 +84,19 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
   declare allowedOrigins: string | undefined;
   /** Name of the readable session-id cookie the backend sets; `""` when it sets none. Default `auth-shell-sid`. */
   declare sidCookie: string | undefined;
+  /**
+   * Skip the restore request when the session-id cookie says there is no session (present: on;
+   * `"false"`: off; absent: on once this browser saw the backend set the cookie).
+   */
+  declare sessionHint: boolean | undefined;
+  /** The login body's field names, identifier then secret. Default `login pass`; e.g. `email password`. */
+  declare loginFields: string | undefined;
+  /** Where a token answer keeps the token (`.` for nesting). Default `access_token`. */
+  declare tokenField: string | undefined;
+  /** Where a token answer keeps its lifetime in seconds. Default `expires_in`. */
+  declare expiresInField: string | undefined;
+  /** The login body's field for a one-time code the server asks for. Default `otp`. */
+  declare codeField: string | undefined;
   /** Seconds before expiry at which the token is refreshed. Default 30. */
   declare leeway: number | undefined;
   /** Timeout in ms of login, refresh and logout requests. Default 10000. */
@@ -117,9 +139,12 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
     return this.#session;
   }
 
-  /** Logs in; resolves with the user. See the README for the error codes. */
-  async login(login: string, pass: string): Promise<User> {
-    return this.#require().login(login, pass);
+  /**
+   * Logs in — `(login, pass, extra?)` with the provider's `login-fields`, or one object of fields —
+   * and resolves with the user. See the README for the error codes.
+   */
+  async login(login: string | LoginFields, pass?: string, extra?: LoginFields): Promise<User> {
+    return this.#require().login(login as string, pass!, extra);
   }
 
   /** Clears the session in memory at once (every provider of this api), then tells the server. */
@@ -174,7 +199,9 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
     try {
       if (!options.api)
         throw new UsageError(
-          'the api attribute is missing: set it to the base URL of your auth API, e.g. <auth-provider api="/api">',
+          DEV
+            ? 'the api attribute is missing: set it to the base URL of your auth API, e.g. <auth-provider api="/api">'
+            : 'the api attribute is missing',
           { option: 'api' },
         );
       session = findSession(options, true, `<auth-provider api="${options.api}">`);
@@ -230,7 +257,11 @@ export class AuthProvider extends ReactiveElement implements SessionApi {
     if (this.#session) return this.#session;
     throw (
       this.#problem ??
-      new UsageError('<auth-provider> has no session: it needs a valid `api` attribute and to be connected')
+      new UsageError(
+        DEV
+          ? '<auth-provider> has no session: it needs a valid `api` attribute and to be connected'
+          : '<auth-provider> has no session',
+      )
     );
   }
 

@@ -50,6 +50,12 @@ export interface AuthServerOptions {
   socketPath?: string;
   /** ms every answer waits. Default 0. */
   latency?: number;
+  /**
+   * Name of the readable session-id cookie the server sets beside the refresh cookie, holding its
+   * tokens' `sid` claim — the provider's `sid-cookie`. Default `auth-shell-sid`; `false`: none (a
+   * backend that sets none).
+   */
+  sidCookie?: string | false;
   /** Where {@link AuthServer.start} finds msw's worker script (`npx msw init`). Default `/mockServiceWorker.js`. */
   serviceWorkerUrl?: string;
 }
@@ -147,7 +153,13 @@ export class AuthServer {
     this.#socketUrl = under(options.socketPath ?? 'ws').replace(/^http/, 'ws');
     const ttl = options.accessTtl ?? 300;
     if (!(ttl > 0 && ttl < Infinity)) throw new RangeError(`accessTtl must be a number of seconds > 0, not ${ttl}`);
-    this.#sessions = new SessionStore(ttl);
+    const sidCookie = options.sidCookie ?? 'auth-shell-sid';
+    this.#sessions = new SessionStore(ttl, (sid) => {
+      // The readable, non-secret session-id cookie a backend sets beside the refresh cookie (the
+      // page can set this one itself: it is not HttpOnly).
+      if (sidCookie && typeof document !== 'undefined')
+        document.cookie = `${sidCookie}=${sid ?? ''}; Path=/; SameSite=Strict; Max-Age=${sid ? 28_800 : 0}`;
+    });
     this.#resetUsers();
     this.#faults.setLatency(options.latency ?? 0, 'all');
     this.#unseen = new UnseenRequests(

@@ -7,6 +7,8 @@ export type EndReason = 'logout' | 'revoked' | 'reuse';
 /** One login: the refresh tokens it rotated through and the access tokens it was given. */
 interface Family {
   readonly user: TestUser;
+  /** The session's id: its tokens' `sid` claim and the readable session-id cookie's value. */
+  readonly sid: string;
   ended: EndReason | null;
 }
 
@@ -41,15 +43,33 @@ export type Bearer = { user: TestUser; token: string } | { error: 'missing' | 'i
  * to every request under its path.
  */
 export class SessionStore {
-  /** The refresh cookie the browser holds for the api, or `null`. */
-  cookie: string | null = null;
+  #cookie: string | null = null;
   readonly #refreshTokens = new Map<string, { family: Family; used: boolean }>();
   readonly #accessTokens = new Map<string, AccessRecord>();
   /** Each ticket with the access token it was minted for: a socket opened with it lives as long as that token. */
   readonly #tickets = new Map<string, { user: TestUser; token: string; expiresAt: number }>();
 
-  /** @param accessTtl lifetime of access tokens in seconds. */
-  constructor(readonly accessTtl: number) {}
+  /**
+   * @param accessTtl lifetime of access tokens in seconds.
+   * @param sidCookie sets (or, with `null`, clears) the browser's readable session-id cookie, which
+   *   a real server sets and clears beside the refresh cookie.
+   */
+  constructor(
+    readonly accessTtl: number,
+    readonly sidCookie: (sid: string | null) => void = () => {},
+  ) {}
+
+  /** The refresh cookie the browser holds for the api, or `null`. */
+  get cookie(): string | null {
+    return this.#cookie;
+  }
+
+  /** Puts `value` in the jar, and the session-id cookie of its session (if it lives) beside it. */
+  set cookie(value: string | null) {
+    this.#cookie = value;
+    const family = value === null ? undefined : this.#refreshTokens.get(value)?.family;
+    this.sidCookie(family && !family.ended ? family.sid : null);
+  }
 
   /** The user whose live session the browser's cookie belongs to, or `null`. */
   get currentUser(): TestUser | null {
@@ -59,7 +79,7 @@ export class SessionStore {
 
   /** A login: a new session for `user`, its refresh token in the jar (replacing any other). */
   login(user: TestUser): TokenBody {
-    const family: Family = { user, ended: null };
+    const family: Family = { user, sid: randomId(), ended: null };
     this.cookie = this.#issueRefresh(family);
     return this.#issueAccess(family);
   }
@@ -150,7 +170,13 @@ export class SessionStore {
 
   #issueAccess(family: Family): TokenBody {
     const iat = Math.floor(Date.now() / 1000);
-    const access_token = unsignedJwt({ ...claimsOf(family.user), iat, exp: iat + this.accessTtl, jti: randomId(9) });
+    const access_token = unsignedJwt({
+      ...claimsOf(family.user),
+      sid: family.sid,
+      iat,
+      exp: iat + this.accessTtl,
+      jti: randomId(9),
+    });
     this.#accessTokens.set(access_token, { family, expiresAt: Date.now() + this.accessTtl * 1000, expired: false });
     return { access_token, token_type: 'Bearer', expires_in: this.accessTtl };
   }

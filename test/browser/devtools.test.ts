@@ -200,7 +200,7 @@ describe('<auth-devtools>: every kind of entry, from real flows', () => {
       /^refresh: failure · reason=restore · error=network · operation=refresh · status=503 · /,
       /^state: anonymous$/,
       new RegExp(
-        `^error: error=network · operation=refresh · status=503 · refresh: POST ${location.origin}/api/refresh answered 503$`,
+        `^error: error=network · operation=refresh · status=503 · refresh: POST ${location.origin}/api/refresh answered 503 \\([^)]*\\)$`,
       ),
       /^restore: failure · error=network/,
     ]);

@@ -180,6 +180,15 @@ export function disposeSessions(): void {
   const sessions = [...tracked];
   tracked.clear();
   for (const session of sessions) session.dispose();
+  forgetSidSeen();
+}
+
+/**
+ * The next test starts as a browser that has not seen a backend set the session-id cookie, so its
+ * restore asks the server unless the test turns the session hint on (the hint has its own tests).
+ */
+export function forgetSidSeen(): void {
+  for (const key of Object.keys(localStorage)) if (key.startsWith('auth-shell.sid-seen:')) localStorage.removeItem(key);
 }
 
 /**

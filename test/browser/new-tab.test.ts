@@ -3,7 +3,7 @@
 // same-origin iframes loading a bundled copy of auth-shell; /newtab-api is this file's own backend,
 // so its refresh counter is exact.
 import { expect } from '@open-wc/testing';
-import { closeFrames, delivered, openFrame, serverLogin, until } from './helpers.js';
+import { closeFrames, delivered, forgetSidSeen, openFrame, serverLogin, until } from './helpers.js';
 
 interface Tab {
   tab: {
@@ -59,7 +59,10 @@ async function openTabWindow() {
 }
 const openTab = async () => (await openTabWindow()).tab;
 
-beforeEach(() => logoutServer());
+beforeEach(() => {
+  forgetSidSeen();
+  return logoutServer();
+});
 afterEach(() => closeFrames());
 
 describe('a new tab restores from its sibling tabs', () => {
@@ -75,10 +78,22 @@ describe('a new tab restores from its sibling tabs', () => {
     expect(b.shown()).not.to.include('login');
   });
 
-  it('tab A signed out before B opens: B is anonymous after one network restore', async () => {
+  it('tab A signed out before B opens: B is anonymous at once, the session hint spares the request', async () => {
+    const a = await openTab();
+    await a.login('alice'); // this browser saw the backend set the session-id cookie: the hint is on
+    await a.logout(); // and the cookie is gone with the session
+    const before = await refreshes();
+    const b = await openTab();
+    expect(b.state()).to.equal('anonymous');
+    expect(b.restores()).to.deep.equal(['start:network', 'success:hint']);
+    expect(await refreshes()).to.equal(before);
+  });
+
+  it('tab A signed out before B opens, without the hint: B is anonymous after one network restore', async () => {
     const a = await openTab();
     await a.login('alice');
     await a.logout();
+    forgetSidSeen();
     const before = await refreshes();
     const b = await openTab();
     expect(b.state()).to.equal('anonymous');

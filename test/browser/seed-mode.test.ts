@@ -1,7 +1,7 @@
 // The same flows against both backend configurations: the default (POST + custom header, hardened
 // backend) and the seed's (GET refresh/logout, seed-mode backend), each one attribute away.
 import { expect, fixture, html } from '@open-wc/testing';
-import { AuthProvider, HttpError, createSession } from '../../src/index.js';
+import { AuthProvider, SetupError, createSession } from '../../src/index.js';
 import { disposeSessions, requestLog, requestsTo, startWorker, track, until, worker } from './helpers.js';
 
 before(startWorker);
@@ -63,7 +63,7 @@ for (const config of configurations) {
 }
 
 describe('a mismatched configuration fails loudly, not as a logout', () => {
-  it('GET refresh against the hardened backend: 405 → HttpError event, nothing stored', async () => {
+  it('GET refresh against the hardened backend: 405 → a SetupError (method) event, said in the console, nothing stored', async () => {
     const s = createSession({ api: '/api', refreshMethod: 'GET' });
     track(s);
     const errors: unknown[] = [];
@@ -71,16 +71,16 @@ describe('a mismatched configuration fails loudly, not as a logout', () => {
     await s.restore();
     expect(s.state).to.equal('anonymous');
     expect(errors).to.have.length(1);
-    expect(errors[0]).to.be.instanceOf(HttpError);
-    expect((errors[0] as HttpError).status).to.equal(405);
+    expect(errors[0]).to.be.instanceOf(SetupError);
+    expect(errors[0]).to.include({ code: 'setup', problem: 'method', status: 405 });
   });
 
-  it('no anti-CSRF header against the hardened backend: 403 → HttpError', async () => {
+  it('no anti-CSRF header against the hardened backend: 403 → a SetupError (forbidden)', async () => {
     const s = createSession({ api: '/api', csrfHeader: '' });
     track(s);
     const error = await s.login('alice', 'alice').catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(HttpError);
-    expect((error as HttpError).status).to.equal(403);
+    expect(error).to.be.instanceOf(SetupError);
+    expect(error).to.include({ code: 'setup', problem: 'forbidden', status: 403 });
     expect(s.state).not.to.equal('authenticated');
   });
 });

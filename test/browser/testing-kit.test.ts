@@ -5,7 +5,7 @@ import { expect, oneEvent } from '@open-wc/testing';
 import { http, passthrough } from 'msw';
 import '../../src/index.js';
 import {
-  HttpError,
+  SetupError,
   InvalidCredentialsError,
   NetworkError,
   RateLimitError,
@@ -55,7 +55,10 @@ describe('testing kit: login', () => {
   it("answers a token carrying the user's claims, with expires_in, and the browser holds a refresh cookie", async () => {
     const s = session();
     const user = await server.signIn(s, 'admin');
-    expect(user).to.deep.equal({ sub: '3', name: 'Ada Admin', role: 'admin' });
+    // The user's claims, and the session's id (the `sid` claim, also in the readable session-id cookie).
+    expect(user).to.deep.equal({ sub: '3', name: 'Ada Admin', role: 'admin', sid: user['sid'] });
+    expect(user['sid']).to.be.a('string').and.not.equal('');
+    expect(document.cookie).to.include(`auth-shell-sid=${user['sid']}`);
     expect(s.state).to.equal('authenticated');
     expect(server.currentUser?.login).to.equal('admin');
     expect(server.cookie).to.be.a('string');
@@ -82,7 +85,8 @@ describe('testing kit: login', () => {
     await kit.start(worker);
     const s = session({ api: '/kit-users-api' });
     expect(await failure(s.login('zoe', 'zoe'))).to.be.instanceOf(InvalidCredentialsError);
-    const user = await kit.signIn(s, 'zoe');
+    const { sid, ...user } = await kit.signIn(s, 'zoe');
+    expect(sid).to.be.a('string');
     expect(user).to.deep.equal({ sub: 'zoe', name: 'Zoë', roles: ['editor', 'viewer'], email: 'zoe@example.com' });
     const me = await (await s.authFetch('/kit-users-api/me')).json();
     expect(me).to.deep.equal({ ...user, login: 'zoe' });
@@ -98,13 +102,13 @@ describe('testing kit: login', () => {
     expect(server.cookie).to.equal(null);
   });
 
-  it('login, refresh and logout without the anti-CSRF header are refused with 403 (an HttpError)', async () => {
+  it('login, refresh and logout without the anti-CSRF header are refused with 403 (a SetupError: forbidden)', async () => {
     const s = session({ csrfHeader: '' });
-    const error = (await failure(s.login('alice', 'alice'))) as HttpError;
-    expect(error).to.be.instanceOf(HttpError);
-    expect(error.status).to.equal(403);
+    const error = (await failure(s.login('alice', 'alice'))) as SetupError;
+    expect(error).to.be.instanceOf(SetupError);
+    expect(error).to.include({ problem: 'forbidden', status: 403 });
     server.seedSession('alice');
-    expect(((await failure(s.refresh())) as HttpError).status).to.equal(403);
+    expect(((await failure(s.refresh())) as SetupError).status).to.equal(403);
     expect(server.currentUser?.login).to.equal('alice');
   });
 
@@ -163,9 +167,9 @@ describe('testing kit: refresh', () => {
     await s.refresh();
     expect(s.state).to.equal('authenticated');
     const post = session({ api: '/kit-seed-api', tabSync: false });
-    const error = (await failure(post.refresh())) as HttpError;
-    expect(error).to.be.instanceOf(HttpError);
-    expect(error.status).to.equal(405);
+    const error = (await failure(post.refresh())) as SetupError;
+    expect(error).to.be.instanceOf(SetupError);
+    expect(error).to.include({ problem: 'method', status: 405 });
     kit.reset();
   });
 });
@@ -251,10 +255,10 @@ describe('testing kit: logout', () => {
   it('ends the session on the server in every engine, also where msw cannot see the logout (Firefox)', async () => {
     const s = await loggedIn();
     // Firefox sends the logout (a keepalive request) past the service worker: the page's own server
-    // answers it — here a 404, so logout() rejects with an HttpError after clearing memory. The kit
+    // answers it — here a 404, so logout() rejects with a SetupError (not-found) after clearing memory. The kit
     // learns of the request from Resource Timing, a moment later, and ends the session all the same.
     const error = await failure(s.logout());
-    if (engine === 'firefox') expect(error).to.be.instanceOf(HttpError);
+    if (engine === 'firefox') expect(error).to.be.instanceOf(SetupError);
     else expect(error).to.equal(undefined);
     await server.received('logout');
     expect(server.count('logout')).to.equal(1);
@@ -269,7 +273,7 @@ describe('testing kit: logout', () => {
     // What Firefox does to every logout, done here in every engine: the request goes to the network
     // (this test server answers 404), and the kit's handler never runs.
     worker.use(http.post(`${API}/logout`, () => passthrough()));
-    expect(((await failure(s.logout())) as HttpError).status).to.equal(404);
+    expect(((await failure(s.logout())) as SetupError).status).to.equal(404);
     await server.received('logout');
     expect(server.count('logout')).to.equal(1);
     expect(server.currentUser).to.equal(null);

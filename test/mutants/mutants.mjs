@@ -216,8 +216,8 @@ export const MUTANTS = [
     id: 'epoch-unchecked-after-answer',
     behaviour: 'T20 a refresh answer arriving after a logout is not stored',
     file: 'src/core/session.ts',
-    find: 'signal.throwIfAborted();\n      this.#refresher.calm(true);',
-    replace: 'this.#refresher.calm(true);',
+    find: 'signal.throwIfAborted();\n      if (answer.status === 401) {',
+    replace: 'if (answer.status === 401) {',
     equivalent:
       'a logout aborts the request (its answer is never read) and the machine ignores an outcome of an older generation; ' +
       'only a logout within the microtasks between the body being read and this line could tell, which no caller can time',
@@ -485,49 +485,80 @@ export const MUTANTS = [
     find: "if (!auth || auth.state === 'restoring') return 'pending';",
     replace: "if (!auth) return 'pending';",
   },
-  // ---- reference backend ----
+  // ---- auth-shell/server (the reference backend is a thin app on it) ----
   {
     id: 'cookie-not-httponly',
     behaviour: 'T14 the refresh cookie is HttpOnly',
-    file: 'demo/server/http-utils.js',
-    find: '=${value}; HttpOnly; SameSite=Strict',
-    replace: '=${value}; SameSite=Strict',
+    file: 'src/server/http.js',
+    find: "const flags = readable ? 'SameSite=Strict' : 'HttpOnly; SameSite=Strict';",
+    replace: "const flags = readable ? 'SameSite=Strict' : 'SameSite=Strict';",
   },
   {
     id: 'api-credential-from-query',
     behaviour: 'T15 the APIs accept a Bearer access token only (not a token in the query)',
-    file: 'demo/server/backend.js',
-    find: "exec(req.headers.authorization ?? '')",
+    file: 'src/server/auth-server.js',
+    find: "exec(request.headers.get('authorization') ?? '')",
     replace:
-      "exec(req.headers.authorization ?? `Bearer ${new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? ''}`)",
+      "exec(request.headers.get('authorization') ?? `Bearer ${new URL(request.url).searchParams.get('access_token') ?? ''}`)",
   },
   {
     id: 'rotation-extends-lifetime',
     behaviour: 'T21 rotation keeps the absolute lifetime of a refresh-token family',
-    file: 'demo/server/refresh-store.js',
-    find: 'const next = issue(family);',
-    replace: 'family.expiresAt = t + refreshTtl * 1000;\n        const next = issue(family);',
+    file: 'src/server/stores/memory.js',
+    find: '          currentHash: nextHash,\n          lastUsedAt: now,',
+    replace:
+      '          currentHash: nextHash,\n          lastUsedAt: now,\n          expiresAt: now + (f.expiresAt - f.createdAt),',
   },
   {
     id: 'audience-unchecked',
     behaviour: 'T22 access tokens are verified strictly (the audience too)',
-    file: 'demo/server/access-token.js',
-    find: '    issuer,\n    audience,\n    clockTolerance',
-    replace: '    issuer,\n    clockTolerance',
+    file: 'src/server/keys.js',
+    find: '        issuer,\n        audience,\n        clockTolerance',
+    replace: '        issuer,\n        clockTolerance',
   },
   {
     id: 'token-answers-cacheable',
     behaviour: 'T23 token answers are Cache-Control: no-store',
-    file: 'demo/server/backend.js',
-    find: "const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };",
-    replace: 'const NO_STORE = {};',
+    file: 'src/server/auth-server.js',
+    find: "const NO_STORE = Object.freeze({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });",
+    replace: 'const NO_STORE = Object.freeze({});',
   },
   {
     id: 'tossed-cookie-accepted',
     behaviour: 'T29 a request with more than one refresh cookie is refused',
-    file: 'demo/server/backend.js',
+    file: 'src/server/auth-server.js',
     find: 'if (found.length > 1) return { ambiguous: true',
     replace: 'if (found.length > 99) return { ambiguous: true',
+  },
+  {
+    id: 'sid-cookie-left-set',
+    behaviour:
+      'T33 the sid cookie is cleared with the refresh cookie (logout, a refresh answered 401, logout-everywhere)',
+    file: 'src/server/auth-server.js',
+    find: '            maxAge: 0,\n            readable: true,',
+    replace: '            maxAge: 60,\n            readable: true,',
+  },
+  {
+    id: 'store-down-is-401',
+    behaviour: 'T36 a session store that is down is answered 503 + Retry-After, never 401',
+    file: 'src/server/auth-server.js',
+    find: 'if (isServiceUnavailableError(error) || isUnauthorizedError(error)) return error.toResponse();',
+    replace:
+      "if (isServiceUnavailableError(error)) return respond(401, { error: 'invalid_grant' });\n    if (isUnauthorizedError(error)) return error.toResponse();",
+  },
+  {
+    id: 'locked-throttle-evicted',
+    behaviour: 'T38 a locked throttle entry is never evicted to make room',
+    file: 'src/server/stores/memory.js',
+    find: '          counting.delete(key);\n          locked.set(key, entry);',
+    replace: '          counting.set(key, entry);',
+  },
+  {
+    id: 'secure-decided-by-host',
+    behaviour: "T38 Secure follows the browser's Origin, not a Host header a proxy may rewrite",
+    file: 'src/server/auth-server.js',
+    find: '    const origin = browserOrigin(request);\n    if (origin) return !isLoopbackHttp(origin);',
+    replace: '',
   },
   // ---- the session machine and the session id ----
   {

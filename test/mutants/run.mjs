@@ -3,8 +3,9 @@
 // applying while unrelated code changes — runs the test suite against it, restores the file, and
 // reports whether a test caught it (killed) or not (survived), with the catching tests and a score.
 //
-// The suite per mutant: the node tests (`node --test test/node/`, without the check that every
-// anchor applies), then — if they all passed — the browser suite in Chromium (web-test-runner). Not part of `npm test` or CI: it takes a while.
+// The suite per mutant: the node tests of its half (the backend's for src/server and demo/server,
+// the client's otherwise; never the check that every anchor applies), then — if they all passed —
+// the browser suite in Chromium (web-test-runner). Not part of `npm test` or CI: it takes a while.
 // A mutant whose anchor is missing or ambiguous is reported as stale and fails the run: fix its
 // anchor, never delete it to make the run pass. A mutant of a TypeScript file must compile (checked
 // with tsc first; one that does not is reported and fails the run): the suite's package tests build
@@ -64,11 +65,27 @@ function failures(output) {
   return [...names];
 }
 
-async function suite() {
-  // Every node test but the anchor check, which fails for any planted mutant by design. The size
-  // budgets are not counted: a mutant that adds code may outgrow them, and that is not a test
-  // catching the bug it plants (the browser suite still runs).
-  const nodeTests = readdirSync(`${root}/test/node`).filter((f) => f.endsWith('.test.js') && f !== 'mutants.test.js');
+/** The node tests of the backend half (auth-shell/server, its stores, the reference backend). */
+const SERVER_TESTS = new Set([
+  'server-kit.test.js',
+  'stores.test.js',
+  'multi-instance.test.js',
+  'adapters.test.js',
+  'demo-backend.test.js',
+  'sockets.test.js',
+]);
+
+/** @param {{ file: string }} mutant */
+async function suite(mutant) {
+  // The node tests of the mutant's half — the backend's for src/server and demo/server, the
+  // client's otherwise (the backend's take minutes and cannot see a client bug) — but the anchor
+  // check, which fails for any planted mutant by design. The size budgets are not counted: a mutant
+  // that adds code may outgrow them, and that is not a test catching the bug it plants. Then the
+  // browser suite, which runs both halves together.
+  const server = /^(src\/server|demo\/server)\//.test(mutant.file);
+  const nodeTests = readdirSync(`${root}/test/node`).filter(
+    (f) => f.endsWith('.test.js') && f !== 'mutants.test.js' && SERVER_TESTS.has(f) === server,
+  );
   const node = await run(process.execPath, ['--test', ...nodeTests.map((f) => `test/node/${f}`)]);
   const failed = failures(node.output).filter((n) => !/^node: test\/node\//.test(n));
   const caught = failed.filter((n) => !n.startsWith('node: every bundle with a budget stays within it'));
@@ -123,7 +140,7 @@ for (const p of prepared.filter((p) => !p.error)) {
     outcome =
       compiled && compiled.code !== 0
         ? { invalid: true, killed: false, by: [compiled.output.split('\n')[0]] }
-        : await suite();
+        : await suite(mutant);
   } finally {
     restore();
     current = undefined;

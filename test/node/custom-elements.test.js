@@ -124,7 +124,12 @@ for (const file of sourcesOf().elements) {
       });
 
       test('every part and custom property its shadow markup and styles use is documented, and no other', () => {
-        const parts = new Set([...source.matchAll(/\bpart=["']?([\w-]+)/g)].map(([, name]) => name));
+        // Every name of a part attribute (part="field code" is two parts).
+        const parts = new Set(
+          [...source.matchAll(/\bpart=(?:"([\w\s-]+)"|'([\w\s-]+)'|([\w-]+))/g)].flatMap(([, a, b, c]) =>
+            (a ?? b ?? c ?? '').split(/\s+/).filter(Boolean),
+          ),
+        );
         assert.deepEqual(sorted(declaration.cssParts?.map((p) => p.name) ?? []), sorted(parts));
         // The default documented for a custom property is the fallback the styles give it.
         const properties = new Map(

@@ -312,6 +312,14 @@ describe('conditions inside a cell', () => {
     assert.deepEqual(effects.slice(-2), [{ post: 'S4', at: 300 }, { send: 'S4' }]);
   });
 
+  test('the session hint: a restore the cookie says is for no session ends anonymous without a request', () => {
+    const hinted = machine.transition(RECORDS.restoring, { type: 'restore', absent: true });
+    assert.equal(hinted.record.state, 'anonymous');
+    assert.deepEqual(hinted.effects, ['clear', 'unschedule', 'change']);
+    const owed = machine.transition(RECORDS['anonymous, owing a restore'], { type: 'restore', absent: true });
+    assert.deepEqual([owed.record.owed, owed.effects], [null, []]);
+  });
+
   test('a new cookie: acted on once per change, only when it names another session than the token', () => {
     assert.equal(machine.transition(auth, { type: 'cookie', cookie: 'S1' }).ignored, true, 'unchanged');
     const lost = machine.transition(auth, { type: 'cookie', cookie: '' });

@@ -1,17 +1,36 @@
-// Authenticated WebSockets of the reference backend: a real http server per test, the `ws` package
-// as a browser-style client (it sends an Origin header). Run with `node --test test/node/`.
+// Authenticated WebSockets of the demo backend (its socket hub on auth-shell/server's tokens and
+// tickets): a real http server per test, the `ws` package as a browser-style client (it sends an
+// Origin header). Run with `node --test test/node/`.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { UnsecuredJWT, decodeJwt } from 'jose';
+import { SignJWT, UnsecuredJWT, decodeJwt, generateKeyPair, importJWK } from 'jose';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startDevServer } from '@web/dev-server';
-import { createBackend, signAccessToken } from '../../demo/server/backend.js';
+import { createBackend } from '../../demo/server/backend.js';
+import { generateSigningKey } from '../../src/server/keys.js';
 
 const XRW = { 'X-Requested-With': 'auth-shell' };
 const ALLOWED = 'https://app.example';
 const EVIL = 'https://evil.example';
-const SECRET = 'socket tests: thirty-two bytes!!';
+/** The backends' signing key, known here so tokens can be forged with it (a wrong audience). */
+const KEY = await generateSigningKey();
+const OTHER_KEY = (await generateKeyPair('EdDSA')).privateKey;
+
+/**
+ * A token signed with KEY (or another key), with claims and a lifetime of the test's choosing.
+ * @param {Record<string, unknown>} claims @param {{ key?: any, audience?: string }} [o]
+ */
+async function forge(claims, { key, audience = 'auth-shell-demo-api' } = {}) {
+  const iat = Math.floor(Date.now() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: /** @type {string} */ (KEY.kid) })
+    .setIssuer('auth-shell-demo')
+    .setAudience(audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 60)
+    .sign(key ?? (await importJWK(/** @type {any} */ (KEY), 'EdDSA')));
+}
 const WAIT_MS = 2000;
 
 /**
@@ -24,7 +43,7 @@ async function startServer(options = {}) {
   /** @type {string[]} */
   const lines = [];
   const backend = createBackend({
-    secret: SECRET,
+    keys: [KEY],
     log: (l) => lines.push(l),
     now: () => Date.now() + clock.offset,
     allowedOrigins: [ALLOWED],
@@ -56,6 +75,7 @@ async function startServer(options = {}) {
       detach();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(() => resolve(undefined)));
+      await backend.close();
     },
   };
 }
@@ -250,11 +270,11 @@ describe('handshake', () => {
       assert.notEqual(a.sid, b.sid);
       const r = await refresh(srv, a.rt);
       assert.equal(decodeJwt(/** @type {string} */ (r.at)).sid, a.sid);
-      assert.notEqual(
-        srv.backend.findFamilyByRefreshToken(/** @type {string} */ (r.rt))?.id,
-        a.sid,
-        'sid is not the internal family id',
-      );
+      const handle = Buffer.from(/** @type {string} */ (r.rt), 'base64url')
+        .subarray(0, 16)
+        .toString('base64url');
+      assert.notEqual(handle, a.sid, "sid is not the family's internal handle");
+      assert.equal(/** @type {string} */ (r.rt).includes(a.sid), false);
     }));
 
   test('valid token → hello, echo of every text message, ticks every feedInterval', () =>
@@ -318,12 +338,8 @@ describe('handshake', () => {
           .setExpirationTime('1m')
           .encode(),
         expired: await srv.backend.signAccessToken(claims, { ttl: -60 }),
-        wrongKey: await signAccessToken(claims, {
-          secret: 'another secret, also 32 bytes ok',
-          issuer: 'auth-shell-demo',
-          audience: 'auth-shell-demo-api',
-        }),
-        wrongAud: await srv.backend.signAccessToken(claims, { audience: 'someone-else' }),
+        wrongKey: await forge(claims, { key: OTHER_KEY }),
+        wrongAud: await forge(claims, { audience: 'someone-else' }),
         unknownUser: await srv.backend.signAccessToken({ ...claims, sub: '99' }),
       };
       for (const [name, token] of Object.entries(bad)) {
@@ -465,7 +481,7 @@ describe('revocation', () => {
       assert.equal((await refresh(srv, b.rt)).status, 401);
       assert.equal(srv.backend.stats.revokedFamilies, 2);
       // revokeUser() goes through the same hook.
-      assert.equal(srv.backend.revokeUser(2), 1);
+      assert.equal(await srv.backend.revokeUser(2), 1);
       assert.deepEqual(await bob1.closed, { code: 4001, reason: 'session revoked' });
     }));
 
@@ -663,10 +679,7 @@ describe('test routes', () => {
       await first.closed;
       const expired = await srv.backend.signAccessToken({ sub: '1', sid: a.sid, jti: 'expired-jti' }, { ttl: -60 });
       await assertRejected(connect(srv, `?access_token=${expired}`), 4001, 'invalid token');
-      const forged = await signAccessToken(
-        { sub: '1', sid: a.sid },
-        { secret: 'not the backend key, 32 bytes ok', issuer: 'auth-shell-demo', audience: 'auth-shell-demo-api' },
-      );
+      const forged = await forge({ sub: '1', sid: a.sid }, { key: OTHER_KEY });
       await assertRejected(connect(srv, `?access_token=${forged}`), 4001, 'invalid token'); // not attributable: not logged
       await open(srv, `?access_token=${other.at}`);
       const records = await logSettled(srv, a.sid, 2);
@@ -836,7 +849,7 @@ describe('server integration', () => {
 
   test('two backends with different bases share one server; the same base twice throws', () =>
     withServer(async (srv) => {
-      const second = createBackend({ base: '/auth', secret: SECRET, log: () => {}, feedInterval: 0 });
+      const second = createBackend({ base: '/auth', log: () => {}, feedInterval: 0 });
       const detachSecond = second.attachWebSocket(srv.server);
       assert.throws(() => srv.backend.attachWebSocket(srv.server), /already attached at \/api\/ws/);
       const token = await second.signAccessToken({ sub: '2' });
