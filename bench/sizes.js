@@ -88,6 +88,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const BUDGETS = { core: 12_672, main: 19_776, page: 21_632 };
 
 /**
+ * Route guards and roles in the core (measured main 20,364 B, page 22,164 B; +0.59 KB over 19,774 and
+ * 21,581): hasRole (moved from the gate, so the same rule serves the handles and guards),
+ * requireAuth, safeReturnTo, readReturnTo and firstSession. The main entry re-exports the whole core,
+ * so they count in main and page although a bundle that does not call them drops them. Raised to the
+ * figures rounded up to the next 64 B (main 19,776 → 20,416; page 21,632 → 22,208).
+ */
+BUDGETS.main = 20_416;
+BUDGETS.page = 22_208;
+
+/**
  * The socket chunk: what `openSocket` loads with `import()` when a page first opens a socket (the
  * phase × event table, its runner, the shared backoff's use), so that pages without sockets never
  * download it. 2 KB when it was split off main; ticket mode's request is a chunk of its own.
@@ -180,11 +190,16 @@ const CORE_ENGINE = `export {
 } from './src/core/index.ts';
 `;
 
+/** The core's guards and roles, measured apart from the engine. */
+const CORE_GUARDS = `export { hasRole, requireAuth, safeReturnTo, readReturnTo, firstSession } from './src/core/index.ts';
+`;
+
 /** @returns {Promise<SizeRow[]>} */
 export async function measureSizes() {
   // `export *` rather than bare imports, so nothing depends on how `sideEffects` is read.
-  const [core, coreAll, main, both, formAlone, devtools, react, vue, svelte] = await Promise.all([
+  const [core, coreGuards, coreAll, main, both, formAlone, devtools, react, vue, svelte] = await Promise.all([
     measure({ source: CORE_ENGINE }),
+    measure({ source: CORE_ENGINE + CORE_GUARDS }),
     measure({ entry: 'src/core/index.ts' }),
     measure({ entry: 'src/index.ts' }),
     measure({ source: "export * from './src/index.ts';\nexport * from './src/login-form.ts';\n" }),
@@ -226,9 +241,15 @@ export async function measureSizes() {
       note: 'the session engine (auth-shell/core without sockets) + jwt-decode',
     },
     onTop(
+      'guards and roles (on top of core)',
+      coreGuards,
+      core,
+      'hasRole, requireAuth, safeReturnTo, readReturnTo, firstSession from auth-shell/core',
+    ),
+    onTop(
       'socket facade (on top of core)',
       coreAll,
-      core,
+      coreGuards,
       `openSocket/AuthSocket as every page loads them (options, queue, readyState, events); all of auth-shell/core = ${coreAll.gzipBytes} B gz`,
     ),
     {

@@ -1,7 +1,7 @@
 /**
- * auth-shell/react — React 19: the `useAuth` hook on the page's shared session, and JSX typings for
- * `<auth-provider>`, `<auth-gate>`, `<auth-login-form>` and `<auth-devtools>` in `React.JSX.IntrinsicElements`, with
- * their attributes and events.
+ * auth-shell/react — React 19: the `useAuth` hook on the page's shared session, `requireAuthLoader`
+ * for React Router, and JSX typings for `<auth-provider>`, `<auth-gate>`, `<auth-login-form>` and
+ * `<auth-devtools>` in `React.JSX.IntrinsicElements`, with their attributes and events.
  *
  * `useAuth(api)` reads the session every `<auth-provider>` with that `api` shares (one per page, in
  * every bundled copy of auth-shell) through `useSyncExternalStore`: every component renders the same
@@ -32,7 +32,15 @@
  * @module
  */
 import { useMemo, useSyncExternalStore } from 'react';
-import { handleOf, serverHandleOf, sessionOf, type AuthHandle, type SessionSource } from './adapters/handle.js';
+import {
+  handleOf,
+  serverHandleOf,
+  sessionOf,
+  subscribeOf,
+  type AuthHandle,
+  type SessionSource,
+} from './adapters/handle.js';
+import { requireAuth, type RequireAuthOptions } from './core/guard.js';
 import type { DetailedHTMLProps, HTMLAttributes } from 'react';
 import type { AuthDevtools } from './elements/auth-devtools.js';
 import type { AuthGate } from './elements/auth-gate.js';
@@ -74,10 +82,11 @@ export interface AuthLoginFormJsx
 export type { AuthHandle, SessionSource } from './adapters/handle.js';
 
 /**
- * The page's session for `api` as React state: `{ state, user, ready, login, logout, authFetch,
- * openSocket }`, re-rendering on every change of state or user — a login or logout here, in another
- * provider, another bundle or another tab. The object is the same between changes, and its
- * functions keep their identity, so they are safe in dependency lists.
+ * The page's session for `api` as React state: `{ state, user, isLoading, isAuthenticated, error,
+ * hasRole, ready, login, logout, authFetch, openSocket }`, re-rendering on every change of state,
+ * user or `error` — a login or logout here, in another provider, another bundle or another tab. The
+ * object is the same between changes; `login`, `logout`, `authFetch`, `openSocket` and `ready` keep
+ * their identity, and `hasRole` changes only with the user, so all are safe in dependency lists.
  *
  * @param api the `api` of the page's `<auth-provider>` (default `/api`), or a `Session` (e.g. from
  *   `getSession(options)`).
@@ -96,10 +105,43 @@ export type { AuthHandle, SessionSource } from './adapters/handle.js';
 export function useAuth(api?: SessionSource): AuthHandle {
   const session = useMemo(() => sessionOf(api), [api]);
   return useSyncExternalStore(
-    session.subscribe,
+    subscribeOf(session),
     () => handleOf(session),
     () => serverHandleOf(session),
   );
+}
+
+/** Options of {@link requireAuthLoader}: the app's login route (default `/login`). */
+export type RequireAuthLoaderOptions = Pick<RequireAuthOptions, 'loginPath'>;
+
+/**
+ * A React Router loader (data mode, or `clientLoader` in framework mode) that lets a route render
+ * only for a signed-in user: it waits for the session to decide, then resolves `null`, or throws a
+ * redirect to the login route with the way back (`/login?returnTo=%2Forders`) — a `Response`, as
+ * React Router's `redirect()` makes, so auth-shell needs no router import. The login page goes back
+ * with `navigate(readReturnTo(location.search))` (from `auth-shell/core`) once signed in.
+ *
+ * @param api the `api` of the page's `<auth-provider>` (default `/api`), or a `Session`.
+ *
+ * @example
+ * ```ts
+ * const guard = requireAuthLoader('/api');
+ * createBrowserRouter([
+ *   { path: '/orders', loader: guard, Component: Orders },
+ *   { path: '/reports', loader: async (args) => (await guard(args), loadReports()), Component: Reports },
+ *   { path: '/login', Component: Login },
+ * ]);
+ * ```
+ */
+export function requireAuthLoader(
+  api?: SessionSource,
+  options: RequireAuthLoaderOptions = {},
+): (args: { request: Request }) => Promise<null> {
+  return async ({ request }) => {
+    const login = await requireAuth(api, { ...options, returnTo: new URL(request.url) });
+    if (login) throw new Response(null, { status: 302, headers: { Location: login } });
+    return null;
+  };
 }
 
 /** Attributes of `<auth-devtools>` in JSX. */

@@ -23,14 +23,15 @@
  * ```
  * @module
  */
-import { handleOf, sessionOf, type AuthHandle, type SessionSource } from './adapters/handle.js';
+import { handleOf, sessionOf, subscribeOf, type AuthHandle, type SessionSource } from './adapters/handle.js';
 
 export type { AuthHandle, SessionSource } from './adapters/handle.js';
 
 /** A readable store of the session, as Svelte's store contract defines it. */
 export interface AuthStore {
   /**
-   * Calls `run` with the current {@link AuthHandle} now and after every change of state or user;
+   * Calls `run` with the current {@link AuthHandle} now and after every change of state, user or
+   * `error`;
    * `invalidate` (Svelte's derived stores pass it) runs for every subscriber before any `run`.
    * Returns the unsubscribe function.
    */
@@ -38,9 +39,11 @@ export interface AuthStore {
 }
 
 /**
- * The page's session for `api` as a readable store of `{ state, user, ready, login, logout,
- * authFetch, openSocket }`: a new frozen value on every change of state or user — a login or logout
- * here, in another provider, another bundle or another tab — whose functions keep their identity.
+ * The page's session for `api` as a readable store of `{ state, user, isLoading, isAuthenticated,
+ * error, hasRole, ready, login, logout, authFetch, openSocket }` (an {@link AuthHandle}): a new
+ * frozen value on every change of state, user or `error` — a login or logout here, in another
+ * provider, another bundle or another tab — whose functions keep their identity (`hasRole` until
+ * the user changes).
  * It follows the session only while it has subscribers; the last unsubscribe stops it.
  *
  * On a server (`svelte/server`, SvelteKit's SSR) the value is `restoring` and nothing is requested.
@@ -77,7 +80,7 @@ export function authStore(api?: SessionSource): AuthStore {
       const subscriber: Subscriber = [run, invalidate];
       if (subscribers.size === 0) {
         value = handleOf(session);
-        stop = session.subscribe(changed);
+        stop = subscribeOf(session)(changed);
       }
       subscribers.add(subscriber);
       run(value);

@@ -14,6 +14,9 @@
 export { Session, createSession } from './session.js';
 export { getSession } from './registry.js';
 export { AuthSocket, openSocket } from './socket.js';
+export { hasRole } from './roles.js';
+export { requireAuth, firstSession, readReturnTo, safeReturnTo } from './guard.js';
+export type { RequireAuthOptions, SessionSource } from './guard.js';
 export {
   AuthError,
   InvalidCredentialsError,

@@ -3,7 +3,7 @@ import { TAGS } from '../tags.js';
 import { DEV } from '../core/dev.js';
 import { ReactiveElement, css, type PropertyDeclarations } from '@lit/reactive-element';
 import { authContext } from '../context/auth-context.js';
-import type { User } from '../core/token-store.js';
+import { hasRole } from '../core/roles.js';
 import { VERSION } from '../define.js';
 
 /** Which of the gate's slots is shown. */
@@ -103,14 +103,6 @@ export class AuthGate extends ReactiveElement {
 }
 
 let warnedTemplate = false;
-
-function hasRole(user: User | null, required: string | undefined): boolean {
-  const wanted = required?.split(/\s+/).filter(Boolean) ?? [];
-  if (wanted.length === 0) return true;
-  const roles = user?.['roles'];
-  const held = [user?.['role'], ...(Array.isArray(roles) ? roles : [])].filter((role) => role != null).map(String);
-  return wanted.some((role) => held.includes(role));
-}
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -3,7 +3,7 @@
 //
 // msw only scripts answers (errors, delays, malformed bodies) and counts requests; everything it
 // does not handle goes to the reference backend mounted in the test server.
-import { fixture } from '@open-wc/testing';
+import { expect, fixture } from '@open-wc/testing';
 import { setupWorker } from 'msw/browser';
 import {
   createSession,
@@ -13,6 +13,7 @@ import {
   type Session,
   type SessionOptions,
 } from '../../src/core/index.js';
+import { existingSessions } from '../../src/core/registry.js';
 import type { AuthProvider } from '../../src/index.js';
 
 // ---- msw ----
@@ -448,4 +449,62 @@ export async function logoutInAnotherTab(): Promise<void> {
     </script>`);
   await until(() => tab.session?.state === 'authenticated', 'the other tab authenticated', 5000);
   await tab.session!.logout();
+}
+
+// ---- adapters inside the elements ----
+// A hook, composable or store rendered inside <auth-gate> runs before its <auth-provider> attaches:
+// its lookup makes the page's session first, and the provider's attributes must still configure it.
+
+/** The test server under another origin (the same backend): an origin a provider may allow. */
+export const otherOrigin = (): string => location.origin.replace('//localhost:', '//127.0.0.1:');
+
+/** Disposes the page's sessions for `api`, so that the next declaration configures a new one. */
+export function forgetPageSessions(api = '/api'): void {
+  const path = new URL(api, location.href).pathname;
+  for (const session of existingSessions()) if (session.options.api.pathname === path) session.dispose();
+}
+
+/** Whether a connected `<auth-provider>` has attached to a session yet. */
+export const providerAttached = (): boolean =>
+  [...document.querySelectorAll<AuthProvider>('auth-provider')].some((provider) => provider.session);
+
+/** The provider's attributes of the adapters' "inside the gate" tests. */
+export const insideGate = (framework: string) => ({
+  csrfHeader: `X-Requested-With: ${framework}-adapter`,
+  allowedOrigins: otherOrigin(),
+});
+
+/**
+ * Proves that the session an adapter reads (through `handle()`) has the options of the provider
+ * around it (see {@link insideGate}): the session says so, the login request carries the provider's
+ * CSRF header, and the allowed origin receives the bearer (its `/api/me` answers 200, not 401). No
+ * UsageError: the provider reported none (`errors`). msw must be started (it sees the headers).
+ */
+export async function providerOptionsHold(
+  framework: string,
+  handle: () => Pick<Session, 'state' | 'login' | 'authFetch' | 'logout'> | undefined,
+  errors: Event[],
+): Promise<void> {
+  const { csrfHeader, allowedOrigins } = insideGate(framework);
+  await until(() => handle()?.state === 'anonymous', 'the session decided (anonymous)', 5000);
+  const session = getSession('/api');
+  track(session);
+  expect(session.options.csrfHeader).to.deep.equal(['X-Requested-With', `${framework}-adapter`]);
+  expect([...session.options.bearerOrigins]).to.include(allowedOrigins);
+  const sent: (string | null)[] = [];
+  const listener = ({ request }: { request: Request }) => {
+    if (new URL(request.url).pathname === '/api/login') sent.push(request.headers.get('X-Requested-With'));
+  };
+  worker.events.on('request:start', listener);
+  try {
+    await handle()!.login('alice', 'alice');
+  } finally {
+    worker.events.removeListener('request:start', listener);
+  }
+  expect(sent, `the login request's ${csrfHeader.split(':')[0]}`).to.deep.equal([`${framework}-adapter`]);
+  await until(() => handle()!.state === 'authenticated', 'authenticated after the login');
+  const res = await handle()!.authFetch(`${allowedOrigins}/api/me`);
+  expect(res.status, 'the allowed origin received the bearer').to.equal(200);
+  expect(errors, 'auth-error events').to.deep.equal([]);
+  await handle()!.logout();
 }

@@ -12,9 +12,27 @@ import {
   type ReactNode,
 } from 'react';
 import { createRoot, hydrateRoot, type Root } from 'react-dom/client';
-import { createSession, getSession } from '../../src/core/index.js';
-import { useAuth, type AuthHandle, type SessionSource } from '../../src/react.js';
-import { closeFrames, countListeners, logoutsElsewhereRender, serverLogin, startAnonymous, until } from './helpers.js';
+import { HttpResponse, http } from 'msw';
+import { createMemoryRouter, RouterProvider, useLocation, useNavigate } from 'react-router';
+import { createSession, getSession, isAuthError, readReturnTo } from '../../src/core/index.js';
+import '../../src/index.js';
+import { requireAuthLoader, useAuth, type AuthHandle, type SessionSource } from '../../src/react.js';
+import {
+  closeFrames,
+  countListeners,
+  disposeSessions,
+  forgetPageSessions,
+  insideGate,
+  logoutsElsewhereRender,
+  providerAttached,
+  providerOptionsHold,
+  serverLogin,
+  startAnonymous,
+  startWorker,
+  track,
+  until,
+  worker,
+} from './helpers.js';
 
 const roots: { root: Root; host: HTMLElement }[] = [];
 
@@ -46,12 +64,16 @@ beforeEach(() => {
   };
 });
 
+before(startWorker);
+
 afterEach(() => {
   for (const { root, host } of roots.splice(0)) {
     root.unmount();
     host.remove();
   }
   closeFrames();
+  worker.resetHandlers();
+  disposeSessions();
   console.error = consoleError;
   expect(reactErrors, 'console errors').to.deep.equal([]);
 });
@@ -229,5 +251,144 @@ describe('auth-shell/react useAuth', () => {
     await until(() => reactErrors.length >= 2, 'both logged');
     expect(reactErrors.every((message) => message.includes('ftp:'))).to.be.true;
     reactErrors = [];
+  });
+});
+
+describe('auth-shell/react inside the elements', () => {
+  it("useAuth inside <auth-gate> runs before the provider attaches, and the session still has the provider's options", async () => {
+    await startAnonymous();
+    forgetPageSessions('/api');
+    const { csrfHeader, allowedOrigins } = insideGate('react');
+    let auth!: AuthHandle;
+    const attachedAtFirstRender: boolean[] = [];
+    function Account() {
+      auth = useAuth('/api');
+      if (attachedAtFirstRender.length === 0) attachedAtFirstRender.push(providerAttached());
+      return h('p', null, auth.state);
+    }
+    const errors: Event[] = [];
+    const host = mount(
+      h(
+        'auth-provider',
+        {
+          api: '/api',
+          'csrf-header': csrfHeader,
+          'allowed-origins': allowedOrigins,
+          'onauth-error': (e: Event) => errors.push(e),
+        },
+        h('auth-gate', null, h('p', { slot: 'login' }, 'Sign in'), h(Account)),
+      ),
+    );
+    await providerOptionsHold('react', () => auth, errors);
+    expect(attachedAtFirstRender, 'a provider had attached when the hook first ran').to.deep.equal([false]);
+    expect(host.querySelector('auth-provider')!.getAttribute('state')).to.equal('anonymous');
+  });
+});
+
+describe('auth-shell/react handle: isLoading, isAuthenticated, error, hasRole', () => {
+  it('isLoading while restoring, isAuthenticated once signed in; hasRole answers for the user of that render', async () => {
+    await serverLogin('admin');
+    const session = track(createSession({ api: '/api', tabSync: false }));
+    const seen: AuthHandle[] = [];
+    mount(h(Status, { api: session, onRender: (auth) => seen.push(auth) }));
+    await until(() => seen.length > 0, 'the first render');
+    expect(seen[0]).to.include({ state: 'restoring', isLoading: true, isAuthenticated: false, error: null });
+    expect(seen[0]!.hasRole('admin')).to.be.false;
+    await session.restore();
+    await until(() => seen.at(-1)!.state === 'authenticated', 'admin restored');
+    const admin = seen.at(-1)!;
+    expect(admin).to.include({ isLoading: false, isAuthenticated: true, error: null });
+    expect(admin.hasRole('admin')).to.be.true;
+    expect(admin.hasRole('user')).to.be.false;
+    expect(admin.hasRole('editor admin')).to.be.true;
+    expect(admin.hasRole(['editor', 'admin'])).to.be.true;
+    await session.logout();
+    await session.login('alice', 'alice');
+    await until(() => seen.at(-1)!.user?.['name'] === 'Alice', 'Alice');
+    const alice = seen.at(-1)!;
+    expect(alice.hasRole('admin'), 'the new user').to.be.false;
+    expect(alice.hasRole('user')).to.be.true;
+    expect(admin.hasRole('admin'), "an old render's answer stays that render's").to.be.true;
+    expect(alice.hasRole, 'a new function for a new user').to.not.equal(admin.hasRole);
+    await session.logout();
+  });
+
+  it('error: the failure nobody awaited (a restore that could not reach the server), cleared by the next success', async () => {
+    await serverLogin('alice');
+    worker.use(http.post('/api/refresh', () => HttpResponse.error(), { once: true }));
+    const session = track(createSession({ api: '/api', tabSync: false, refreshRetries: 0 }));
+    let auth!: AuthHandle;
+    mount(h(Status, { api: session, onRender: (a) => (auth = a) }));
+    await until(() => auth !== undefined, 'the first render');
+    await session.restore();
+    await until(() => auth.error !== null, 'the error rendered');
+    expect(isAuthError(auth.error, 'network'), String(auth.error)).to.be.true;
+    expect(auth).to.include({ state: 'anonymous', isLoading: false, isAuthenticated: false });
+    const failed = auth;
+    await session.login('alice', 'wrong').catch(() => {});
+    expect(auth.error, "an awaited failure is the caller's, not the handle's").to.equal(failed.error);
+    await session.login('alice', 'alice');
+    await until(() => auth.state === 'authenticated', 'signed in');
+    expect(auth.error, 'cleared by the login').to.equal(null);
+    expect(auth.login, 'the functions kept their identity').to.equal(failed.login);
+    await session.logout();
+  });
+});
+
+describe('auth-shell/react requireAuthLoader (React Router)', () => {
+  /** An app with a guarded `/orders`, a `/login` page that goes back after signing in, and `/`. */
+  function app() {
+    let signIn!: () => Promise<void>;
+    function Login() {
+      const navigate = useNavigate();
+      const { search } = useLocation();
+      const { login } = useAuth();
+      signIn = async () => {
+        await login('alice', 'alice');
+        await navigate(readReturnTo(search));
+      };
+      return h('p', null, 'login');
+    }
+    const router = createMemoryRouter(
+      [
+        { path: '/', element: h('p', null, 'home') },
+        { path: '/orders', loader: requireAuthLoader('/api'), element: h('p', null, 'orders') },
+        { path: '/login', element: h(Login) },
+      ],
+      { initialEntries: ['/'] },
+    );
+    const host = mount(h(RouterProvider, { router }));
+    const at = () => router.state.location.pathname + router.state.location.search;
+    return { router, host, at, signIn: () => signIn() };
+  }
+
+  it('sends an anonymous visitor to the login route with the way back, and back there after the login', async () => {
+    await startAnonymous();
+    const { router, host, at, signIn } = app();
+    await router.navigate('/orders?page=2');
+    expect(at()).to.equal('/login?returnTo=%2Forders%3Fpage%3D2');
+    await until(() => text(host) === 'login', 'the login page');
+    await signIn();
+    expect(at()).to.equal('/orders?page=2');
+    await until(() => text(host) === 'orders', 'the orders page');
+    await router.navigate('/');
+    await router.navigate('/orders');
+    expect(at(), 'signed in: the loader lets the route render').to.equal('/orders');
+    await getSession('/api').logout();
+  });
+
+  it('refuses a way back to another site: the login page goes home instead', async () => {
+    for (const foreign of ['https://evil.example/steal', '//evil.example/steal', '/\\evil.example']) {
+      await startAnonymous();
+      const { router, host, at, signIn } = app();
+      await router.navigate(`/login?returnTo=${encodeURIComponent(foreign)}`);
+      await until(() => text(host) === 'login', 'the login page');
+      await signIn();
+      expect(at(), foreign).to.equal('/');
+      await getSession('/api').logout();
+      const mounted = roots.pop()!;
+      mounted.root.unmount();
+      mounted.host.remove();
+    }
   });
 });

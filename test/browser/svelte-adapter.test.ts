@@ -4,11 +4,28 @@
 import { expect } from '@open-wc/testing';
 import { flushSync, mount, unmount } from 'svelte';
 import { derived, get } from 'svelte/store';
-import { createSession } from '../../src/core/index.js';
+import { HttpResponse, http } from 'msw';
+import { createSession, getSession, isAuthError, readReturnTo, requireAuth } from '../../src/core/index.js';
+import '../../src/index.js';
 import { authStore, type AuthHandle } from '../../src/svelte.js';
 import AuthLegacy from './fixtures/AuthLegacy.svelte';
 import AuthRunes from './fixtures/AuthRunes.svelte';
-import { closeFrames, countListeners, logoutsElsewhereRender, serverLogin, startAnonymous } from './helpers.js';
+import InsideGate from './fixtures/InsideGate.svelte';
+import {
+  closeFrames,
+  countListeners,
+  disposeSessions,
+  forgetPageSessions,
+  insideGate,
+  logoutsElsewhereRender,
+  providerAttached,
+  providerOptionsHold,
+  serverLogin,
+  startAnonymous,
+  startWorker,
+  track,
+  worker,
+} from './helpers.js';
 
 type Mounted = { instance: Record<string, unknown>; host: HTMLElement };
 const mounted: Mounted[] = [];
@@ -30,9 +47,13 @@ function destroy(entry: Mounted): void {
 
 const text = (host: Element) => host.textContent?.trim() ?? '';
 
+before(startWorker);
+
 afterEach(() => {
   for (const entry of [...mounted]) destroy(entry);
   closeFrames();
+  worker.resetHandlers();
+  disposeSessions();
 });
 
 describe('auth-shell/svelte authStore: the store contract', () => {
@@ -153,3 +174,81 @@ for (const [mode, component] of [
     });
   });
 }
+
+describe('auth-shell/svelte inside the elements', () => {
+  it("authStore inside <auth-gate> runs before the provider attaches, and the session still has the provider's options", async () => {
+    await startAnonymous();
+    forgetPageSessions('/api');
+    const errors: Event[] = [];
+    const attachedAtSetup: boolean[] = [];
+    render(InsideGate, {
+      ...insideGate('svelte'),
+      onerror: (event: Event) => errors.push(event),
+      onsetup: () => attachedAtSetup.push(providerAttached()),
+    });
+    const auth = authStore('/api');
+    await providerOptionsHold('svelte', () => get(auth), errors);
+    expect(attachedAtSetup, 'a provider had attached when the store was made').to.deep.equal([false]);
+  });
+});
+
+describe('auth-shell/svelte authStore: isLoading, isAuthenticated, error, hasRole', () => {
+  it('isLoading while restoring, isAuthenticated once signed in; hasRole answers for the user of that value', async () => {
+    await serverLogin('admin');
+    const session = track(createSession({ api: '/api', tabSync: false }));
+    const values: AuthHandle[] = [];
+    const stop = authStore(session).subscribe((value) => values.push(value));
+    expect(values[0]).to.include({ state: 'restoring', isLoading: true, isAuthenticated: false, error: null });
+    await session.restore();
+    const admin = values.at(-1)!;
+    expect(admin).to.include({ state: 'authenticated', isLoading: false, isAuthenticated: true });
+    expect([admin.hasRole('admin'), admin.hasRole('user'), admin.hasRole('user admin')]).to.deep.equal([
+      true,
+      false,
+      true,
+    ]);
+    await session.logout();
+    expect(values.at(-1)!.hasRole('admin'), 'no user').to.be.false;
+    stop();
+  });
+
+  it('error: the failure nobody awaited (a restore that could not reach the server), cleared by the next success', async () => {
+    await serverLogin('alice');
+    worker.use(http.post('/api/refresh', () => HttpResponse.error(), { once: true }));
+    const session = track(createSession({ api: '/api', tabSync: false, refreshRetries: 0 }));
+    const values: AuthHandle[] = [];
+    const stop = authStore(session).subscribe((value) => values.push(value));
+    await session.restore();
+    expect(isAuthError(values.at(-1)!.error, 'network')).to.be.true;
+    await session.login('alice', 'alice');
+    expect(values.at(-1)).to.include({ state: 'authenticated', error: null });
+    stop();
+    await session.logout();
+  });
+});
+
+describe('requireAuth (the generic guard, e.g. for a SvelteKit load)', () => {
+  it('sends an anonymous visitor to the login route with the way back, and lets a signed-in one through', async () => {
+    const session = await startAnonymous();
+    const login = await requireAuth('/api', {
+      returnTo: new URL('/orders?page=2', location.href),
+      loginPath: '/signin',
+    });
+    expect(login).to.equal('/signin?returnTo=%2Forders%3Fpage%3D2');
+    // The login page, after the login, goes where the guard said.
+    await session.login('alice', 'alice');
+    expect(readReturnTo(new URL(login!, location.href).search)).to.equal('/orders?page=2');
+    expect(await requireAuth('/api', { returnTo: '/orders' })).to.equal(null);
+    await session.logout();
+  });
+
+  it('leaves out a way back to another site: a string must be a path here, a URL counts by its path', async () => {
+    await startAnonymous();
+    const session = getSession('/api');
+    for (const foreign of ['https://evil.example/x', '//evil.example/x', '/\\evil.example/x', 'javascript:alert(1)'])
+      expect(await requireAuth(session, { returnTo: foreign }), foreign).to.equal('/login');
+    expect(await requireAuth(session, { returnTo: new URL('https://evil.example/x?y') })).to.equal(
+      '/login?returnTo=%2Fx%3Fy',
+    );
+  });
+});

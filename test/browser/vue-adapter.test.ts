@@ -2,12 +2,29 @@
 // refs that follow the session wherever it changes, stable functions, one flush for every component,
 // no subscription left after unmount or scope disposal, and isAuthShellElement for the compiler.
 import { expect } from '@open-wc/testing';
-import { createApp, defineComponent, effectScope, nextTick, watch, type App } from 'vue';
+import { HttpResponse, http } from 'msw';
+import { computed, createApp, defineComponent, effectScope, nextTick, watch, type App } from 'vue';
 import { compileTemplate } from 'vue/compiler-sfc';
-import { createSession, type Session } from '../../src/core/index.js';
+import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-router';
+import { createSession, getSession, isAuthError, safeReturnTo, type Session } from '../../src/core/index.js';
 import type { AuthProvider } from '../../src/index.js';
-import { isAuthShellElement, useAuth, type VueAuth } from '../../src/vue.js';
-import { closeFrames, countListeners, logoutsElsewhereRender, serverLogin, startAnonymous } from './helpers.js';
+import { isAuthShellElement, requireAuthGuard, useAuth, type VueAuth } from '../../src/vue.js';
+import {
+  closeFrames,
+  countListeners,
+  disposeSessions,
+  forgetPageSessions,
+  insideGate,
+  logoutsElsewhereRender,
+  providerAttached,
+  providerOptionsHold,
+  serverLogin,
+  startAnonymous,
+  startWorker,
+  track,
+  until,
+  worker,
+} from './helpers.js';
 
 const apps: { app: App; host: HTMLElement }[] = [];
 let warnings: string[] = [];
@@ -43,6 +60,8 @@ const Status = (api?: string | Session, onSetup?: (auth: VueAuth) => void) =>
     },
   });
 
+before(startWorker);
+
 beforeEach(() => {
   warnings = [];
 });
@@ -53,6 +72,8 @@ afterEach(() => {
     host.remove();
   }
   closeFrames();
+  worker.resetHandlers();
+  disposeSessions();
   expect(warnings, 'Vue warnings').to.deep.equal([]);
 });
 
@@ -189,5 +210,169 @@ describe('auth-shell/vue isAuthShellElement', () => {
     const code = compile({ isCustomElement: isAuthShellElement });
     expect(resolved(code)).to.deep.equal([]);
     expect(code).to.include('"auth-provider"');
+  });
+});
+
+describe('auth-shell/vue inside the elements', () => {
+  it("useAuth inside <auth-gate> runs before the provider attaches, and the session still has the provider's options", async () => {
+    await import('../../src/index.js');
+    await startAnonymous();
+    forgetPageSessions('/api');
+    let auth: VueAuth | undefined;
+    const attachedAtSetup: boolean[] = [];
+    const Account = defineComponent({
+      template: '<p>{{ state }}</p>',
+      setup() {
+        attachedAtSetup.push(providerAttached());
+        auth = useAuth('/api');
+        return auth;
+      },
+    });
+    const errors: Event[] = [];
+    mount(
+      defineComponent({
+        components: { Account },
+        template: `<auth-provider api="/api" :csrf-header="csrfHeader" :allowed-origins="allowedOrigins" @auth-error="errors.push($event)">
+          <auth-gate><p slot="login">Sign in</p><Account /></auth-gate>
+        </auth-provider>`,
+        setup: () => ({ ...insideGate('vue'), errors }),
+      }),
+    );
+    const handle = () =>
+      auth && { state: auth.state.value, login: auth.login, authFetch: auth.authFetch, logout: auth.logout };
+    await providerOptionsHold('vue', handle, errors);
+    expect(attachedAtSetup, 'a provider had attached when the composable ran').to.deep.equal([false]);
+  });
+});
+
+describe('auth-shell/vue useAuth: isLoading, isAuthenticated, error, hasRole', () => {
+  it('isLoading while restoring, isAuthenticated once signed in; hasRole is reactive in templates', async () => {
+    await serverLogin('admin');
+    const session = track(createSession({ api: '/api', tabSync: false }));
+    let auth!: VueAuth;
+    const host = mount(
+      defineComponent({
+        template: `<p>{{ isLoading }} {{ isAuthenticated }} {{ hasRole('admin') }} {{ admin }}</p>`,
+        setup() {
+          auth = useAuth(session);
+          return { ...auth, admin: computed(() => auth.hasRole('admin editor')) };
+        },
+      }),
+    );
+    expect(text(host)).to.equal('true false false false');
+    await session.restore();
+    await nextTick();
+    expect(text(host)).to.equal('false true true true');
+    const hasRole = auth.hasRole;
+    await session.logout();
+    await session.login('alice', 'alice');
+    await nextTick();
+    expect(text(host)).to.equal('false true false false');
+    expect(auth.hasRole(['user']), 'the new user').to.be.true;
+    expect(auth.hasRole, 'the same function').to.equal(hasRole);
+    await session.logout();
+  });
+
+  it('error: the failure nobody awaited (a restore that could not reach the server), cleared by the next success', async () => {
+    await serverLogin('alice');
+    worker.use(http.post('/api/refresh', () => HttpResponse.error(), { once: true }));
+    const session = track(createSession({ api: '/api', tabSync: false, refreshRetries: 0 }));
+    let auth!: VueAuth;
+    const host = mount(
+      defineComponent({
+        template: `<p>{{ error?.code ?? 'none' }}</p>`,
+        setup: () => (auth = useAuth(session)),
+      }),
+    );
+    await session.restore();
+    await nextTick();
+    expect(text(host)).to.equal('network');
+    expect(isAuthError(auth.error.value, 'network')).to.be.true;
+    expect(auth.isLoading.value).to.be.false;
+    await session.login('alice', 'wrong').catch(() => {});
+    await nextTick();
+    expect(text(host), "an awaited failure is the caller's").to.equal('network');
+    await session.login('alice', 'alice');
+    await nextTick();
+    expect(text(host), 'cleared by the login').to.equal('none');
+    await session.logout();
+  });
+});
+
+describe('auth-shell/vue requireAuthGuard (Vue Router)', () => {
+  /** An app with a guarded `/orders` (and a guarded parent's child), a `/login` page that goes back after signing in, and `/`. */
+  function app(): { router: Router; host: HTMLElement; at: () => string; signIn: () => Promise<void> } {
+    let signIn!: () => Promise<void>;
+    const Login = defineComponent({
+      template: '<p>login</p>',
+      setup() {
+        const { login } = useAuth();
+        signIn = async () => {
+          await login('alice', 'alice');
+          await router.replace(safeReturnTo(router.currentRoute.value.query['returnTo']));
+        };
+      },
+    });
+    const router = createRouter({
+      history: createMemoryHistory(),
+      routes: [
+        { path: '/', component: { template: '<p>home</p>' } },
+        { path: '/orders', component: { template: '<p>orders</p>' }, meta: { requiresAuth: true } },
+        {
+          path: '/admin',
+          component: { template: '<RouterView />' },
+          meta: { requiresAuth: true },
+          children: [{ path: 'users', component: { template: '<p>users</p>' } }],
+        },
+        { path: '/login', component: Login },
+      ],
+    });
+    router.beforeEach(requireAuthGuard('/api'));
+    const host = document.createElement('div');
+    document.body.append(host);
+    const vue = createApp({ components: { RouterView }, template: '<RouterView />' });
+    vue.config.warnHandler = (message) => void warnings.push(message);
+    vue.use(router);
+    vue.mount(host);
+    apps.push({ app: vue, host });
+    return { router, host, at: () => router.currentRoute.value.fullPath, signIn: () => signIn() };
+  }
+
+  it('sends an anonymous visitor to the login route with the way back, and back there after the login', async () => {
+    await startAnonymous();
+    const { router, host, at, signIn } = app();
+    await router.push('/');
+    await router.push('/orders?page=2#top');
+    // Vue Router writes the query its own way (`/login?returnTo=/orders?page=2%23top`): compare what it parsed.
+    expect(router.currentRoute.value.path).to.equal('/login');
+    expect(router.currentRoute.value.query).to.deep.equal({ returnTo: '/orders?page=2#top' });
+    await nextTick();
+    expect(text(host)).to.equal('login');
+    await signIn();
+    expect(at()).to.equal('/orders?page=2#top');
+    await nextTick();
+    expect(text(host)).to.equal('orders');
+    await router.push('/admin/users');
+    expect(at(), 'signed in: a child of a guarded route').to.equal('/admin/users');
+    await getSession('/api').logout();
+    await router.push('/');
+    await router.push('/admin/users');
+    expect(router.currentRoute.value.query, "a guarded parent's meta guards its children").to.deep.equal({
+      returnTo: '/admin/users',
+    });
+    await router.push('/');
+    expect(at(), 'unguarded routes need no session').to.equal('/');
+  });
+
+  it('refuses a way back to another site: the login page goes home instead', async () => {
+    for (const foreign of ['https://evil.example/steal', '//evil.example/steal', 'javascript:alert(1)']) {
+      await startAnonymous();
+      const { router, host, at, signIn } = app();
+      await router.push(`/login?returnTo=${encodeURIComponent(foreign)}`);
+      await until(() => text(host) === 'login', 'the login page');
+      await signIn();
+      expect(at(), foreign).to.equal('/');
+      await getSession('/api').logout();
+    }
   });
 });

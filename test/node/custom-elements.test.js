@@ -12,7 +12,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import ts from 'typescript';
-import { analyze, editorData, sourcesOf } from '../../scripts/custom-elements.mjs';
+import { analyze, editorData, sourcesOf, vueGlobalComponents } from '../../scripts/custom-elements.mjs';
 import { versionDefine } from '../../scripts/version.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -223,6 +223,37 @@ test('the editor data carries every element with its attributes, events, parts a
     .find((t) => t.name === 'auth-login-form')
     .attributes.find((a) => a.name === 'messages');
   assert.deepEqual(messages.values, []);
+});
+
+test("Vue's GlobalComponents typings carry every element, each attribute as the prop Vue checks, each event", () => {
+  const typings = vueGlobalComponents(manifest);
+  const camel = (name) => name.replace(/-([a-z])/g, (_, letter) => letter.toUpperCase());
+  for (const element of declarations.filter((d) => d.customElement)) {
+    const props = `${element.name}VueProps`;
+    assert.match(typings, new RegExp(`"${element.tagName}": DefineComponent<${props}>;`));
+    const body = typings.slice(
+      typings.indexOf(`interface ${props}`),
+      typings.indexOf('\n}\n', typings.indexOf(`interface ${props}`)),
+    );
+    const members = [...body.matchAll(/^ {2}(\w+)\?:/gm)].map((match) => match[1]);
+    assert.deepEqual(
+      sorted(members),
+      sorted([
+        ...(element.attributes ?? []).map((a) => camel(a.name)),
+        ...(element.events ?? []).map((e) => camel(`on-${e.name}`)),
+      ]),
+      element.tagName,
+    );
+    assert.match(
+      typings,
+      new RegExp(`import type \\{ ${element.name}[,} ].* from '\\./${element.module.slice('dist/'.length)}';`),
+    );
+  }
+  // A union of literals stays exact (vue-tsc then refuses refresh-method="DELETE"); other types also take a string.
+  assert.match(typings, /refreshMethod\?: "POST" \| "GET" \| undefined;/);
+  assert.match(typings, /leeway\?: AuthProvider\["leeway"\] \| string;/);
+  assert.match(typings, /onAuthChange\?: \(event: AuthProviderEventMap\["auth-change"\]\) => void;/);
+  assert.match(typings, /interface HTMLAttributes \{\n {4}slot\?: string \| undefined;/);
 });
 
 describe('the manifest follows the source, with no list to update', () => {

@@ -75,12 +75,19 @@ test('the manifest, the editor data, the docs, the README, the changelog and the
     'dist/vscode.html-custom-data.json',
     'dist/vscode.css-custom-data.json',
     'dist/web-types.json',
+    'dist/vue-components.d.ts',
     'README.md',
     'CHANGELOG.md',
     'LICENSE',
     ...docs,
   ];
   for (const path of expected) assert.ok(files.has(path), `${path} is not in the tarball`);
+});
+
+test("auth-shell/vue's declarations load Vue's GlobalComponents typings for the elements", () => {
+  const adapter = readFileSync(join(copy, 'dist/vue.d.ts'), 'utf8');
+  assert.ok(adapter.startsWith('/// <reference path="./vue-components.d.ts" />\n'), adapter.slice(0, 200));
+  assert.match(readFileSync(join(copy, 'dist/vue-components.d.ts'), 'utf8'), /interface GlobalComponents \{/);
 });
 
 test('every module the manifest and the web-types name is in the tarball', () => {

@@ -95,13 +95,17 @@ test("React's renderToString with useAuth renders restoring, without a request",
     import { renderToString } from 'react-dom/server';
     import { useAuth } from './src/react.ts';
     function Status() {
-      const { state, user, login } = useAuth();
-      return h('p', { 'data-login': typeof login }, state + ':' + String(user));
+      const { state, user, login, isLoading, isAuthenticated, error, hasRole } = useAuth();
+      const more = [isLoading, isAuthenticated, error, hasRole('admin')].map(String).join(',');
+      return h('p', { 'data-login': typeof login }, state + ':' + String(user) + ':' + more);
     }
     console.log(JSON.stringify({ html: renderToString(h(Status)), requests }));
   `);
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(JSON.parse(run.stdout), { html: '<p data-login="function">restoring:null</p>', requests: 0 });
+  assert.deepEqual(JSON.parse(run.stdout), {
+    html: '<p data-login="function">restoring:null:true,false,null,false</p>',
+    requests: 0,
+  });
   assert.ok(run.ms < 3000, `the process took ${Math.round(run.ms)} ms to exit`);
 });
 
@@ -124,8 +128,31 @@ test('authStore on a server gives restoring, without a request', async () => {
     ${NO_NETWORK}
     import { get } from 'svelte/store';
     import { authStore } from './src/svelte.ts';
-    console.log(JSON.stringify({ state: get(authStore()).state, requests }));
+    const { state, isLoading, isAuthenticated, error } = get(authStore());
+    console.log(JSON.stringify({ state, isLoading, isAuthenticated, error, requests }));
   `);
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(JSON.parse(run.stdout), { state: 'restoring', requests: 0 });
+  assert.deepEqual(JSON.parse(run.stdout), {
+    state: 'restoring',
+    isLoading: true,
+    isAuthenticated: false,
+    error: null,
+    requests: 0,
+  });
+});
+
+test('the route guards on a server decide nothing and request nothing; firstSession says there is no page', async () => {
+  const run = await runInNode(`
+    ${NO_NETWORK}
+    import { requireAuth, firstSession } from './src/core/index.ts';
+    import { requireAuthLoader } from './src/react.ts';
+    import { requireAuthGuard } from './src/vue.ts';
+    const loader = await requireAuthLoader('/api')({ request: new Request('http://example.com/orders') });
+    const guard = await requireAuthGuard('/api')({ fullPath: '/orders', meta: { requiresAuth: true } });
+    const first = await firstSession().then(() => 'resolved', (error) => error.code);
+    console.log(JSON.stringify({ core: await requireAuth('/api'), loader, guard, first, requests }));
+  `);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { core: null, loader: null, guard: true, first: 'usage', requests: 0 });
+  assert.ok(run.ms < 3000, `the process took ${Math.round(run.ms)} ms to exit`);
 });

@@ -1,8 +1,9 @@
 // The real frameworks in the browser tests of the adapters (test/browser/*-adapter.test.ts):
 //   react, react-dom/client, react/jsx-runtime — React's CommonJS packages, bundled once by esbuild
-//     into one module (one React on the page) and re-exported per specifier under /__frameworks__/;
-//   vue — Vue's full build (runtime + template compiler, so tests can give it templates), and
-//     vue/compiler-sfc (what build tools compile templates with);
+//     into one module (one React on the page) and re-exported per specifier under /__frameworks__/,
+//     and react-router on that React;
+//   vue — Vue's full build (runtime + template compiler, so tests can give it templates),
+//     vue/compiler-sfc (what build tools compile templates with), and vue-router on that Vue;
 //   *.svelte — components compiled by svelte/compiler when a test imports them; the Svelte modules
 //     they and the tests import come from one esbuild build with shared chunks (one runtime);
 //   /examples/angular/dist/main.js — the Angular example, AOT-compiled and bundled by its own build
@@ -47,6 +48,10 @@ const sources = {
   'vue.js': { contents: "export * from 'vue/dist/vue.esm-bundler.js';", define: VUE_FLAGS },
   // What build tools compile single-file components with (in its browser build).
   'vue__compiler-sfc.js': { contents: "export * from 'vue/compiler-sfc';", define: VUE_FLAGS },
+  // React Router on the one React above (its `react` imports are resolved to it by this plugin).
+  'react-router.js': { contents: "export * from 'react-router';", define: DEV, external: ['react', 'react-dom'] },
+  // Vue Router on the one Vue above (its `vue` import is resolved to it by this plugin).
+  'vue-router.js': { contents: "export * from 'vue-router';", define: VUE_FLAGS, external: ['vue'] },
 };
 
 /** Svelte's modules that tests and compiled components import: one build, shared chunks, one runtime. */
@@ -62,6 +67,8 @@ const SPECIFIERS = new Map([
   ...REACT.map((specifier) => [specifier, fileOf(specifier)]),
   ['vue', 'vue.js'],
   ['vue/compiler-sfc', fileOf('vue/compiler-sfc')],
+  ['vue-router', 'vue-router.js'],
+  ['react-router', 'react-router.js'],
   ...SVELTE.map((specifier) => [specifier, `svelte/${fileOf(specifier)}`]),
 ]);
 
@@ -83,7 +90,7 @@ async function buildSvelte() {
   return new Map(result.outputFiles.map((file) => [file.path.slice(root.length), file.text]));
 }
 
-async function bundle({ contents, define }) {
+async function bundle({ contents, define, external = [] }) {
   const result = await build({
     stdin: { contents, resolveDir: process.cwd(), loader: 'js', sourcefile: 'frameworks-entry.js' },
     bundle: true,
@@ -91,6 +98,7 @@ async function bundle({ contents, define }) {
     format: 'esm',
     target: 'es2022',
     define,
+    external,
     write: false,
     logLevel: 'silent',
   });
