@@ -608,6 +608,37 @@ export const MUTANTS = [
     find: 'const endpoint = `${hooks.sid()} ${url.origin}${url.pathname}`;',
     replace: 'const endpoint = `${hooks.sid()}`;',
   },
+  // ---- the lifetime left of a token another tab handed over (test/browser/handover.test.ts) ----
+  {
+    id: 'handover-whole-lifetime',
+    behaviour: "a tab adopting another tab's token counts its freshness from what was left, not the whole lifetime",
+    file: 'src/core/session.ts',
+    find: "parseToken(token, remaining / 1000, this.#options.clock(), 'refresh', undefined, lifetime, requestedAt)",
+    replace:
+      "parseToken(token, lifetime / 1000 + 0 * remaining, this.#options.clock(), 'refresh', undefined, lifetime, requestedAt)",
+  },
+  {
+    id: 'handover-leeway-from-left',
+    behaviour: "an adopted token's leeway is capped at a quarter of its whole lifetime, not of what was left",
+    file: 'src/core/session.ts',
+    find: "parseToken(token, remaining / 1000, this.#options.clock(), 'refresh', undefined, lifetime, requestedAt)",
+    replace:
+      "parseToken(token, remaining / 1000, this.#options.clock(), 'refresh', undefined, lifetime < 0 ? lifetime : undefined, requestedAt)",
+  },
+  {
+    id: 'handover-offer-resets-lifetime',
+    behaviour: 'a tab answering a new tab hands over what is left of its token, not a fresh lifetime',
+    file: 'src/core/session.ts',
+    find: 'return { token: token!, remaining: Math.max(0, remaining), lifetime, requestedAt };',
+    replace: 'return { token: token!, remaining: Math.max(0, remaining) && lifetime, lifetime, requestedAt };',
+  },
+  {
+    id: 'handover-ignored-while-fresh',
+    behaviour: "a tab holding a fresh token still takes another tab's newer one (its freshness counts from that)",
+    file: 'src/core/session.ts',
+    find: '    // Another tab got a token: the outage, if there was one, is over.\n',
+    replace: '    if (this.#tokens.isFresh()) return;\n',
+  },
   {
     id: 'options-origins-shared',
     behaviour: "T32 the session's origin list cannot be reached: options hand out a copy",

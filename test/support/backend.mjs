@@ -34,6 +34,8 @@ export function testBackends({ port }) {
     createBackend({ ...common, ...sid('/tabs-api'), base: '/tabs-api', mode: 'hardened' }),
     // The new-tab test's own backend: its refresh counter is exact.
     createBackend({ ...common, ...sid('/newtab-api'), base: '/newtab-api', mode: 'hardened' }),
+    // The handed-over lifetime test's own backend: its tabs' tokens and cookies are theirs alone.
+    createBackend({ ...common, ...sid('/handover-api'), base: '/handover-api', mode: 'hardened' }),
     // The login-throttle test's own backend, with the default limit of 5 failures per account.
     createBackend({
       ...common,
