@@ -5,9 +5,11 @@
 // bodies, network errors and hangs — checking after every step the invariants the README promises.
 // Also: every option with valid and invalid values gives a UsageError at once or a working session.
 //
-// FUZZ_SEED=<n> replays a run (the seed is printed); FUZZ_RUNS / FUZZ_OPTION_RUNS change the number
-// of cases. Retry-After values of 1 to 5 s (which a refresh really waits for) are left to the soak
-// (bench/soak.js, fake timers): every other Retry-After is generated.
+// FUZZ_SEED=<n> replays a run (the seed is printed); with FUZZ_PATH=<path> and FUZZ_REPLAY=<replayPath>
+// from a failure's report (its `{ seed, path }` and the counterexample's `replayPath`) it runs just
+// that case, shrunk. FUZZ_RUNS / FUZZ_OPTION_RUNS change the number of cases. Retry-After values of
+// 1 to 5 s (which a refresh really waits for) are left to the soak (bench/soak.js, fake timers):
+// every other Retry-After is generated.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
@@ -398,16 +400,19 @@ const isTransient = (entry) =>
 
 /**
  * Refresh requests that failed transiently in a row at the end of `log`: the browser's outage as
- * refresher.ts counts it (an answer that was not transient ends it; other routes do not count).
- * @param {Logged[]} log
+ * refresher.ts counts it (an answer that was not transient ends it; other routes do not count; so
+ * does a token from another tab, taken when the log was `calms[i]` entries long).
+ * @param {Logged[]} log @param {readonly number[]} calms
  */
-function failureStreak(log) {
+function failureStreak(log, calms) {
   let streak = 0;
-  for (const entry of log.filter((r) => r.op === 'refresh' || r.op === 'login')) {
+  log.forEach((entry, i) => {
+    if (calms.includes(i)) streak = 0;
+    if (entry.op !== 'refresh' && entry.op !== 'login') return;
     if (isTransient(entry) && entry.op === 'refresh') streak++;
     else if (!isTransient(entry) && expectedCode(entry) !== 'http') streak = 0;
-  }
-  return streak;
+  });
+  return calms.includes(log.length) ? 0 : streak;
 }
 
 /** Mirrors MAX_RETRY_AFTER (refresher.ts): a longer Retry-After fails a refresh at once. */
@@ -656,6 +661,8 @@ class Case {
     /** The token whose retry was refused, as the session should have recorded it. @type {{ token: string, until: number } | null} */
     /** Endpoints (origin + path) whose 401s are paused, until when (the fuzz's tokens carry no sid). @type {Map<string, number>} */
     this.futile = new Map();
+    /** Lengths of the server log when a token from another tab ended the browser's outage (see failureStreak). @type {number[]} */
+    this.calms = [];
     this.cmd = 0;
     /** What the current step is ('logout', 'tab', …), where its requests start in the log, and the previous step's. */
     this.step = { kind: '', log: 0, previous: 0 };
@@ -963,7 +970,7 @@ const refreshCmd = fc.constant(
       // since the last answer that was not transient), at most one attempt once beyond the retries.
       const transient = code === 'network' || code === 'timeout' || code === 'rate-limited';
       const tooLong = transient && (last.retryAfter ?? 0) > MAX_RETRY_AFTER;
-      const streak = failureStreak(c.srv.log.slice(0, c.srv.log.indexOf(sent[0])));
+      const streak = failureStreak(c.srv.log.slice(0, c.srv.log.indexOf(sent[0])), c.calms);
       if (transient && !tooLong && streak === 0 && sent.length !== c.o.refreshRetries + 1)
         c.violate(`a refresh failing with ${code} made ${sent.length} attempts, not ${c.o.refreshRetries + 1}`);
       if (sent.length > (streak > c.o.refreshRetries ? 1 : c.o.refreshRetries + 1))
@@ -1161,6 +1168,17 @@ const authFetchCmd = fetchSpec.map((spec) =>
   }),
 );
 
+/** Whether `token` is a JWT whose payload decodes to an object (what a tab's token must be to be taken). @param {string} token */
+function decodes(token) {
+  if (token.split('.').length !== 3) return false;
+  try {
+    const claims = jwtDecode(token);
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `message` passes tab-sync.ts's documented checks (anything else must change nothing). */
 function acceptable(/** @type {any} */ m) {
   if (typeof m !== 'object' || m === null || m.v !== 1) return false;
@@ -1196,6 +1214,9 @@ const tabCmd = tabMessageArb.map((spec) =>
     } else message = spec.value;
     const before = { state: c.session.state, user: c.session.user };
     const ok = acceptable(message);
+    // A token another tab got ends the browser's outage, whether or not it is adopted (session.ts, #adopt).
+    if (ok && spec.kind === 'token' && c.o.tabSync && !c.disposed && decodes(/** @type {any} */ (message).token))
+      c.calms.push(c.srv.log.length);
     if (message !== undefined) await c.post(message);
     if (!ok && (c.session.state !== before.state || c.session.user !== before.user)) {
       c.violate(`a message the channel must ignore changed the session: ${before.state} → ${c.session.state}`);
@@ -1244,7 +1265,11 @@ test('fuzz: command sequences against scripted servers keep every invariant', { 
   const result = await fc.check(
     fc.asyncProperty(
       caseOptionsArb,
-      fc.commands(commandArbs, { maxCommands: 20, size: 'medium' }),
+      fc.commands(commandArbs, {
+        maxCommands: 20,
+        size: 'medium',
+        ...(process.env.FUZZ_REPLAY ? { replayPath: process.env.FUZZ_REPLAY } : {}),
+      }),
       async (options, cmds) => {
         stats.cases++;
         const c = new Case(options);
@@ -1266,6 +1291,7 @@ test('fuzz: command sequences against scripted servers keep every invariant', { 
     {
       numRuns: RUNS,
       seed: SEED,
+      ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
       includeErrorInReport: true,
       interruptAfterTimeLimit: TIME_LIMIT,
       markInterruptAsFailure: false,
