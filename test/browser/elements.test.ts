@@ -6,6 +6,7 @@ import { AuthProvider, authContext, consumeAuth, getAuth, isAuthError, type Auth
 import '../../src/login-form.js';
 import {
   disposeSessions,
+  fakeJwt,
   JWT_PATTERN,
   mount,
   requestLog,
@@ -167,6 +168,83 @@ describe('<auth-gate>', () => {
     } finally {
       frame.remove();
     }
+  });
+});
+
+describe('<auth-gate require-role>', () => {
+  /**
+   * A gate requiring `required` (no attribute when `null`) and a user signed in with `claims` (a
+   * scripted login answer: the token's claims are the user); what the gate shows.
+   */
+  async function signedInUnder(required: string | null, claims: Record<string, unknown>) {
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: 'u', ...claims }) }), {
+        once: true,
+      }),
+    );
+    const provider = await mount<AuthProvider>(html`
+      <auth-provider api="/api">
+        <auth-gate>
+          <p slot="login" id="login">Please log in</p>
+          <p slot="forbidden" id="forbidden">Not for you</p>
+          <p id="allowed">protected text</p>
+          <template><p id="stamped">protected data</p></template>
+        </auth-gate>
+      </auth-provider>
+    `);
+    await provider.ready;
+    const gate = $<LitElement & { view: string }>(provider, 'auth-gate');
+    if (required !== null) gate.setAttribute('require-role', required);
+    await provider.login('u', 'u');
+    await gate.updateComplete;
+    /** The view, and which content the user sees. */
+    const shown = () => ({
+      view: gate.view,
+      seen: ['#login', '#forbidden', '#allowed', '#stamped'].filter(
+        (id) => provider.querySelector(id)?.checkVisibility() ?? false,
+      ),
+    });
+    return { gate, shown };
+  }
+  const LET_IN = { view: 'protected', seen: ['#allowed', '#stamped'] };
+  const KEPT_OUT = { view: 'forbidden', seen: ['#forbidden'] };
+
+  for (const [required, claims, expected, why] of [
+    ['admin editor', { role: 'editor' }, LET_IN, 'the role claim equals the second listed role'],
+    ['admin editor', { role: 'admin' }, LET_IN, 'the role claim equals the first listed role'],
+    ['admin editor', { role: 'viewer' }, KEPT_OUT, 'the role claim equals none of them'],
+    ['admin editor', { roles: ['viewer', 'editor'] }, LET_IN, 'an entry of roles equals one of them'],
+    ['admin editor', { role: 'viewer', roles: ['admin'] }, LET_IN, 'roles has one, the role claim not'],
+    ['admin editor', { role: 'admin', roles: ['viewer'] }, LET_IN, 'the role claim has one, roles not'],
+    ['admin editor', { roles: ['viewer', 'guest'] }, KEPT_OUT, 'no entry of roles equals one of them'],
+    ['admin editor', { name: 'No Roles' }, KEPT_OUT, 'the user has neither role nor roles'],
+    ['  admin\teditor\nowner ', { role: 'editor' }, LET_IN, 'the list is split on any whitespace'],
+    ['2 admin', { role: 2 }, LET_IN, 'a numeric role claim is compared as a string'],
+    ['7', { roles: [3, 7] }, LET_IN, 'numeric roles are compared as strings'],
+    ['admin', { role: 'administrator' }, KEPT_OUT, 'a role that only contains a listed one is not it'],
+    ['admin', { roles: ['Admin', 'ADMIN'] }, KEPT_OUT, 'roles are compared exactly (case too)'],
+    ['', { role: 'viewer' }, LET_IN, 'an empty attribute requires nothing'],
+    ['  ', { name: 'No Roles' }, LET_IN, 'an attribute of only spaces requires nothing'],
+    [null, { name: 'No Roles' }, LET_IN, 'no attribute requires nothing'],
+  ] as const) {
+    it(`require-role=${JSON.stringify(required)}, claims ${JSON.stringify(claims)}: ${expected.view} (${why})`, async () => {
+      const { shown } = await signedInUnder(required, claims);
+      expect(shown()).to.deep.equal(expected);
+    });
+  }
+
+  it('follows the attribute as it changes: a list that names the role lets in, removing it requires nothing', async () => {
+    const { gate, shown } = await signedInUnder('admin', { role: 'editor' });
+    expect(shown()).to.deep.equal(KEPT_OUT);
+    gate.setAttribute('require-role', 'admin editor');
+    await gate.updateComplete;
+    expect(shown()).to.deep.equal(LET_IN);
+    gate.setAttribute('require-role', 'admin');
+    await gate.updateComplete;
+    expect(shown()).to.deep.equal(KEPT_OUT);
+    gate.removeAttribute('require-role');
+    await gate.updateComplete;
+    expect(shown()).to.deep.equal(LET_IN);
   });
 });
 
