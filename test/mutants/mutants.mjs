@@ -689,6 +689,35 @@ export const MUTANTS = [
     find: 'return wanted.some((role) => held.includes(role));',
     replace: 'return wanted.some((role) => held.some((one) => one.includes(role)));',
   },
+  // ---- <auth-login-form>: the message for each way a login fails (test/browser/login-form.test.ts) ----
+  {
+    id: 'form-timeout-as-failed',
+    behaviour: '<auth-login-form>: a login that timed out (TimeoutError) says the server cannot be reached',
+    file: 'src/elements/auth-login-form.ts',
+    find: "if (isAuthError(error, 'network') || isAuthError(error, 'timeout')) return { key: 'network' };",
+    replace: "if (isAuthError(error, 'network')) return { key: 'network' };",
+  },
+  {
+    id: 'form-rate-limited-without-delay',
+    behaviour: '<auth-login-form>: a 429 without Retry-After says to try again later, with no number',
+    file: 'src/elements/auth-login-form.ts',
+    find: "return seconds ? { key: 'rate-limited', seconds } : { key: 'rate-limited-later' };",
+    replace: "return { key: 'rate-limited', seconds } as const;",
+  },
+  {
+    id: 'form-usage-as-failed',
+    behaviour: '<auth-login-form>: a provider that cannot work says sign-in is not available',
+    file: 'src/elements/auth-login-form.ts',
+    find: "if (isAuthError(error, 'usage')) return { key: 'unavailable' };",
+    replace: '',
+  },
+  {
+    id: 'form-anything-else-as-network',
+    behaviour: '<auth-login-form>: a failure other than the network (protocol, http) is not shown as one',
+    file: 'src/elements/auth-login-form.ts',
+    find: "  return { key: 'failed' };\n}",
+    replace: "  return { key: 'network' };\n}",
+  },
   {
     id: 'options-origins-shared',
     behaviour: "T32 the session's origin list cannot be reached: options hand out a copy",
