@@ -233,6 +233,24 @@ describe('<auth-gate require-role>', () => {
     });
   }
 
+  it('a new user without the role (a login with no logout between) no longer has what was stamped for the previous one', async () => {
+    const { gate, shown } = await signedInUnder('admin', { role: 'admin', name: 'Ada' });
+    expect(shown()).to.deep.equal(LET_IN);
+    const stamped = gate.querySelector('#stamped');
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: 'v', role: 'viewer' }) }), {
+        once: true,
+      }),
+    );
+    const provider = gate.closest('auth-provider')!;
+    await provider.login('v', 'v');
+    await gate.updateComplete;
+    expect(provider.state).to.equal('authenticated');
+    expect(shown()).to.deep.equal(KEPT_OUT);
+    expect(stamped!.isConnected).to.be.false;
+    expect(gate.querySelector('#stamped')?.outerHTML ?? null).to.equal(null);
+  });
+
   it('follows the attribute as it changes: a list that names the role lets in, removing it requires nothing', async () => {
     const { gate, shown } = await signedInUnder('admin', { role: 'editor' });
     expect(shown()).to.deep.equal(KEPT_OUT);
@@ -242,6 +260,8 @@ describe('<auth-gate require-role>', () => {
     gate.setAttribute('require-role', 'admin');
     await gate.updateComplete;
     expect(shown()).to.deep.equal(KEPT_OUT);
+    // (Markup, not the node: a failing comparison with a DOM node hangs the reporter's diff.)
+    expect(gate.querySelector('#stamped')?.outerHTML ?? null, 'the stamped content, removed').to.equal(null);
     gate.removeAttribute('require-role');
     await gate.updateComplete;
     expect(shown()).to.deep.equal(LET_IN);
@@ -262,6 +282,33 @@ describe('<auth-provider>', () => {
     expect(detail.user).to.include({ name: 'Bob', role: 'user' });
     expect(provider.getAttribute('state')).to.equal('authenticated');
     expect(provider.user).to.equal(detail.user);
+  });
+
+  it('fires auth-change only on a change of state or user: a refresh that renews only the token (exp, iat, nbf, jti) keeps the user object', async () => {
+    const token = (claims: Record<string, unknown>) =>
+      HttpResponse.json({ access_token: fakeJwt({ sub: '7', name: 'Nora', role: 'user', ...claims }) });
+    const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+    await provider.ready;
+    const changes: { state: string; user: unknown }[] = [];
+    provider.addEventListener('auth-change', (e) => changes.push(e.detail));
+    worker.use(http.post('/api/login', () => token({ iat: 1000, nbf: 1000, exp: 1060, jti: 'a' }), { once: true }));
+    await provider.login('nora', 'nora');
+    const user = provider.user;
+    expect(changes).to.deep.equal([{ state: 'authenticated', user }]);
+    // A refresh's change would be dispatched before refresh() resolves (synchronously, as it is stored).
+    worker.use(http.post('/api/refresh', () => token({ iat: 2000, nbf: 2000, exp: 2060, jti: 'b' }), { once: true }));
+    await provider.session!.refresh();
+    expect(provider.user).to.equal(user);
+    expect(changes).to.have.length(1);
+    // A claim of the user changed: that is a change, with a new user object.
+    worker.use(
+      http.post('/api/refresh', () => token({ name: 'Nora B.', iat: 3000, exp: 3060, jti: 'c' }), { once: true }),
+    );
+    await provider.session!.refresh();
+    expect(changes).to.have.length(2);
+    expect(changes[1]!.user).to.equal(provider.user);
+    expect(provider.user).to.include({ name: 'Nora B.' });
+    expect(provider.user).not.to.equal(user);
   });
 
   it('providers with the same api share one session: one restore request, one logout', async () => {

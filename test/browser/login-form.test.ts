@@ -328,6 +328,13 @@ describe('<auth-login-form> in any language', () => {
     expect(root.querySelector('[part=error]')!.textContent).to.equal('Benutzername oder Passwort ist falsch.');
   });
 
+  it('reads the language tag regardless of case (lang="DE-at")', async () => {
+    const host = await fixture<HTMLElement>(html`<div lang="DE-at"><auth-login-form></auth-login-form></div>`);
+    const form = host.querySelector('auth-login-form')!;
+    await form.updateComplete;
+    expect(form.shadowRoot!.querySelector('[part=button]')!.textContent).to.equal('Anmelden');
+  });
+
   it('an unknown language falls back to English', async () => {
     const host = await fixture<HTMLElement>(html`<div lang="ja"><auth-login-form></auth-login-form></div>`);
     const form = host.querySelector('auth-login-form')!;

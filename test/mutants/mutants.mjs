@@ -718,6 +718,59 @@ export const MUTANTS = [
     find: "  return { key: 'failed' };\n}",
     replace: "  return { key: 'network' };\n}",
   },
+  // ---- more promises no test pinned (found by planting these; the tests named in each commit) ----
+  {
+    id: 'user-renewed-on-refresh',
+    behaviour:
+      'auth-change only on a change of state or user: a refresh that renews only the token keeps the user object',
+    file: 'src/core/token-store.ts',
+    find: 'return previous !== null && JSON.stringify(previous) === JSON.stringify(next) ? previous : next;',
+    replace: 'return next ?? previous;',
+  },
+  {
+    id: 'activity-outage-delay-lost',
+    behaviour: "activity: a refresh waiting for the browser's next attempt in an outage reports that wait as its delay",
+    file: 'src/core/refresher.ts',
+    find: "this.#report('backoff', { reason, attempt: 0, delay: due, error });",
+    replace: "this.#report('backoff', { reason, attempt: 0, delay: 0 * due, error });",
+  },
+  {
+    id: 'activity-url-with-query',
+    behaviour: "activity: a retry's url is origin + path only (no query, which may hold secrets)",
+    file: 'src/core/fetch.ts',
+    find: 'hooks.retried(url.origin + url.pathname);',
+    replace: 'hooks.retried(url.href);',
+  },
+  {
+    id: 'error-event-for-awaited-login',
+    behaviour: 'the error event is for failures nobody awaited, not for a failed login',
+    file: 'src/core/session.ts',
+    find: "      this.#step('login', 'failure', { error });",
+    replace:
+      "      this.#step('login', 'failure', { error });\n      if (error instanceof AuthError) this.#report(error);",
+  },
+  {
+    id: 'credentials-include-everywhere',
+    behaviour: "authFetch: credentials 'include' for the api's origin only; other allowed origins get the caller's",
+    file: 'src/core/fetch.ts',
+    find: 'chosen || url.origin !== api.origin ? request',
+    replace: 'chosen || (url.origin !== api.origin && false) ? request',
+  },
+  {
+    id: 'gate-stamped-kept-when-forbidden',
+    behaviour:
+      '<auth-gate>: stamped content goes when the user is no longer let in (forbidden too), not only on logout',
+    file: 'src/elements/auth-gate.ts',
+    find: '      this.#slot.name = view;\n      this.#unstamp();',
+    replace: "      this.#slot.name = view;\n      if (view !== 'forbidden') this.#unstamp();",
+  },
+  {
+    id: 'form-lang-case-sensitive',
+    behaviour: '<auth-login-form>: the language tag is read regardless of case (lang="DE-at")',
+    file: 'src/elements/auth-login-form.ts',
+    find: '.lang.slice(0, 2).toLowerCase()',
+    replace: '.lang.slice(0, 2)',
+  },
   {
     id: 'options-origins-shared',
     behaviour: "T32 the session's origin list cannot be reached: options hand out a copy",
