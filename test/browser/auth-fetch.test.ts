@@ -96,6 +96,24 @@ describe('authFetch: bearer and credentials', () => {
     expect(credentials).to.deep.equal(['include', 'omit']);
   });
 
+  it("sends the bearer to an allowed origin other than the api's, but leaves its credentials to the caller", async () => {
+    const s = await loggedIn({ allowedOrigins: ['https://api.example.com'] });
+    const seen: Request[] = [];
+    worker.use(
+      http.get('https://api.example.com/data', ({ request }) => {
+        seen.push(request);
+        return HttpResponse.json({});
+      }),
+    );
+    await s.authFetch('https://api.example.com/data');
+    await s.authFetch('https://api.example.com/data', { credentials: 'include' });
+    expect(seen.map((request) => request.headers.get('Authorization')?.slice(0, 7))).to.deep.equal([
+      'Bearer ',
+      'Bearer ',
+    ]);
+    expect(seen.map((request) => request.credentials)).to.deep.equal(['same-origin', 'include']);
+  });
+
   it('keeps a caller-provided Authorization header and never retries it', async () => {
     const s = await loggedIn();
     const log = requestLog();
@@ -169,6 +187,15 @@ describe('authFetch: 401 → refresh → one retry', () => {
     expect(first).to.match(/^Bearer /);
     expect(second).to.match(/^Bearer /);
     expect(second).not.to.equal(first);
+    expect(retries.map((r) => r.url)).to.deep.equal([`${location.origin}/api/me`]);
+  });
+
+  it('the retry step names the URL by origin and path only: no query, no fragment', async () => {
+    const s = await loggedIn();
+    worker.use(http.get('/api/me', () => new HttpResponse(null, { status: 401 }), { once: true }));
+    const retries: Activity[] = [];
+    s.addEventListener('activity', (e) => e.detail.kind === 'retry' && retries.push(e.detail));
+    expect((await s.authFetch('/api/me?access_token=secret&page=2#top')).status).to.equal(200);
     expect(retries.map((r) => r.url)).to.deep.equal([`${location.origin}/api/me`]);
   });
 

@@ -6,6 +6,7 @@ import { AuthProvider, authContext, consumeAuth, getAuth, isAuthError, type Auth
 import '../../src/login-form.js';
 import {
   disposeSessions,
+  fakeJwt,
   JWT_PATTERN,
   mount,
   requestLog,
@@ -170,6 +171,103 @@ describe('<auth-gate>', () => {
   });
 });
 
+describe('<auth-gate require-role>', () => {
+  /**
+   * A gate requiring `required` (no attribute when `null`) and a user signed in with `claims` (a
+   * scripted login answer: the token's claims are the user); what the gate shows.
+   */
+  async function signedInUnder(required: string | null, claims: Record<string, unknown>) {
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: 'u', ...claims }) }), {
+        once: true,
+      }),
+    );
+    const provider = await mount<AuthProvider>(html`
+      <auth-provider api="/api">
+        <auth-gate>
+          <p slot="login" id="login">Please log in</p>
+          <p slot="forbidden" id="forbidden">Not for you</p>
+          <p id="allowed">protected text</p>
+          <template><p id="stamped">protected data</p></template>
+        </auth-gate>
+      </auth-provider>
+    `);
+    await provider.ready;
+    const gate = $<LitElement & { view: string }>(provider, 'auth-gate');
+    if (required !== null) gate.setAttribute('require-role', required);
+    await provider.login('u', 'u');
+    await gate.updateComplete;
+    /** The view, and which content the user sees. */
+    const shown = () => ({
+      view: gate.view,
+      seen: ['#login', '#forbidden', '#allowed', '#stamped'].filter(
+        (id) => provider.querySelector(id)?.checkVisibility() ?? false,
+      ),
+    });
+    return { gate, shown };
+  }
+  const LET_IN = { view: 'protected', seen: ['#allowed', '#stamped'] };
+  const KEPT_OUT = { view: 'forbidden', seen: ['#forbidden'] };
+
+  for (const [required, claims, expected, why] of [
+    ['admin editor', { role: 'editor' }, LET_IN, 'the role claim equals the second listed role'],
+    ['admin editor', { role: 'admin' }, LET_IN, 'the role claim equals the first listed role'],
+    ['admin editor', { role: 'viewer' }, KEPT_OUT, 'the role claim equals none of them'],
+    ['admin editor', { roles: ['viewer', 'editor'] }, LET_IN, 'an entry of roles equals one of them'],
+    ['admin editor', { role: 'viewer', roles: ['admin'] }, LET_IN, 'roles has one, the role claim not'],
+    ['admin editor', { role: 'admin', roles: ['viewer'] }, LET_IN, 'the role claim has one, roles not'],
+    ['admin editor', { roles: ['viewer', 'guest'] }, KEPT_OUT, 'no entry of roles equals one of them'],
+    ['admin editor', { name: 'No Roles' }, KEPT_OUT, 'the user has neither role nor roles'],
+    ['  admin\teditor\nowner ', { role: 'editor' }, LET_IN, 'the list is split on any whitespace'],
+    ['2 admin', { role: 2 }, LET_IN, 'a numeric role claim is compared as a string'],
+    ['7', { roles: [3, 7] }, LET_IN, 'numeric roles are compared as strings'],
+    ['admin', { role: 'administrator' }, KEPT_OUT, 'a role that only contains a listed one is not it'],
+    ['admin', { roles: ['Admin', 'ADMIN'] }, KEPT_OUT, 'roles are compared exactly (case too)'],
+    ['', { role: 'viewer' }, LET_IN, 'an empty attribute requires nothing'],
+    ['  ', { name: 'No Roles' }, LET_IN, 'an attribute of only spaces requires nothing'],
+    [null, { name: 'No Roles' }, LET_IN, 'no attribute requires nothing'],
+  ] as const) {
+    it(`require-role=${JSON.stringify(required)}, claims ${JSON.stringify(claims)}: ${expected.view} (${why})`, async () => {
+      const { shown } = await signedInUnder(required, claims);
+      expect(shown()).to.deep.equal(expected);
+    });
+  }
+
+  it('a new user without the role (a login with no logout between) no longer has what was stamped for the previous one', async () => {
+    const { gate, shown } = await signedInUnder('admin', { role: 'admin', name: 'Ada' });
+    expect(shown()).to.deep.equal(LET_IN);
+    const stamped = gate.querySelector('#stamped');
+    worker.use(
+      http.post('/api/login', () => HttpResponse.json({ access_token: fakeJwt({ sub: 'v', role: 'viewer' }) }), {
+        once: true,
+      }),
+    );
+    const provider = gate.closest('auth-provider')!;
+    await provider.login('v', 'v');
+    await gate.updateComplete;
+    expect(provider.state).to.equal('authenticated');
+    expect(shown()).to.deep.equal(KEPT_OUT);
+    expect(stamped!.isConnected).to.be.false;
+    expect(gate.querySelector('#stamped')?.outerHTML ?? null).to.equal(null);
+  });
+
+  it('follows the attribute as it changes: a list that names the role lets in, removing it requires nothing', async () => {
+    const { gate, shown } = await signedInUnder('admin', { role: 'editor' });
+    expect(shown()).to.deep.equal(KEPT_OUT);
+    gate.setAttribute('require-role', 'admin editor');
+    await gate.updateComplete;
+    expect(shown()).to.deep.equal(LET_IN);
+    gate.setAttribute('require-role', 'admin');
+    await gate.updateComplete;
+    expect(shown()).to.deep.equal(KEPT_OUT);
+    // (Markup, not the node: a failing comparison with a DOM node hangs the reporter's diff.)
+    expect(gate.querySelector('#stamped')?.outerHTML ?? null, 'the stamped content, removed').to.equal(null);
+    gate.removeAttribute('require-role');
+    await gate.updateComplete;
+    expect(shown()).to.deep.equal(LET_IN);
+  });
+});
+
 describe('<auth-provider>', () => {
   it('reflects state as an attribute and fires auth-change with { state, user }', async () => {
     const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
@@ -184,6 +282,33 @@ describe('<auth-provider>', () => {
     expect(detail.user).to.include({ name: 'Bob', role: 'user' });
     expect(provider.getAttribute('state')).to.equal('authenticated');
     expect(provider.user).to.equal(detail.user);
+  });
+
+  it('fires auth-change only on a change of state or user: a refresh that renews only the token (exp, iat, nbf, jti) keeps the user object', async () => {
+    const token = (claims: Record<string, unknown>) =>
+      HttpResponse.json({ access_token: fakeJwt({ sub: '7', name: 'Nora', role: 'user', ...claims }) });
+    const provider = await mount<AuthProvider>(html`<auth-provider api="/api"></auth-provider>`);
+    await provider.ready;
+    const changes: { state: string; user: unknown }[] = [];
+    provider.addEventListener('auth-change', (e) => changes.push(e.detail));
+    worker.use(http.post('/api/login', () => token({ iat: 1000, nbf: 1000, exp: 1060, jti: 'a' }), { once: true }));
+    await provider.login('nora', 'nora');
+    const user = provider.user;
+    expect(changes).to.deep.equal([{ state: 'authenticated', user }]);
+    // A refresh's change would be dispatched before refresh() resolves (synchronously, as it is stored).
+    worker.use(http.post('/api/refresh', () => token({ iat: 2000, nbf: 2000, exp: 2060, jti: 'b' }), { once: true }));
+    await provider.session!.refresh();
+    expect(provider.user).to.equal(user);
+    expect(changes).to.have.length(1);
+    // A claim of the user changed: that is a change, with a new user object.
+    worker.use(
+      http.post('/api/refresh', () => token({ name: 'Nora B.', iat: 3000, exp: 3060, jti: 'c' }), { once: true }),
+    );
+    await provider.session!.refresh();
+    expect(changes).to.have.length(2);
+    expect(changes[1]!.user).to.equal(provider.user);
+    expect(provider.user).to.include({ name: 'Nora B.' });
+    expect(provider.user).not.to.equal(user);
   });
 
   it('providers with the same api share one session: one restore request, one logout', async () => {

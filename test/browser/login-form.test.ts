@@ -197,6 +197,107 @@ describe('<auth-login-form>', () => {
   });
 });
 
+describe('<auth-login-form>: the message for each way a login fails', () => {
+  /**
+   * A provider (`attributes` on it) with the form; submits a login whose answer `worker.use`
+   * scripted, and resolves with the text the user sees and the code of the error behind it.
+   */
+  async function failedLogin(attributes = '', wrapper = (markup: string) => markup) {
+    const host = document.createElement('div');
+    host.innerHTML = wrapper(
+      `<auth-provider api="/api" ${attributes}><auth-gate><auth-login-form slot="login"></auth-login-form></auth-gate></auth-provider>`,
+    );
+    document.body.append(host);
+    cleanups.push(() => host.remove());
+    const provider = host.querySelector('auth-provider')!;
+    await provider.updateComplete; // attached to its session (none when an attribute is bad)
+    if (provider.session) track(provider.session);
+    await provider.ready;
+    const codes: string[] = [];
+    provider.addEventListener('auth-activity', ({ detail }) => {
+      if (detail.kind === 'login' && detail.phase === 'failure') codes.push((detail.error as { code: string }).code);
+    });
+    const form = host.querySelector('auth-login-form')!;
+    await form.updateComplete;
+    const root = form.shadowRoot!;
+    typeAndEnter(root.querySelector('input[name=login]')!, root.querySelector('input[name=pass]')!, 'alice', 'alice');
+    await until(() => form.error !== '', 'an error message');
+    await form.updateComplete;
+    return { shown: root.querySelector('[part=error]')!.textContent, codes };
+  }
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+  const NETWORK = 'Cannot reach the server. Check your connection and try again.';
+  const FAILED = 'Sign-in failed. Please try again later.';
+
+  it('a login that timed out (TimeoutError, code timeout) says the server cannot be reached', async () => {
+    // The server never answers: the provider's timeout (200 ms) aborts the login.
+    worker.use(http.post('/api/login', () => delay('infinite')));
+    expect(await failedLogin('timeout="200"')).to.deep.equal({ shown: NETWORK, codes: ['timeout'] });
+  });
+
+  it('the same in the German defaults', async () => {
+    worker.use(http.post('/api/login', () => delay('infinite')));
+    expect(await failedLogin('timeout="200"', (markup) => `<div lang="de">${markup}</div>`)).to.deep.equal({
+      shown: 'Der Server ist nicht erreichbar. Bitte Verbindung prüfen und erneut versuchen.',
+      codes: ['timeout'],
+    });
+  });
+
+  it("the same with the page's own messages: the network one, not the one for anything else", async () => {
+    worker.use(http.post('/api/login', () => delay('infinite')));
+    const messages = JSON.stringify({ network: 'Offline.', failed: 'Nope.' }).replace(/"/g, '&quot;');
+    const withMessages = (markup: string) => markup.replace('slot="login"', `slot="login" messages="${messages}"`);
+    expect(await failedLogin('timeout="200"', withMessages)).to.deep.equal({ shown: 'Offline.', codes: ['timeout'] });
+  });
+
+  for (const [what, answer, expected] of [
+    [
+      'wrong credentials (401, invalid-credentials)',
+      () => HttpResponse.json({ error: 'invalid_credentials' }, { status: 401 }),
+      { shown: 'Wrong login or password.', codes: ['invalid-credentials'] },
+    ],
+    ['no connection (network)', () => HttpResponse.error(), { shown: NETWORK, codes: ['network'] }],
+    [
+      'a server error (503, network)',
+      () => HttpResponse.json({}, { status: 503 }),
+      { shown: NETWORK, codes: ['network'] },
+    ],
+    [
+      'throttled with a delay (429 + Retry-After: 30, rate-limited)',
+      () => HttpResponse.json({}, { status: 429, headers: { 'Retry-After': '30' } }),
+      { shown: 'Too many attempts. Try again in 30 s.', codes: ['rate-limited'] },
+    ],
+    [
+      'throttled without a delay (429, rate-limited)',
+      () => HttpResponse.json({}, { status: 429 }),
+      { shown: 'Too many attempts. Try again later.', codes: ['rate-limited'] },
+    ],
+    [
+      'an answer that is not a token (protocol)',
+      () => HttpResponse.text('<html>maintenance</html>'),
+      { shown: FAILED, codes: ['protocol'] },
+    ],
+    [
+      'an unexpected status (403, http)',
+      () => HttpResponse.json({ error: 'csrf' }, { status: 403 }),
+      { shown: FAILED, codes: ['http'] },
+    ],
+  ] as const) {
+    it(`${what}: "${expected.shown}"`, async () => {
+      worker.use(http.post('/api/login', answer));
+      expect(await failedLogin()).to.deep.equal(expected);
+    });
+  }
+
+  it('a provider that cannot work (a bad attribute, usage): sign-in is not available', async () => {
+    // The provider fails every call at once with its UsageError (no login step to report).
+    const { shown } = await failedLogin('refresh-method="DELETE"');
+    expect(shown).to.equal('Sign-in is not available on this page.');
+  });
+});
+
 describe('<auth-login-form> in any language', () => {
   it('follows the lang of the page around it: German defaults, the error too', async () => {
     worker.use(http.post('/api/login', () => HttpResponse.json({ error: 'invalid_credentials' }, { status: 401 })));
@@ -219,6 +320,13 @@ describe('<auth-login-form> in any language', () => {
     await until(() => form.error !== '', 'an error message');
     await form.updateComplete;
     expect(root.querySelector('[part=error]')!.textContent).to.equal('Benutzername oder Passwort ist falsch.');
+  });
+
+  it('reads the language tag regardless of case (lang="DE-at")', async () => {
+    const host = await fixture<HTMLElement>(html`<div lang="DE-at"><auth-login-form></auth-login-form></div>`);
+    const form = host.querySelector('auth-login-form')!;
+    await form.updateComplete;
+    expect(form.shadowRoot!.querySelector('[part=button]')!.textContent).to.equal('Anmelden');
   });
 
   it('an unknown language falls back to English', async () => {

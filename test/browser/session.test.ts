@@ -12,6 +12,7 @@ import {
   createSession,
   isAuthError,
   type Activity,
+  type SessionSnapshot,
 } from '../../src/core/index.js';
 import {
   disposeSessions,
@@ -21,6 +22,7 @@ import {
   loggedIn,
   logoutFault,
   manualClock,
+  outcome,
   requestLog,
   requestsTo,
   serverLogin,
@@ -350,6 +352,96 @@ describe('refresh', () => {
       expect(s.state).to.equal('authenticated');
     });
   }
+});
+
+describe('subscribe and the activity events', () => {
+  it('subscribe calls the listener at once with the current snapshot, then on every change until unsubscribed', async () => {
+    const s = session();
+    await s.restore();
+    const seen: SessionSnapshot[] = [];
+    const stop = s.subscribe((snapshot) => seen.push(snapshot));
+    expect(seen).to.deep.equal([{ state: 'anonymous', user: null }]); // at once: nothing changed yet
+    expect(seen[0]).to.equal(s.snapshot);
+    await s.login('alice', 'alice');
+    expect(seen.map(({ state }) => state)).to.deep.equal(['anonymous', 'authenticated']);
+    expect(seen[1]).to.equal(s.snapshot);
+    stop();
+    await s.logout();
+    expect(seen).to.have.length(2);
+  });
+
+  it('a refresh that backs off reports each retry: its attempt (1 for the first), the delay before it (retryDelay doubled per retry, jittered) and the failure', async () => {
+    const s = await kitLoggedIn({ retryDelay: 200, refreshRetries: 2 });
+    kit.respond('refresh', 503, { times: 2 });
+    const steps: Activity[] = [];
+    s.addEventListener('activity', (e) => e.detail.kind === 'refresh' && steps.push(e.detail));
+    await s.refresh();
+    expect(steps.map(({ phase, attempt }) => `${phase}${attempt ?? ''}`)).to.deep.equal([
+      'start',
+      'backoff1',
+      'backoff2',
+      'success',
+    ]);
+    expect(steps.map(({ reason }) => reason)).to.deep.equal(['manual', 'manual', 'manual', 'manual']);
+    const [, first, second] = steps;
+    // The upper half of retryDelay · 2^(attempt − 1): 100–200 ms, then 200–400 ms.
+    expect(first!.delay).to.be.within(100, 200);
+    expect(second!.delay).to.be.within(200, 400);
+    expect(first!.error).to.include({ code: 'network', status: 503 });
+  });
+
+  it('the error event is for failures nobody awaited: not a failed login, refresh() or authFetch, but a refresh of its own', async () => {
+    const clock = manualClock();
+    const s = await kitLoggedIn({ clock: clock.now });
+    const errors: string[] = [];
+    s.addEventListener('error', (e) => errors.push(e.detail.error.code));
+    const code = (e: unknown) => (e as { code: string }).code;
+    // (403s: failures that start no outage, so every refresh below is sent at once.)
+    expect(await s.login('alice', 'wrong').catch(code)).to.equal('invalid-credentials');
+    kit.respond('refresh', 403);
+    expect(await s.refresh().catch(code)).to.equal('http');
+    clock.advance(10 * 60_000); // expired: the next call must refresh first
+    kit.respond('refresh', 403);
+    expect(await s.authFetch('/kit-api/me').catch(code)).to.equal('http');
+    expect(errors).to.deep.equal([]);
+    // Nobody awaits the refresh that the page's coming back online starts: its failure is an error event.
+    kit.respond('refresh', 403);
+    const failed = outcome(s, 'refresh');
+    const reported = new Promise((resolve) => s.addEventListener('error', resolve, { once: true }));
+    window.dispatchEvent(new Event('online'));
+    expect(await failed).to.equal('failure');
+    await reported;
+    expect(errors).to.deep.equal(['http']);
+    expect(s.state).to.equal('authenticated');
+  });
+
+  it("in an outage, a refresh waiting for the browser's next attempt reports that wait as its backoff's delay", async () => {
+    // No quick retries: the first failure starts the outage, whose next attempt is 2.5–5 s away.
+    const s = await kitLoggedIn({ refreshRetries: 0 });
+    kit.respond('refresh', 503);
+    expect(await s.refresh().catch((e: unknown) => e)).to.be.instanceOf(NetworkError);
+    const steps: (Activity & { at: number })[] = [];
+    s.addEventListener(
+      'activity',
+      (e) => e.detail.kind === 'refresh' && steps.push({ ...e.detail, at: performance.now() }),
+    );
+    const sent: number[] = [];
+    const record = ({ request }: { request: Request }) =>
+      void (new URL(request.url).pathname === '/kit-api/refresh' && sent.push(performance.now()));
+    worker.events.on('request:start', record);
+    await s.refresh(); // due within the session's timeout: it waits for that attempt, then succeeds
+    worker.events.removeListener('request:start', record);
+    expect(steps.map(({ phase, attempt }) => `${phase}${attempt ?? ''}`)).to.deep.equal([
+      'start',
+      'backoff0',
+      'success',
+    ]);
+    const backoff = steps[1]!;
+    expect(backoff.delay).to.be.within(1, 5000);
+    // One request, sent once that delay had passed (a timer may fire a few ms early).
+    expect(sent).to.have.length(1);
+    expect(sent[0]! - backoff.at).to.be.at.least(backoff.delay! - 20);
+  });
 });
 
 describe('logout', () => {

@@ -22,12 +22,12 @@ interface Stats {
   revokedFamilies: number;
 }
 
-const tabPage = (setup = '') => `
+const tabPage = (setup = '', sidCookie = 'tabs-api-sid') => `
   <script>${setup}</script>
   <script type="module">
     import { getSession } from '/__bundles__/a.js';
     let offset = 0;
-    const session = getSession({ api: '/tabs-api', sidCookie: 'tabs-api-sid', clock: () => performance.now() + offset, retryDelay: 20 });
+    const session = getSession({ api: '/tabs-api', sidCookie: '${sidCookie}', clock: () => performance.now() + offset, retryDelay: 20 });
     let refreshes = 0;
     session.addEventListener('activity', (e) => {
       if (e.detail.kind === 'refresh' && e.detail.phase === 'start') refreshes++;
@@ -41,6 +41,47 @@ const tabPage = (setup = '') => `
       refreshes: () => refreshes,
     };
   </script>`;
+
+/**
+ * A tab's setup (before auth-shell loads) that makes the backend's tokens look as a backend's that
+ * does not say which session a token is of: the `sid` claim is taken out of every token the tab
+ * receives, and put back on the way out (kept, for every tab, in the test page), so the server
+ * still gets the tokens it signed. A login answer waits for `window.holdLogin` when it is set.
+ */
+const withoutSessionIds = `
+  {
+    const signed = (parent.signedTokens ??= new Map());
+    const fetch = window.fetch.bind(window);
+    const b64 = (text) => btoa(text).replace(/=+$/, '').replace(/\\+/g, '-').replace(/\\//g, '_');
+    const unb64 = (text) => atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+    window.fetch = async (input, init) => {
+      let request = new Request(input, init);
+      const bearer = request.headers.get('Authorization')?.slice(7);
+      if (signed.has(bearer)) {
+        const headers = new Headers(request.headers);
+        headers.set('Authorization', 'Bearer ' + signed.get(bearer));
+        request = new Request(request, { headers });
+      }
+      const response = await fetch(request);
+      if (!/\\/(login|refresh)$/.test(new URL(request.url).pathname) || !response.ok) return response;
+      if (request.url.endsWith('/login')) await window.holdLogin;
+      const body = await response.json();
+      const [header, payload, signature] = body.access_token.split('.');
+      const { sid, ...claims } = JSON.parse(unb64(payload));
+      const token = [header, b64(JSON.stringify(claims)), signature].join('.');
+      signed.set(token, body.access_token);
+      const headers = new Headers(response.headers);
+      headers.delete('Content-Length');
+      return new Response(JSON.stringify({ ...body, access_token: token }), { status: response.status, headers });
+    };
+  }`;
+
+/**
+ * A tab's setup that makes its clock read the shared time `parent.sharedTime` (which the test sets,
+ * and which stands still) rounded to 50 ms steps, up or down.
+ */
+const clockRounded = (round: 'ceil' | 'floor') => `
+  performance.now = () => Math.${round}(parent.sharedTime / 50) * 50 - performance.timeOrigin;`;
 
 const stats = async (): Promise<Stats> => (await fetch('/tabs-api/_stats')).json();
 const logoutServer = () => fetch('/tabs-api/logout', { method: 'POST', headers: { 'X-Requested-With': 'auth-shell' } });
@@ -113,25 +154,28 @@ describe('many tabs', () => {
   });
 
   it("the same, when each tab's clock rounds the shared time its own way (Firefox rounds per document)", async () => {
-    // Each tab reads the shared clock in 50 ms steps, A rounding up and B down: within one step A's
-    // logout reads later than B's login start, while B, hearing it in the same step, takes its login
-    // for the later one (a tie). What B hands over must still reach A.
-    const coarse = (round: string) => `{
-      const now = performance.now.bind(performance);
-      performance.now = () => Math.${round}((performance.timeOrigin + now()) / 50) * 50 - performance.timeOrigin;
-    }`;
-    const [a, b] = await Promise.all([coarse('ceil'), coarse('floor')].map((setup) => openFrame<Tab>(tabPage(setup))));
+    // Tokens that do not say which session they are of (no sid claim, no session-id cookie) are
+    // ordered against logouts by the browser's shared clock, and each document reads it rounded its
+    // own way. Here to 50 ms steps, A rounding up and B down, and standing still at one shared time
+    // (parent.sharedTime), so that every event of the test falls into one step however slow the
+    // machine: A's logout reads a step later than B's login start. B, hearing the logout while its
+    // login is in flight, takes its login for the later one (a tie), and stamps what it hands over
+    // no earlier than that logout, so that A, comparing with its own reading of its logout, takes it.
+    (window as { sharedTime?: number }).sharedTime =
+      Math.floor((performance.timeOrigin + performance.now()) / 50) * 50 + 25;
+    const tabs = (['ceil', 'floor'] as const).map((round) => tabPage(`${withoutSessionIds}${clockRounded(round)}`, ''));
+    const [a, b] = await Promise.all(tabs.map((page) => openFrame<Tab & { holdLogin?: Promise<unknown> }>(page)));
     await until(() => [a, b].every((w) => w!.tab && w!.tab.state() !== 'restoring'), 'both tabs restored');
     await a!.tab.login('alice');
     await until(() => b!.tab.state() === 'authenticated', 'login reached B');
-    // Start at the beginning of a step, so that the logout reaches B within the step B's login started in.
-    const shared = performance.timeOrigin + performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 50 - (shared % 50)));
     const loggingOut = a!.tab.logout();
+    // B's login answer is held until A's logout has reached B: B hears it while its login is in
+    // flight (when B's login waited for A's logout answer instead, it has heard it already).
+    b!.holdLogin = until(() => b!.tab.state() === 'anonymous', "A's logout reached B");
     await b!.tab.login('bob');
     await loggingOut;
     expect(b!.tab.state()).to.equal('authenticated');
-    await until(() => a!.tab.state() === 'authenticated', "B's login reached A", 1000);
+    await until(() => a!.tab.state() === 'authenticated', "B's login reached A");
     expect(await a!.tab.me()).to.equal(200);
   });
 

@@ -432,7 +432,7 @@ const MAX_RETRY_AFTER = 5;
 
 /** The scripted server of one case: queued answers per route, defaults that behave, and a log. */
 class FakeServer {
-  /** @param {string} id @param {number} timeout the session's, to make hangs outlast it @param {{ t: number }} clock */
+  /** @param {string} id @param {number} timeout the session's, to make a slow API answer outlast it @param {{ t: number }} clock */
   constructor(id, timeout, clock) {
     this.id = id;
     this.timeout = timeout;
@@ -484,8 +484,18 @@ class FakeServer {
       if (!answer) return this.#default(op, auth, entry);
       if (answer.kind === 'error') return HttpResponse.error();
       if (answer.kind === 'hang') {
-        await delay(this.timeout + 25);
-        return this.#default(op, auth, entry);
+        // An API call has no timeout of its own (authFetch is fetch): there a hang is a slow answer,
+        // and either outcome of a race with the caller's signal is a right one.
+        if (op === 'api') {
+          await delay(this.timeout + 25);
+          return this.#default(op, auth, entry);
+        }
+        // The session's own requests: no answer at all until the client gives up — its timeout
+        // aborts the request. An answer after a fixed delay (it used to come 25 ms after the
+        // timeout) raced the session's timer, and on a loaded machine the answer sometimes came
+        // first: a refresh that "hung" then succeeded, and the check expecting a timeout failed.
+        await aborted(request.signal);
+        return HttpResponse.error();
       }
       const headers = headersOf(answer);
       entry.status = answer.status;
@@ -781,13 +791,20 @@ class Case {
     return this.runs.slice(from).filter((r) => !r.timer && r.reason !== 'restore');
   }
 
-  /** Posts `message` on the session's channel and waits until the session has had it. @param {unknown} message */
+  /**
+   * Posts `message` on the session's channel and waits until the session has had it: a sentinel
+   * posted after it reaches the probe (a channel of the same name), and two turns of the event loop
+   * later the session's channel has handled what was queued for it in the same delivery. No time
+   * limit of its own (it was 200 ms): on a loaded machine a message delivered later would land in
+   * the next step, and that step's checks would blame it.
+   * @param {unknown} message
+   */
   async post(message) {
     this.channel.postMessage(message);
     const n = ++this.sentinels;
     const delivered = new Promise((resolve) => (this.onSentinel = () => resolve(undefined)));
     this.channel.postMessage({ v: 0, sentinel: n });
-    await Promise.race([delivered, sleep(200)]);
+    await delivered;
     await immediate();
     await immediate();
   }
@@ -867,6 +884,11 @@ class Case {
 }
 
 const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves once `signal` is aborted. @param {AbortSignal} signal */
+const aborted = (signal) =>
+  new Promise((resolve) =>
+    signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+  );
 const immediate = () => new Promise((resolve) => setImmediate(resolve));
 const stats = { cases: 0, steps: 0, requests: 0, maxRefreshesPerSecond: 0, optionCases: 0, usageErrors: 0 };
 

@@ -46,6 +46,8 @@ export function testBackends({ port }) {
     backend('/tabs-api', 'hardened'),
     // The new-tab test's own backend: its refresh counter is exact.
     backend('/newtab-api', 'hardened'),
+    // The handed-over lifetime test's own backend: its tabs' tokens and cookies are theirs alone.
+    backend('/handover-api', 'hardened'),
     // The login-throttle test's own backend, with the default limit of 5 failures per account.
     backend('/throttle-api', 'hardened', { loginThrottle: { ...loginThrottle, maxFailures: 5 } }),
   ];
