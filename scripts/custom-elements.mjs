@@ -117,14 +117,17 @@ export function vueGlobalComponents(manifest) {
     imports.push(`import type { ${element.name}${events.length ? `, ${element.name}EventMap` : ''} } from '${from}';`);
     const props = `${element.name}VueProps`;
     const members = [
-      ...(element.attributes ?? []).map((attribute) => {
-        const parsed = attribute.parsedType?.text;
-        const type = isLiteralUnion(parsed)
-          ? parsed
-          : `${element.name}[${JSON.stringify(attribute.fieldName)}] | string`;
-        // Vue checks `require-role="…"` as the prop `requireRole` (its camelize rule).
-        return `${doc(attribute.description)}  ${camel(attribute.name)}?: ${type};`;
-      }),
+      // An attribute the element sets on itself (no property) is not for the page to write.
+      ...(element.attributes ?? [])
+        .filter((attribute) => attribute.fieldName)
+        .map((attribute) => {
+          const parsed = attribute.parsedType?.text;
+          const type = isLiteralUnion(parsed)
+            ? parsed
+            : `${element.name}[${JSON.stringify(attribute.fieldName)}] | string`;
+          // Vue checks `require-role="…"` as the prop `requireRole` (its camelize rule).
+          return `${doc(attribute.description)}  ${camel(attribute.name)}?: ${type};`;
+        }),
       ...events.map(
         (event) =>
           `${doc(event.description)}  ${camel(`on-${event.name}`)}?: (event: ${element.name}EventMap[${JSON.stringify(event.name)}]) => void;`,
@@ -206,6 +209,19 @@ function documentationLinks() {
       .replace(/ /g, '-');
     return `${page}#${anchor}`;
   };
+}
+
+/**
+ * The default a property's description states, as attribute text: "Default `/login`." or "Default
+ * 30." or "`POST` (default)". A default that is not one value ("Default: `Login` in the form's
+ * language") is none. test/node/custom-elements.test.js holds the provider's against the session's.
+ */
+export function defaultIn(description = '') {
+  const match =
+    /(?:^|[.;] )Default:? `([^`]*)`(?=[.;,]|$)/.exec(description) ??
+    /(?:^|[.;] )Default:? (-?\d+)(?=[.;, ]|$)/.exec(description) ??
+    /^`([^`]+)` \(default\b/.exec(description);
+  return match?.[1];
 }
 
 const isLiteralUnion = (text) =>
@@ -303,6 +319,9 @@ export function authShellPlugin({ root, program }) {
       );
       const list = unwrap(properties?.initializer);
       if (list && ts.isObjectLiteralExpression(list)) {
+        // Attributes the element sets on itself for CSS (`@attr` in the class's JSDoc) have no
+        // property: they stay, after the ones it observes.
+        const reflectedOnly = (classDoc.attributes ?? []).filter((attribute) => !attribute.fieldName);
         classDoc.attributes = [];
         for (const entry of list.properties) {
           if (!ts.isPropertyAssignment(entry)) continue;
@@ -329,14 +348,19 @@ export function authShellPlugin({ root, program }) {
           const declaration = member(fieldName);
           const parsed = declaration && expanded(declaration.name, field.type?.text);
           if (parsed) field.parsedType = { text: parsed };
+          const fallback = defaultIn(field.description);
           classDoc.attributes.push({
             name,
             fieldName,
             ...(field.type ? { type: field.type } : {}),
             ...(field.parsedType ? { parsedType: field.parsedType } : {}),
             ...(field.description ? { description: field.description } : {}),
+            // An attribute's value is a string: its default is the text that means the same.
+            ...(fallback !== undefined ? { default: fallback } : {}),
           });
         }
+        const observed = new Set(classDoc.attributes.map((attribute) => attribute.name));
+        classDoc.attributes.push(...reflectedOnly.filter((attribute) => !observed.has(attribute.name)));
       }
 
       // Events: the event map is the list; @event tags describe; literal-less dispatches are dropped.

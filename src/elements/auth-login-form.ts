@@ -23,6 +23,8 @@ const MARKUP = `<form part="form" novalidate>
  *
  * @summary Login form bound to the nearest `<auth-provider>`.
  * @event auth-login - After a successful login, `detail: { user }`. Bubbles, composed.
+ * @attr {boolean} pending - Set by the element, never read from the page: present while a login
+ * request is in flight, for CSS such as `auth-login-form[pending]`.
  * @csspart form - The `<form>`.
  * @csspart field - Each label + input pair.
  * @csspart code - The one-time code's label + input, shown when the server asks for a code.

@@ -22,6 +22,8 @@ import { AuthContextProvider } from '../context/provider.js';
  * @event auth-change - `detail: { state, user }` on every state or user change. Bubbles, composed.
  * @event auth-activity - `detail: Activity`: restore, login, refresh, retry, logout steps. Bubbles, composed.
  * @event auth-error - `detail: { error }`: background failures (refresh, restore, bad attributes). Bubbles, composed.
+ * @attr {"restoring" | "authenticated" | "anonymous"} state - Set by the element, never read from the
+ * page: the session's state, for CSS such as `auth-provider[state="restoring"]`.
  *
  * @example
  * ```html

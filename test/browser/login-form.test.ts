@@ -280,9 +280,15 @@ describe('<auth-login-form>: the message for each way a login fails', () => {
       { shown: FAILED, codes: ['protocol'] },
     ],
     [
-      'an unexpected status (403, http)',
-      () => HttpResponse.json({ error: 'csrf' }, { status: 403 }),
+      'an unexpected status (403 of the account, http)',
+      () => HttpResponse.json({ error: 'account_disabled' }, { status: 403 }),
       { shown: FAILED, codes: ['http'] },
+    ],
+    [
+      // A CSRF or Origin check refused it: the page is not set up right, trying again will not help.
+      'a 403 of a CSRF check (setup)',
+      () => HttpResponse.json({ error: 'csrf' }, { status: 403 }),
+      { shown: 'Sign-in is not set up correctly on this page. Please tell the site’s team.', codes: ['setup'] },
     ],
   ] as const) {
     it(`${what}: "${expected.shown}"`, async () => {

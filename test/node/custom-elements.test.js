@@ -90,18 +90,42 @@ for (const file of sourcesOf().elements) {
       });
 
       test('its attributes are those Lit observes, with their property names and types', () => {
-        assert.deepEqual(sorted(declaration.attributes?.map((a) => a.name) ?? []), sorted(element.observedAttributes));
+        const observed = (declaration.attributes ?? []).filter((a) => a.fieldName);
+        assert.deepEqual(sorted(observed.map((a) => a.name)), sorted(element.observedAttributes));
         const expected = [...element.elementProperties]
           .map(([property, options]) => [attributeOf(property, options), property])
           .filter(([attribute]) => attribute);
         assert.deepEqual(
-          sorted((declaration.attributes ?? []).map((a) => `${a.name} → ${a.fieldName}`)),
+          sorted(observed.map((a) => `${a.name} → ${a.fieldName}`)),
           sorted(expected.map(([attribute, property]) => `${attribute} → ${property}`)),
         );
-        for (const attribute of declaration.attributes ?? []) {
+        for (const attribute of observed) {
           assert.ok(attribute.type?.text, `attribute ${attribute.name} has no type`);
           const field = declaration.members.find((m) => m.name === attribute.fieldName);
           assert.equal(field?.attribute, attribute.name, `property ${attribute.fieldName} does not name its attribute`);
+        }
+      });
+
+      test('every attribute it sets on itself for CSS is documented (`@attr`), typed, and no other', () => {
+        // this.setAttribute('state', …) and this.toggleAttribute('pending', …): what CSS can select.
+        const set = new Set(
+          [...source.matchAll(/\bthis\.(?:setAttribute|toggleAttribute)\(\s*'([\w-]+)'/g)].map(([, name]) => name),
+        );
+        const documented = (declaration.attributes ?? []).filter((a) => !a.fieldName);
+        const reflects = (a) => declaration.members.find((m) => m.name === a.fieldName)?.reflects;
+        assert.deepEqual(
+          sorted(documented.map((a) => a.name)),
+          sorted(
+            [...set].filter((name) => !(declaration.attributes ?? []).some((a) => a.name === name && reflects(a))),
+          ),
+        );
+        for (const attribute of documented) {
+          assert.ok(attribute.type?.text, `attribute ${attribute.name} has no type`);
+          assert.match(
+            attribute.description ?? '',
+            /^Set by the element/,
+            `${attribute.name} does not say who sets it`,
+          );
         }
       });
 
@@ -239,7 +263,7 @@ test("Vue's GlobalComponents typings carry every element, each attribute as the 
     assert.deepEqual(
       sorted(members),
       sorted([
-        ...(element.attributes ?? []).map((a) => camel(a.name)),
+        ...(element.attributes ?? []).filter((a) => a.fieldName).map((a) => camel(a.name)),
         ...(element.events ?? []).map((e) => camel(`on-${e.name}`)),
       ]),
       element.tagName,
@@ -254,6 +278,34 @@ test("Vue's GlobalComponents typings carry every element, each attribute as the 
   assert.match(typings, /leeway\?: AuthProvider\["leeway"\] \| string;/);
   assert.match(typings, /onAuthChange\?: \(event: AuthProviderEventMap\["auth-change"\]\) => void;/);
   assert.match(typings, /interface HTMLAttributes \{\n {4}slot\?: string \| undefined;/);
+  // What the elements set on themselves is for CSS to read, not a prop to pass.
+  assert.doesNotMatch(typings, /^ {2}(state|pending)\?:/m);
+});
+
+test("the provider's attribute defaults in the manifest are the session's own defaults", async () => {
+  const provider = declarations.find((d) => d.tagName === 'auth-provider');
+  const { resolveOptions } = await importElement('src/core/options.ts');
+  const resolved = resolveOptions({ api: 'https://app.example/api' });
+  // Each resolved option as the attribute text that asks for it.
+  const asText = {
+    loginPath: resolved.loginUrl.slice('https://app.example/api'.length),
+    refreshPath: resolved.refreshUrl.slice('https://app.example/api'.length),
+    logoutPath: resolved.logoutUrl.slice('https://app.example/api'.length),
+    refreshMethod: resolved.refreshMethod,
+    logoutMethod: resolved.logoutMethod,
+    csrfHeader: resolved.csrfHeader?.join(': ') ?? '',
+    sidCookie: resolved.sidCookie,
+    loginFields: resolved.loginFields.join(' '),
+    tokenField: resolved.tokenField,
+    expiresInField: resolved.expiresInField,
+    codeField: resolved.codeField,
+    leeway: String(resolved.leeway / 1000), // kept in ms
+    timeout: String(resolved.timeout),
+  };
+  const stated = Object.fromEntries(
+    provider.attributes.filter((a) => a.default !== undefined).map((a) => [a.fieldName, a.default]),
+  );
+  assert.deepEqual(stated, asText);
 });
 
 describe('the manifest follows the source, with no list to update', () => {
