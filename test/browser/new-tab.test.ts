@@ -20,15 +20,18 @@ interface Tab {
 const API = '/newtab-api';
 const channelName = `auth-shell:${location.origin}${API}`;
 
-/** A tab: a session on /newtab-api and a gate; it records every restore step and which slot each frame showed. */
-const tabPage = `
-  <auth-provider api="${API}" sid-cookie="newtab-api-sid"><auth-gate>
+/**
+ * A tab: a session on /newtab-api and a gate; it records every restore step and which slot each
+ * frame showed. `sidCookie` '' makes it a session of a backend that sets no session-id cookie.
+ */
+const tabPageFor = (sidCookie: string) => `
+  <auth-provider api="${API}" sid-cookie="${sidCookie}"><auth-gate>
     <p slot="pending" id="pending">…</p><p slot="login" id="login">login</p><p id="in">in</p>
   </auth-gate></auth-provider>
   <script type="module">
     import { getSession } from '/__bundles__/a.js';
     let offset = 0;
-    const session = getSession({ api: '${API}', sidCookie: 'newtab-api-sid', clock: () => performance.now() + offset });
+    const session = getSession({ api: '${API}', sidCookie: '${sidCookie}', clock: () => performance.now() + offset });
     const restores = [];
     session.addEventListener('activity', (e) => e.detail.kind === 'restore' && restores.push(e.detail.phase + ':' + (e.detail.source ?? 'network')));
     const shown = [];
@@ -47,13 +50,14 @@ const tabPage = `
       shown: () => shown,
     };
   </script>`;
+const tabPage = tabPageFor('newtab-api-sid');
 
 const refreshes = async (): Promise<number> => (await (await fetch(`${API}/_stats`)).json()).refreshes;
 const logoutServer = () => fetch(`${API}/logout`, { method: 'POST', headers: { 'X-Requested-With': 'auth-shell' } });
 
 /** A tab's window, once it restored. */
-async function openTabWindow() {
-  const win = await openFrame<Tab>(tabPage);
+async function openTabWindow(page = tabPage) {
+  const win = await openFrame<Tab>(page);
   await until(() => !!win.tab && win.tab.state() !== 'restoring', 'the tab restored');
   return win;
 }
@@ -99,6 +103,32 @@ describe('a new tab restores from its sibling tabs', () => {
     expect(b.state()).to.equal('anonymous');
     expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
     expect(await refreshes()).to.equal(before + 1);
+  });
+
+  it('without a session-id cookie nobody is asked: B restores over the network, as the cookie’s user', async () => {
+    // Both tabs know no session-id cookie (a backend that sets none): nothing would tell B which
+    // session the browser holds, so an answer from A could be another user's.
+    const asks: unknown[] = [];
+    const channel = new BroadcastChannel(channelName);
+    channel.onmessage = ({ data }) => data?.type === 'ask' && asks.push(data);
+    const a = (await openTabWindow(tabPageFor(''))).tab;
+    await a.login('alice');
+    const before = await refreshes();
+    const bWindow = await openTabWindow(tabPageFor(''));
+    const b = bWindow.tab;
+    expect(b.state()).to.equal('authenticated');
+    expect(b.user()?.name).to.equal('Alice');
+    expect(b.restores()).to.deep.equal(['start:network', 'success:network']);
+    expect(await refreshes()).to.equal(before + 1);
+    // Everything B's realm posted before now has reached this channel: B asked nothing.
+    const sentinel = Math.random().toString(36).slice(2);
+    const heard = new Promise<void>((resolve) =>
+      channel.addEventListener('message', ({ data }) => data?.sentinel === sentinel && resolve()),
+    );
+    new (bWindow as unknown as typeof globalThis).BroadcastChannel(channelName).postMessage({ sentinel });
+    await heard;
+    expect(asks).to.deep.equal([]);
+    channel.close();
   });
 
   it('tab A holding a stale token does not offer it: B restores over the network', async () => {

@@ -604,6 +604,14 @@ export const MUTANTS = [
     replace: 'sid !== null',
   },
   {
+    id: 'sid-ask-without-cookie',
+    behaviour:
+      'T37 without a session-id cookie a new tab asks nobody: nothing would tell which session an answer is of',
+    file: 'src/core/session.ts',
+    find: 'const message = cookie ? await this.#tabs?.ask(cookie) : null;',
+    replace: 'const message = (await this.#tabs?.ask(cookie)) ?? null;',
+  },
+  {
     id: 'sid-logout-ends-any-session',
     behaviour: 'T34 a logout of session X never ends session Y',
     file: 'src/core/machine.ts',
