@@ -11,6 +11,11 @@
 // with tsc first; one that does not is reported and fails the run): the suite's package tests build
 // the package, and a build error is not a test catching the bug — write the edit so it type-checks
 // (`&& false`, `void name;` for what the edit leaves unused).
+//
+// MUTANTS_FILES=<test file>,… narrows the suite to those files (test/node/… with node --test,
+// test/browser/… with web-test-runner in Chromium), for a quick pass over the mutants of one area:
+// a mutant those files kill is killed by the whole suite too, but one they let through is only
+// "survived the subset" — run it again without MUTANTS_FILES before calling it a survivor.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -75,8 +80,28 @@ const SERVER_TESTS = new Set([
   'sockets.test.js',
 ]);
 
+const focus = (process.env.MUTANTS_FILES ?? '').split(',').filter(Boolean);
+
+/** The named test files only (MUTANTS_FILES): node's first, then the browser's in Chromium. */
+async function focused() {
+  const nodeFiles = focus.filter((f) => f.startsWith('test/node/'));
+  const browserFiles = focus.filter((f) => f.startsWith('test/browser/'));
+  if (nodeFiles.length) {
+    const node = await run(process.execPath, ['--test', ...nodeFiles]);
+    if (node.code !== 0) return { killed: true, by: failures(node.output) };
+  }
+  if (!browserFiles.length) return { killed: false, by: [] };
+  const browser = await run(
+    process.execPath,
+    ['node_modules/@web/test-runner/dist/bin.js', ...browserFiles.flatMap((f) => ['--files', f])],
+    { WTR_PORT: port, BROWSERS: 'chromium' },
+  );
+  return { killed: browser.code !== 0, by: failures(browser.output) };
+}
+
 /** @param {{ file: string }} mutant */
 async function suite(mutant) {
+  if (focus.length) return focused();
   // The node tests of the mutant's half — the backend's for src/server and demo/server, the
   // client's otherwise (the backend's take minutes and cannot see a client bug) — but the anchor
   // check, which fails for any planted mutant by design. The size budgets are not counted: a mutant
@@ -168,7 +193,9 @@ console.log(
     `${invalid.length} not compiling, ${minutes} min`,
 );
 for (const r of invalid) console.log(`does not compile: ${r.id} — ${r.by[0]}`);
-for (const r of counted.filter((r) => r.result === 'survived')) console.log(`survived: ${r.id} — ${r.behaviour}`);
+for (const r of counted.filter((r) => r.result === 'survived'))
+  console.log(`survived${focus.length ? ' the subset' : ''}: ${r.id} — ${r.behaviour}`);
+if (focus.length) console.log(`(only ${focus.join(', ')} ran: MUTANTS_FILES)`);
 mkdirSync(`${root}/.mutants`, { recursive: true });
 writeFileSync(
   `${root}/.mutants/report.json`,
