@@ -566,7 +566,7 @@ export const MUTANTS = [
     behaviour: 'T20 machine: a 401 to a refresh started before a login or logout does not end the new session',
     file: 'src/core/machine.ts',
     find: 'event.gen === record.gen ? leave(record, { ended: remember(record.ended, record.sid) }) : undefined;',
-    replace: 'leave(record, { ended: remember(record.ended, record.sid) });',
+    replace: 'event.gen === event.gen ? leave(record, { ended: remember(record.ended, record.sid) }) : undefined;',
   },
   {
     id: 'machine-ended-sid-kept',
