@@ -638,7 +638,7 @@ export const MUTANTS = [
       "T34 a login in another tab waits for this tab's logout answer (its expired cookie cannot wipe the new one)",
     file: 'src/core/courier.ts',
     find: 'const done = tabs?.announce(this.#timeout);',
-    replace: 'const done = undefined as undefined | (() => void);',
+    replace: 'const done = undefined as undefined | (() => void); void this.#timeout;',
   },
   {
     id: 'futile-pause-for-every-route',
