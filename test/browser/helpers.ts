@@ -263,6 +263,34 @@ export async function until(predicate: () => boolean, message: string, timeout =
 }
 
 /**
+ * A delay that the code under test must NOT wait — one much longer (5 s or more) than its normal
+ * path, e.g. a default it must not fall back to — as a timer the test starts before the behaviour.
+ * `first(work)` settles as `work` does, or rejects naming `avoided` once the timer has fired: the
+ * assertion is the order of two events (the outcome came before that timer), not a budget on how
+ * fast the machine is. The timer is an `AbortSignal.timeout`, as the library's own timeouts are:
+ * timers of one kind and one page fire in the order they were started when the earlier one is not
+ * longer (HTML's timer ordering), so one of the same length started first also fires first.
+ */
+export function avoidedDelay(ms: number, avoided: string) {
+  const timer = AbortSignal.timeout(ms);
+  const fired = new Promise<never>((_, reject) => {
+    const fail = () => reject(new Error(`${ms} ms passed first: it waited ${avoided}`));
+    if (timer.aborted) fail();
+    else timer.addEventListener('abort', fail, { once: true });
+  });
+  fired.catch(() => {}); // only `first` reports it
+  return {
+    /** Whether the timer has fired. */
+    get passed(): boolean {
+      return timer.aborted;
+    },
+    first<T>(work: Promise<T>): Promise<T> {
+      return Promise.race([work, fired]);
+    },
+  };
+}
+
+/**
  * Resolves with the phase of `session`'s next `kind` activity other than `start`: `success`,
  * `failure`, or a refresh's `backoff` before it tries again.
  */

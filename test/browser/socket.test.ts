@@ -20,6 +20,7 @@ import {
   type SocketOptions,
 } from '../../src/index.js';
 import {
+  avoidedDelay,
   disposeSessions,
   hello,
   JWT_PATTERN,
@@ -286,15 +287,19 @@ describe('AuthSocket: close codes', () => {
 });
 
 describe('AuthSocket: logout and lifetime', () => {
-  it('logout closes the socket with 1000 within 1 s and stops reconnecting', async () => {
+  it('logout closes the socket with 1000 at once and stops reconnecting', async () => {
     const session = await loggedIn();
     const socket = open(session);
     await oneEvent(socket, 'open');
-    const started = performance.now();
     const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
     void session.logout();
-    expect((await closed).code).to.equal(1000);
-    expect(performance.now() - started).to.be.below(1000);
+    // At once: the memory is cleared in the call, and the socket starts closing in the same task —
+    // before the logout request is even answered, not at a later check.
+    expect(socket.readyState).to.equal(AuthSocket.CLOSING);
+    const event = await closed;
+    expect(event.code).to.equal(1000);
+    // By the close handshake, not by the 1 s fallback for a server that does not answer it.
+    expect(event.wasClean).to.be.true;
     // Listeners run within dispatchEvent, and a socket that reconnects leaves CLOSED at once.
     window.dispatchEvent(new Event('online'));
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
@@ -305,10 +310,14 @@ describe('AuthSocket: logout and lifetime', () => {
     const sid = sidOf(session);
     const socket = open(session);
     await hello(socket);
+    const closed = oneEvent(socket, 'close');
     await session.logout();
-    const started = performance.now();
-    let log: Handshake[] = [];
-    while (log[0]?.closedAt === undefined && performance.now() - started < 1000) log = await wsLogOf(sid);
+    // The server answered the close frame; it records the close when its side of the connection
+    // has closed too, about then: asked until it has.
+    await closed;
+    let log = await wsLogOf(sid);
+    for (const giveUp = performance.now() + 5000; log[0]?.closedAt === undefined; log = await wsLogOf(sid))
+      if (performance.now() > giveUp) throw new Error('the server never recorded the close of the socket');
     expect(log[0]!.closeCode).to.equal(1000);
     expect(log[0]!.closedBy).to.equal('client');
   });
@@ -535,19 +544,23 @@ describe('AuthSocket: no token leaks', () => {
 });
 
 describe('AuthSocket: closing', () => {
-  it('a server that never answers the close frame: `close` comes within about 1 s anyway, not clean', async () => {
+  it('a server that never answers the close frame: `close` comes by the close fallback anyway, not clean', async () => {
+    // The fallback's 1 s is pinned by the socket table's test (test/node/socket-machine.test.js).
+    // Here: the close the page gets is the fallback's — the code and reason it asked for, not clean
+    // — not the browser's own give-up on the handshake (1006, no reason, after many seconds), and
+    // it comes before a 10 s timer the test started first.
+    const tenSeconds = avoidedDelay(10_000, "for the browser's own close timeout, not the fallback");
     const session = await loggedIn();
     const socket = openSocket(session, '/__probe/ws-deaf', { retryDelay: 20 });
     sockets.push(socket);
     await oneEvent(socket, 'open');
     const closed = oneEvent<AuthSocketCloseEvent>(socket, 'close');
-    const started = performance.now();
     socket.close(1000, 'bye');
     expect(socket.readyState).to.equal(AuthSocket.CLOSING);
-    const event = await closed;
-    expect(performance.now() - started).to.be.below(1500);
+    const event = await tenSeconds.first(closed);
     expect(event.wasClean).to.be.false;
     expect(event.code).to.equal(1000);
+    expect(event.reason).to.equal('bye');
     expect(socket.readyState).to.equal(AuthSocket.CLOSED);
   });
 });

@@ -12,6 +12,7 @@ interface Tab {
     login(user: string): Promise<unknown>;
     logout(): Promise<void>;
     refreshes(): number;
+    endsHeard(): number;
   };
 }
 interface Stats {
@@ -29,8 +30,10 @@ const tabPage = (setup = '', sidCookie = 'tabs-api-sid') => `
     let offset = 0;
     const session = getSession({ api: '/tabs-api', sidCookie: '${sidCookie}', clock: () => performance.now() + offset, retryDelay: 20 });
     let refreshes = 0;
+    let endsHeard = 0;
     session.addEventListener('activity', (e) => {
       if (e.detail.kind === 'refresh' && e.detail.phase === 'start') refreshes++;
+      if (e.detail.kind === 'logout' && e.detail.phase === 'success' && e.detail.source === 'tab') endsHeard++;
     });
     window.tab = {
       state: () => session.state,
@@ -39,6 +42,7 @@ const tabPage = (setup = '', sidCookie = 'tabs-api-sid') => `
       login: (user) => session.login(user, user),
       logout: () => session.logout(),
       refreshes: () => refreshes,
+      endsHeard: () => endsHeard,
     };
   </script>`;
 
@@ -99,7 +103,7 @@ describe('many tabs', () => {
   it('5 tabs with expired tokens calling authFetch together, 50 rounds: 0 revocations, at most 1 refresh per round', async () => {
     const tabs = await openTabs(5);
     await tabs[0]!.login('alice');
-    await until(() => tabs.every((t) => t.state() === 'authenticated'), 'the login reached every tab', 1000);
+    await until(() => tabs.every((t) => t.state() === 'authenticated'), 'the login reached every tab');
     const start = await stats();
     const perRound: number[] = [];
     for (let round = 0; round < 50; round++) {
@@ -116,17 +120,17 @@ describe('many tabs', () => {
     expect(end.rotations - start.rotations).to.equal(perRound.reduce((a, b) => a + b, 0));
   });
 
-  it('logout in tab A makes tab B anonymous within 1 s, without a reload', async () => {
+  it("logout in tab A makes tab B anonymous at once, from A's message, without a reload", async () => {
     const [a, b, c] = await openTabs(3);
     await a!.login('bob');
     await until(() => b!.state() === 'authenticated' && c!.state() === 'authenticated', 'login reached B and C');
+    const refreshes = [b!.refreshes(), c!.refreshes()];
     void a!.logout();
-    const took = await until(
-      () => b!.state() === 'anonymous' && c!.state() === 'anonymous',
-      'logout reached B and C',
-      1000,
-    );
-    expect(took).to.be.below(1000);
+    await until(() => b!.state() === 'anonymous' && c!.state() === 'anonymous', 'logout reached B and C');
+    // At once: each learned it from A's message (a logout of source `tab`), not by a request of
+    // its own (a refresh answered 401) nor at a later check of its own.
+    expect([b!.endsHeard(), c!.endsHeard()], 'logouts heard from another tab').to.deep.equal([1, 1]);
+    expect([b!.refreshes(), c!.refreshes()], 'refreshes of B and C').to.deep.equal(refreshes);
     expect(await b!.me()).to.equal(401);
   });
 
@@ -135,7 +139,7 @@ describe('many tabs', () => {
     expect(b!.state()).to.equal('anonymous');
     const refreshesBefore = b!.refreshes();
     await a!.login('alice');
-    await until(() => b!.state() === 'authenticated', 'login reached B', 1000);
+    await until(() => b!.state() === 'authenticated', 'login reached B');
     expect(b!.refreshes()).to.equal(refreshesBefore);
     expect(await b!.me()).to.equal(200);
   });
@@ -149,7 +153,7 @@ describe('many tabs', () => {
     await b!.login('bob');
     await loggingOut;
     expect(b!.state()).to.equal('authenticated');
-    await until(() => a!.state() === 'authenticated', "B's login reached A", 1000);
+    await until(() => a!.state() === 'authenticated', "B's login reached A");
     expect(await a!.me()).to.equal(200);
   });
 
@@ -216,14 +220,18 @@ describe('a logout and the page going away', () => {
 });
 
 describe('a session ended by the server', () => {
-  it('a refresh answered 401 in tab A (stolen token revoked, logout elsewhere) makes tab B anonymous within 1 s', async () => {
+  it("a refresh answered 401 in tab A (stolen token revoked, logout elsewhere) makes tab B anonymous at once, from A's message", async () => {
     const [a, b] = await openTabs(2);
     await a!.login('bob');
     await until(() => b!.state() === 'authenticated', 'login reached B');
+    const refreshes = b!.refreshes();
     await logoutServer(); // the family is revoked behind both tabs' backs
     a!.advance(10 * 60_000);
     expect(await a!.me()).to.equal(401); // A refreshes first: 401, the session is over
-    const took = await until(() => b!.state() === 'anonymous', 'the end reached B', 1000);
-    expect(took).to.be.below(1000);
+    await until(() => b!.state() === 'anonymous', 'the end reached B');
+    // At once: B learned it from A's message (a logout of source `tab`), not by a refresh of its
+    // own answered 401 nor at a later check of its own.
+    expect(b!.endsHeard(), 'logouts heard from another tab').to.equal(1);
+    expect(b!.refreshes(), 'refreshes of B').to.equal(refreshes);
   });
 });

@@ -330,18 +330,26 @@ describe('testing kit: network, latency, statuses', () => {
   });
 
   it('latency(ms, route) holds that route’s answers, and only that route’s', async () => {
+    // Held 5 s: far longer than an answer that is not held takes. So an answer that comes while a
+    // held one is still pending was not held — an order of events, not a budget on the test's clock.
+    const hold = 5_000;
     const s = await loggedIn();
-    server.latency(400, 'refresh');
-    let started = performance.now();
+    // Held: /me…
+    server.latency(hold, 'me');
+    const started = performance.now();
+    let held = true;
+    const me = s.authFetch(`${API}/me`).then(() => {
+      held = false;
+      return performance.now() - started;
+    });
+    // …and only /me: a refresh answers meanwhile.
     await s.refresh();
-    expect(performance.now() - started).to.be.at.least(400);
-    started = performance.now();
-    await s.authFetch(`${API}/me`);
-    expect(performance.now() - started).to.be.below(400);
-    server.latency(0, 'refresh');
-    started = performance.now();
-    await s.refresh();
-    expect(performance.now() - started).to.be.below(400);
+    expect(held, 'the refresh answered while /me was held').to.be.true;
+    // latency(0) lifts it: the next /me answers while the first is still held.
+    server.latency(0, 'me');
+    expect((await s.authFetch(`${API}/me`)).status).to.equal(200);
+    expect(held, 'the second /me answered while the first was held').to.be.true;
+    expect(await me).to.be.at.least(hold); // the held answer waited its latency
   });
 
   it('respond(login, 429, Retry-After) once: a RateLimitError with retryAfter; the next login works', async () => {
