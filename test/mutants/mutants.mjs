@@ -910,4 +910,96 @@ export const MUTANTS = [
     find: '${camel(attribute.name)}?: ${type};',
     replace: '${JSON.stringify(attribute.name)}?: ${type};',
   },
+  // ---- one backoff per browser in an outage (test/node/outage.test.js) ----
+  {
+    id: 'outage-not-told',
+    behaviour: "T6 an outage is the browser's: a tab that failed tells the others when the next attempt is due",
+    file: 'src/core/refresher.ts',
+    find: '    this.#wait = wait;\n    this.#on.tell(this.#outage);',
+    replace: '    this.#wait = wait;',
+  },
+  {
+    id: 'outage-heard-ignored',
+    behaviour: "T6 a tab waits for the browser's next attempt that another tab told it of",
+    file: 'src/core/refresher.ts',
+    find: 'if (outage === CALM || outage.until > this.#outage.until) this.#outage = outage;',
+    replace: 'if (outage === CALM) this.#outage = outage;',
+  },
+  {
+    id: 'outage-never-blocks',
+    behaviour:
+      "T6 under the lock, a refresh is not sent before the browser's next attempt (another tab failed meanwhile)",
+    file: 'src/core/refresher.ts',
+    find: 'return wait > EARLY',
+    replace: 'return wait > Infinity',
+  },
+  {
+    id: 'retry-after-503-ignored',
+    behaviour: "T6 a 503's (or 429's) Retry-After: no tab sends a refresh before it has passed",
+    file: 'src/core/refresher.ts',
+    find: '(error.retryAfter ?? 0) * 1000,',
+    replace: '0,',
+  },
+  // ---- set-up mistakes said in words (test/browser/setup.test.ts) ----
+  {
+    id: 'setup-html-fallback-unsaid',
+    behaviour: "a single-page app's HTML fallback where JSON was expected is a SetupError with a console line",
+    file: 'src/core/http.ts',
+    find: "/html/i.test(answer.headers.get('Content-Type') ?? '')",
+    replace: "/html/i.test('')",
+  },
+  {
+    id: 'setup-csrf-403-generic',
+    behaviour: "a 403 of a CSRF or Origin check (the server's error says so) is a SetupError, not a plain failure",
+    file: 'src/core/http.ts',
+    find: "(error === '' || /csrf|origin|host|cross.?site/i.test(error))",
+    replace: "error === ''",
+  },
+  {
+    id: 'setup-said-every-time',
+    behaviour: 'a set-up mistake is said once per cause, not on every request',
+    file: 'src/core/http.ts',
+    find: 'if (!said.has(cause)) {',
+    replace: 'if (said.has(cause) || true) {',
+  },
+  {
+    id: 'cookie-not-back-unsaid',
+    behaviour: 'the refresh cookie not coming back after a login (SameSite, Secure, Domain, Path) is said',
+    file: 'src/core/session.ts',
+    find: 'if (!seen && expected && parsed.sid !== null && options.sidCookie) {',
+    replace: 'if (!seen && expected && parsed.sid !== null && options.sidCookie && false) {',
+  },
+  {
+    id: 'login-fields-ignored',
+    behaviour: "login-fields: the login body uses the backend's field names (email, username …)",
+    file: 'src/core/options.ts',
+    find: 'loginFields: fieldPair(options.loginFields),',
+    replace: "loginFields: (fieldPair(options.loginFields), ['login', 'pass'] as const),",
+  },
+  // ---- the session hint (test/browser/new-tab.test.ts) ----
+  {
+    id: 'hint-ignores-cookie',
+    behaviour:
+      'the session hint skips the restore only when the session-id cookie is absent: a real session is never dropped',
+    file: 'src/core/session.ts',
+    find: "this.#cookie() === '' &&",
+    replace: 'true &&',
+  },
+  {
+    id: 'hint-never-used',
+    behaviour:
+      'the session hint: no restore request on a visit without the session-id cookie once the backend was seen setting it',
+    file: 'src/core/session.ts',
+    find: '(sessionHint ?? sidSeen(apiKey(api))) &&',
+    replace: '(sessionHint ?? sidSeen(apiKey(api))) && false &&',
+  },
+  // ---- declarations configure, lookups attach (the adapters' tests) ----
+  {
+    id: 'lookup-configures',
+    behaviour: "a lookup (a hook, a store, getSession(api)) never decides a session's options, whatever runs first",
+    file: 'src/core/registry.ts',
+    find: '    session(options: SessionOptions, declaring: boolean, by: string): Session {\n',
+    replace:
+      '    session(options: SessionOptions, declaring: boolean, by: string): Session {\n      declaring = true;\n',
+  },
 ];
