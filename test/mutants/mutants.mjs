@@ -913,14 +913,14 @@ export const MUTANTS = [
   // ---- one backoff per browser in an outage (test/node/outage.test.js) ----
   {
     id: 'outage-not-told',
-    behaviour: "T6 an outage is the browser's: a tab that failed tells the others when the next attempt is due",
+    behaviour: "T36 an outage is the browser's: a tab that failed tells the others when the next attempt is due",
     file: 'src/core/refresher.ts',
     find: '    this.#wait = wait;\n    this.#on.tell(this.#outage);',
     replace: '    this.#wait = wait;',
   },
   {
     id: 'outage-heard-ignored',
-    behaviour: "T6 a tab waits for the browser's next attempt that another tab told it of",
+    behaviour: "T36 a tab waits for the browser's next attempt that another tab told it of",
     file: 'src/core/refresher.ts',
     find: 'if (outage === CALM || outage.until > this.#outage.until) this.#outage = outage;',
     replace: 'if (outage === CALM) this.#outage = outage;',
@@ -928,14 +928,14 @@ export const MUTANTS = [
   {
     id: 'outage-never-blocks',
     behaviour:
-      "T6 under the lock, a refresh is not sent before the browser's next attempt (another tab failed meanwhile)",
+      "T36 under the lock, a refresh is not sent before the browser's next attempt (another tab failed meanwhile)",
     file: 'src/core/refresher.ts',
     find: 'return wait > EARLY',
     replace: 'return wait > Infinity',
   },
   {
     id: 'retry-after-503-ignored',
-    behaviour: "T6 a 503's (or 429's) Retry-After: no tab sends a refresh before it has passed",
+    behaviour: "T36 a 503's (or 429's) Retry-After: no tab sends a refresh before it has passed",
     file: 'src/core/refresher.ts',
     find: '(error.retryAfter ?? 0) * 1000,',
     replace: '0,',
