@@ -938,7 +938,7 @@ export const MUTANTS = [
     behaviour: "T36 a 503's (or 429's) Retry-After: no tab sends a refresh before it has passed",
     file: 'src/core/refresher.ts',
     find: '(error.retryAfter ?? 0) * 1000,',
-    replace: '0,',
+    replace: '(void error, 0),',
   },
   // ---- set-up mistakes said in words (test/browser/setup.test.ts) ----
   {

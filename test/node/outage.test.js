@@ -9,11 +9,28 @@ import { OUTAGE_SCENARIO, runSoak } from '../../bench/soak.js';
 
 const scenario = OUTAGE_SCENARIO;
 
+/**
+ * The most refresh requests one tab's own schedule can send in `window` ms, every wait jittered down
+ * to its least (half): the first try and its quick retries (`refreshRetries` 3, from `retryDelay`
+ * 250 ms, doubling), then the outage's steps (5 s doubling, capped at 60 s). Tabs that share one
+ * backoff send no more than that together — 8 in 40 s (the goal was 10; 6–7 are measured).
+ */
+function oneTabAtMost(window, retries = 3, delay = 250) {
+  let at = 0;
+  let requests = 1;
+  for (let i = 0; i < retries; i++, requests++) at += (delay * 2 ** i) / 2;
+  for (let i = 0; ; i++, requests++) {
+    at += Math.min(60_000, 5000 * 2 ** i) / 2;
+    if (at > window) return requests;
+  }
+}
+const bound = oneTabAtMost(scenario.outageFor);
+
 for (const seed of [1, 2, 3]) {
-  test(`a 40 s outage, 3 tabs polling once a second (seed ${seed}): at most 10 refresh requests, back by itself within one backoff step`, async () => {
+  test(`a 40 s outage, 3 tabs polling once a second (seed ${seed}): at most one tab's schedule of refresh requests (${bound}), back by itself within one backoff step`, async () => {
     const report = await runSoak({ ...scenario, seed });
     const [outage] = report.scripted;
-    assert.ok(outage.requests <= 10, `${outage.requests} refresh requests during the outage`);
+    assert.ok(outage.requests <= bound, `${outage.requests} refresh requests during the outage (one tab: ${bound})`);
     assert.ok(outage.requests >= 2, 'the browser kept trying');
     assert.notEqual(outage.recoveredAfter, null, 'the session came back');
     // The longest step of the backoff is 60 s (5 s doubling, jittered): back within it.
