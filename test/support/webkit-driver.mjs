@@ -41,6 +41,8 @@ function hookExit() {
   process.on('exit', killAll);
   for (const signal of ['SIGTERM', 'SIGHUP']) {
     process.once(signal, () => {
+      // Said, so that a run ended from outside is not a silent failure.
+      console.error(`webkit-driver: ${signal} received: stopping Xvfb and WebKitWebDriver, ending the run`);
       killAll();
       process.exit(128 + (signal === 'SIGTERM' ? 15 : 1));
     });
