@@ -14,6 +14,11 @@ import { browsers } from './test/support/browsers.mjs';
 import { engineSummary } from './test/support/engine-summary.mjs';
 
 const port = Number(process.env.WTR_PORT ?? 8321);
+// web-test-runner stops on SIGINT and exits 1 without its report: say why the run ended (straight
+// to stderr: it buffers the console, and exits before printing what it buffered).
+process.once('SIGINT', () =>
+  process.stderr.write(`web-test-runner: SIGINT received (pid ${process.pid}): stopping the run\n`),
+);
 const backends = testBackends({ port });
 
 export default {

@@ -41,8 +41,9 @@ function hookExit() {
   process.on('exit', killAll);
   for (const signal of ['SIGTERM', 'SIGHUP']) {
     process.once(signal, () => {
-      // Said, so that a run ended from outside is not a silent failure.
-      console.error(`webkit-driver: ${signal} received: stopping Xvfb and WebKitWebDriver, ending the run`);
+      // Said, so that a run ended from outside is not a silent failure (straight to stderr:
+      // web-test-runner buffers the console).
+      process.stderr.write(`webkit-driver: ${signal} received: stopping Xvfb and WebKitWebDriver, ending the run\n`);
       killAll();
       process.exit(128 + (signal === 'SIGTERM' ? 15 : 1));
     });
