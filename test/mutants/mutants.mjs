@@ -211,6 +211,10 @@ export const MUTANTS = [
     file: 'src/core/session.ts',
     find: '// A logout or login may land while the lock is being released: checked again after it.\n    signal.throwIfAborted();',
     replace: '',
+    equivalent:
+      'since the machine has one staleness rule, an outcome of an older generation changes nothing (the ended or stored ' +
+      'event is ignored and the caller is told superseded instead of the abort reason); only a logout within the ' +
+      'microtasks between the lock being released and this line could tell the two apart, which no caller can time',
   },
   {
     id: 'epoch-unchecked-after-answer',
